@@ -1,0 +1,15 @@
+/** Exit codes of SPEC §3. Scripts and CronJobs branch on these numbers. */
+export const ExitCode = {
+  /** Done; every window is complete. */
+  Ok: 0,
+  /** Done; some windows are still incomplete (the next run continues). */
+  Incomplete: 1,
+  /** Bad configuration or usage; nothing was written. */
+  Usage: 2,
+  /** Fatal upstream error (credentials, permission). */
+  Fatal: 3,
+  /** Another run holds the database's lock. */
+  Locked: 4,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { commands } from './commands/index.js';
+import { UsageError, type CommandContext } from './command.js';
+import { ExitCode } from './exit-codes.js';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 8);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'wxlog: keep WeChat Mini Program realtime logs in SQLite',
+    '',
+    'Usage: wxlog <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `wxlog <command> --help` for the options of a command.',
+    'Exit codes: 0 done and complete, 1 done with incomplete windows, 2 bad configuration or usage,',
+    '3 fatal upstream error, 4 another run holds the database lock.',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (name === '--version' || name === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return ExitCode.Ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`wxlog: unknown command ${JSON.stringify(name)}; see \`wxlog --help\`\n`);
+    return ExitCode.Usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help.trimEnd()}\n`);
+    return ExitCode.Ok;
+  }
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    // A second signal means the user does not want to wait for the page in hand.
+    if (signals > 1) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const ctx: CommandContext = {
+    argv: rest,
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+    cwd: process.cwd(),
+  };
+  try {
+    return await command.run(ctx);
+  } catch (e: unknown) {
+    if (e instanceof UsageError || (e instanceof Error && e.name === 'ConfigError')) {
+      process.stderr.write(`wxlog ${name}: ${e.message}\n`);
+      return ExitCode.Usage;
+    }
+    throw e;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`wxlog: ${message}\n`);
+    process.exitCode = ExitCode.Incomplete;
+  },
+);

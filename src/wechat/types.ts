@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * Shapes of what WeChat returns, validated leniently: unknown fields are kept, every optional field
+ * may be missing, and message arguments may be any JSON value.
+ */
+
+/** Any JSON value: `msg[].msg` items can be strings, numbers, booleans, null, objects or arrays. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export const logMessageSchema = z.looseObject({
+  time: z.number().optional(),
+  msg: z.array(z.json()).optional(),
+  level: z.number().optional(),
+});
+
+export const logEntrySchema = z.looseObject({
+  level: z.number().optional(),
+  libraryVersion: z.string().optional(),
+  clientVersion: z.string().optional(),
+  id: z.string().optional(),
+  timestamp: z.number(),
+  platform: z.number().optional(),
+  url: z.string().optional(),
+  msg: z.array(logMessageSchema).optional(),
+  traceid: z.string().optional(),
+  filterMsg: z.string().optional(),
+});
+
+/** One realtime-log entry as `userlog_search` returns it in `data.list`. */
+export type LogEntry = z.infer<typeof logEntrySchema>;
+export type LogMessage = z.infer<typeof logMessageSchema>;
+
+export const searchDataSchema = z.looseObject({
+  list: z.array(logEntrySchema),
+  total: z.number().int().nonnegative(),
+});
+
+export type SearchPage = z.infer<typeof searchDataSchema>;
+
+export const sceneSchema = z.looseObject({
+  name: z.string(),
+  value: z.union([z.string(), z.number()]),
+});
+
+/** Query of one `userlog_search` call. `begintime`/`endtime` are inclusive unix seconds inside `date`. */
+export interface SearchParams {
+  /** CST day, YYYYMMDD. */
+  date: string;
+  begintime: number;
+  endtime: number;
+  start: number;
+  limit: number;
+  filters?: SearchFilters;
+}
+
+/** Optional server-side filters of `userlog_search` (SPEC §4). */
+export interface SearchFilters {
+  /** 2 Info, 4 Warn, 8 Error: entries whose level is at least this. */
+  level?: number | undefined;
+  filterMsg?: string | undefined;
+  url?: string | undefined;
+  /** The API's `id`: a user's OpenID. */
+  openid?: string | undefined;
+  traceId?: string | undefined;
+}
+
+/** One row of getSceneList, with `value` always kept as text. */
+export interface Scene {
+  name: string;
+  value: string;
+}

@@ -1,0 +1,139 @@
+import { Pool } from 'undici';
+import { WechatError, type WechatApi } from './errors.js';
+import { redactSecrets, sanitizeError } from './redact.js';
+
+export interface HttpTimeouts {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+}
+
+export interface HttpTransportOptions {
+  /** Origin of the API, optionally with a path prefix (a proxy): `https://api.weixin.qq.com`. */
+  apiBase: string;
+  timeouts: HttpTimeouts;
+  /** Secrets known right now (the token changes), masked out of every error. */
+  secrets: () => Iterable<string | undefined>;
+  /** Called right before each request is sent. */
+  onRequest?: (api: WechatApi) => void;
+}
+
+export interface HttpCall {
+  api: WechatApi;
+  method: 'GET' | 'POST';
+  /** Path below `apiBase`, e.g. `/wxaapi/log/get_scene`. */
+  path: string;
+  query?: URLSearchParams;
+  json?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * HTTP to WeChat over one keep-alive undici pool. Answers the parsed JSON of a 2xx response; turns
+ * everything else (network errors, timeouts, HTTP errors, bodies that are not JSON) into a
+ * `WechatError` whose message and cause are free of secrets. An aborted `signal` rethrows its reason.
+ */
+export class HttpTransport {
+  readonly #pool: Pool;
+  readonly #prefix: string;
+  readonly #options: HttpTransportOptions;
+
+  constructor(options: HttpTransportOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.apiBase);
+    } catch {
+      throw new TypeError(`Expected apiBase to be an absolute http(s) URL, got ${JSON.stringify(options.apiBase)}`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new TypeError(`Expected apiBase to be an http(s) URL, got ${JSON.stringify(options.apiBase)}`);
+    }
+    this.#options = options;
+    this.#prefix = base.pathname.replace(/\/+$/, '');
+    this.#pool = new Pool(base.origin, {
+      connectTimeout: options.timeouts.connectMs,
+      headersTimeout: options.timeouts.headersMs,
+      bodyTimeout: options.timeouts.bodyMs,
+    });
+  }
+
+  async call(call: HttpCall): Promise<unknown> {
+    const label = call.path.slice(call.path.lastIndexOf('/') + 1);
+    const query = call.query === undefined ? '' : `?${call.query.toString()}`;
+    call.signal?.throwIfAborted();
+    this.#options.onRequest?.(call.api);
+
+    let response: Awaited<ReturnType<Pool['request']>>;
+    try {
+      response = await this.#pool.request({
+        method: call.method,
+        path: `${this.#prefix}${call.path}${query}`,
+        headers:
+          call.json === undefined
+            ? { accept: 'application/json' }
+            : { accept: 'application/json', 'content-type': 'application/json' },
+        body: call.json === undefined ? null : JSON.stringify(call.json),
+        signal: call.signal ?? null,
+      });
+    } catch (e) {
+      throw this.#networkError(call, label, e);
+    }
+
+    const { statusCode, headers, body } = response;
+    if (statusCode < 200 || statusCode >= 300) {
+      // Dump rather than read: an error page is not interesting, and dump keeps the socket usable.
+      await body.dump().catch(() => undefined);
+      throw new WechatError(`${label}: HTTP ${statusCode}`, {
+        kind: statusCode >= 500 || statusCode === 408 ? 'transient' : statusCode === 429 ? 'rate' : 'fatal',
+        api: call.api,
+        httpStatus: statusCode,
+      });
+    }
+
+    let text: string;
+    try {
+      text = await body.text();
+    } catch (e) {
+      throw this.#networkError(call, label, e);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      const type = headers['content-type'];
+      const snippet = redactSecrets(text.slice(0, 60), this.#options.secrets()).replace(/\s+/g, ' ');
+      throw new WechatError(
+        `${label}: answer is not valid JSON (content-type ${String(type ?? 'none')}, ${text.length} characters: ${JSON.stringify(snippet)})`,
+        { kind: 'transient', api: call.api, httpStatus: statusCode },
+      );
+    }
+  }
+
+  /** Closes the pool once requests in flight are done. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  #networkError(call: HttpCall, label: string, e: unknown): unknown {
+    // The caller gave up: that is not an upstream failure and must not be retried.
+    if (call.signal?.aborted) return call.signal.reason;
+    const secrets = [...this.#options.secrets()];
+    const cause = sanitizeError(e, secrets);
+    const code = (e as { code?: unknown }).code;
+    const { connectMs, headersMs, bodyMs } = this.#options.timeouts;
+    let what: string;
+    switch (code) {
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        what = `could not connect within ${connectMs} ms`;
+        break;
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        what = `no response within ${headersMs} ms`;
+        break;
+      case 'UND_ERR_BODY_TIMEOUT':
+        what = `response body stalled for ${bodyMs} ms`;
+        break;
+      default:
+        what = `request failed: ${typeof code === 'string' ? `${code} ` : ''}${cause.message}`;
+    }
+    return new WechatError(`${label}: ${what}`, { kind: 'transient', api: call.api, cause });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Keeping secrets out of text. The access token travels in the URL and the AppSecret in token
+ * requests, so anything that may echo a request (errors from undici, server messages, logs) passes
+ * through here first.
+ */
+
+const MASK = '***';
+
+// `access_token=…` or `secret=…` in a URL or query string, and the same keys as JSON fields: masked
+// even when the value is not one we know (a token from another process, an old token).
+const QUERY_SECRET = /\b((?:access_token|authorizer_access_token|secret|appsecret)=)[^&\s"'#<>]+/gi;
+const JSON_SECRET = /("(?:access_token|authorizer_access_token|secret|appsecret)"\s*:\s*")((?:[^"\\]|\\.)*)"/gi;
+
+/**
+ * `text` with every occurrence of each secret (also URL-encoded) and every `access_token=…` /
+ * `secret=…` value masked as `***`.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined> = []): string {
+  const needles = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    needles.add(secret);
+    needles.add(encodeURIComponent(secret));
+  }
+  let out = text;
+  // Longest first, so a secret that contains another is masked whole.
+  for (const needle of [...needles].sort((a, b) => b.length - a.length)) {
+    out = out.split(needle).join(MASK);
+  }
+  return out.replace(QUERY_SECRET, `$1${MASK}`).replace(JSON_SECRET, `$1${MASK}"`);
+}
+
+/**
+ * A copy of `e` that is safe to keep as a `cause`: name, message, `code` and stack redacted, and
+ * its own cause chain sanitized the same way. The original (which may hold request options with
+ * the URL) is not referenced.
+ */
+export function sanitizeError(e: unknown, secrets: Iterable<string | undefined> = [], depth = 0): Error {
+  const list = [...secrets];
+  if (!(e instanceof Error)) return new Error(redactSecrets(describeNonError(e), list));
+  const copy = new Error(redactSecrets(e.message, list));
+  copy.name = redactSecrets(e.name, list);
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') {
+    (copy as { code?: string | number }).code = typeof code === 'string' ? redactSecrets(code, list) : code;
+  }
+  copy.stack = e.stack === undefined ? undefined : redactSecrets(e.stack, list);
+  if (e.cause !== undefined && depth < 8) copy.cause = sanitizeError(e.cause, list, depth + 1);
+  return copy;
+}
+
+function describeNonError(e: unknown): string {
+  if (typeof e === 'string') return e;
+  try {
+    return JSON.stringify(e) ?? String(e);
+  } catch {
+    return String(e);
+  }
+}

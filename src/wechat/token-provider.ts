@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
+import type { HttpTransport } from './http-transport.js';
+import { redactSecrets } from './redact.js';
+import type { Logger } from './wechat-client.js';
+
+export type TokenMode = 'stable' | 'classic' | 'static';
+
+/** Runs `attempt` under the retry policy (the client's loop), for the token endpoints. */
+export type RetryRunner = <T>(api: WechatApi, attempt: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
+export interface TokenProviderOptions {
+  mode: TokenMode;
+  appid: string;
+  secret?: string | undefined;
+  accessToken?: string | undefined;
+  transport: HttpTransport;
+  retry: RetryRunner;
+  /** Unix milliseconds. */
+  now: () => number;
+  logger: Logger;
+  /** Aborted when the client closes: ends a shared fetch nobody waits for any more. */
+  lifetime: AbortSignal;
+}
+
+const STABLE_TOKEN_PATH = '/cgi-bin/stable_token';
+const CLASSIC_TOKEN_PATH = '/cgi-bin/token';
+// Renew this long before WeChat says the token expires, but never more than a tenth of its life
+// (short-lived tokens in tests would otherwise be renewed on every call).
+const MAX_EXPIRY_MARGIN_MS = 300_000;
+
+const tokenAnswerSchema = z.looseObject({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive(),
+});
+
+const CREDENTIAL_ERRORS: Readonly<Record<number, string>> = {
+  40002: 'invalid grant_type',
+  40013: 'invalid AppID',
+  40125: 'invalid AppSecret',
+  41002: 'AppID missing',
+  41004: 'AppSecret missing',
+};
+
+/**
+ * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
+ * other services of the app hold valid, and forces a refresh only when a normal request hands back
+ * the very token that was just refused. `classic` uses cgi-bin/token, which invalidates other
+ * holders' tokens. `static` serves a token supplied from outside and cannot refresh it.
+ *
+ * Tokens are cached until shortly before they expire; concurrent callers share one fetch.
+ */
+export class TokenProvider {
+  readonly #options: TokenProviderOptions;
+  #cached: { token: string; expiresAt: number } | undefined;
+  #inflight: { force: boolean; promise: Promise<string> } | undefined;
+  readonly #refreshing = new Map<string, Promise<string>>();
+
+  constructor(options: TokenProviderOptions) {
+    this.#options = options;
+  }
+
+  /** The token in use, if any: callers mask it out of text they emit. */
+  get current(): string | undefined {
+    return this.#options.mode === 'static' ? this.#options.accessToken : this.#cached?.token;
+  }
+
+  async getToken(signal?: AbortSignal): Promise<string> {
+    const { mode, accessToken } = this.#options;
+    if (mode === 'static') {
+      if (!accessToken) throw new TypeError('tokenMode "static" needs an accessToken');
+      return accessToken;
+    }
+    const cached = this.#cached;
+    if (cached && this.#options.now() < cached.expiresAt) return cached.token;
+    return this.#fetchShared(false, signal);
+  }
+
+  /**
+   * A token different from `rejected`, which an API refused with `error` (a token error).
+   * Callers that report the same rejected token at the same time share one refresh.
+   */
+  refresh(rejected: string, error: WechatError, signal?: AbortSignal): Promise<string> {
+    if (this.#options.mode === 'static') {
+      return Promise.reject(
+        new WechatError(
+          `WeChat rejected the supplied WXLOG_ACCESS_TOKEN (errcode ${error.errcode ?? 'unknown'}) and it cannot be refreshed: supply a valid token`,
+          { kind: 'fatal', api: error.api, errcode: error.errcode, httpStatus: error.httpStatus },
+        ),
+      );
+    }
+    let pending = this.#refreshing.get(rejected);
+    if (!pending) {
+      pending = this.#refresh(rejected).finally(() => this.#refreshing.delete(rejected));
+      pending.catch(() => undefined);
+      this.#refreshing.set(rejected, pending);
+    }
+    return withSignal(pending, signal);
+  }
+
+  async #refresh(rejected: string): Promise<string> {
+    if (this.#cached?.token === rejected) this.#cached = undefined;
+    const fresh = await this.getToken();
+    if (fresh !== rejected || this.#options.mode === 'classic') return fresh;
+    // stable_token answers with its cached token while WeChat thinks it valid; only a forced
+    // refresh (limited per day) replaces a token the API has just refused.
+    this.#options.logger.info('stable_token returned the token that was just rejected; forcing a refresh');
+    this.#cached = undefined;
+    return this.#fetchShared(true);
+  }
+
+  #fetchShared(force: boolean, signal?: AbortSignal): Promise<string> {
+    let inflight = this.#inflight;
+    // A normal fetch cannot stand in for a forced one.
+    if (!inflight || (force && !inflight.force)) {
+      const promise = this.#options
+        .retry('token', () => this.#fetch(force), this.#options.lifetime)
+        .finally(() => {
+          if (this.#inflight?.promise === promise) this.#inflight = undefined;
+        });
+      // Waiters may all have given up (their signals); the outcome must not become an unhandled rejection.
+      promise.catch(() => undefined);
+      inflight = { force, promise };
+      this.#inflight = inflight;
+    }
+    return withSignal(inflight.promise, signal);
+  }
+
+  async #fetch(force: boolean): Promise<string> {
+    const { mode, appid, secret, transport, lifetime } = this.#options;
+    if (!secret) throw new TypeError(`tokenMode "${mode}" needs a secret`);
+    const startedAt = this.#options.now();
+    const path = mode === 'stable' ? STABLE_TOKEN_PATH : CLASSIC_TOKEN_PATH;
+    const answer =
+      mode === 'stable'
+        ? await transport.call({
+            api: 'token',
+            method: 'POST',
+            path,
+            json: { grant_type: 'client_credential', appid, secret, force_refresh: force },
+            signal: lifetime,
+          })
+        : await transport.call({
+            api: 'token',
+            method: 'GET',
+            path,
+            query: new URLSearchParams({ grant_type: 'client_credential', appid, secret }),
+            signal: lifetime,
+          });
+    const label = path.slice(path.lastIndexOf('/') + 1);
+    this.#throwIfErrcode(label, force, answer);
+    const parsed = tokenAnswerSchema.safeParse(answer);
+    if (!parsed.success) {
+      throw new WechatError(`${label}: answer has no access_token and expires_in (unexpected shape)`, {
+        kind: 'transient',
+        api: 'token',
+      });
+    }
+    const lifeMs = parsed.data.expires_in * 1000;
+    const token = parsed.data.access_token;
+    this.#cached = { token, expiresAt: startedAt + lifeMs - Math.min(MAX_EXPIRY_MARGIN_MS, lifeMs / 10) };
+    this.#options.logger.debug('access token obtained', { mode, forceRefresh: force, expiresInSeconds: parsed.data.expires_in });
+    return token;
+  }
+
+  #throwIfErrcode(label: string, force: boolean, answer: unknown): void {
+    if (typeof answer !== 'object' || answer === null) return;
+    const { errcode, errmsg } = answer as { errcode?: unknown; errmsg?: unknown };
+    if (typeof errcode !== 'number' || errcode === 0) return;
+    const detail = `errcode ${errcode}${typeof errmsg === 'string' ? ` (${redactSecrets(errmsg, [this.#options.secret])})` : ''}`;
+    const kind = classifyErrcode(errcode);
+    const credential = CREDENTIAL_ERRORS[errcode];
+    if (credential !== undefined || kind === 'token' || kind === 'fatal') {
+      // A token error from a token endpoint means the credentials themselves are wrong:
+      // fetching again would fail the same way.
+      throw new WechatError(
+        `${label}: WeChat refused the credentials of appid ${this.#options.appid}${credential ? `, ${credential}` : ''}: ${detail}`,
+        { kind: 'fatal', api: 'token', errcode },
+      );
+    }
+    if (kind === 'quota') {
+      throw new WechatError(
+        `${label}: ${force ? 'the daily limit of forced token refreshes is reached' : 'daily quota reached'}: ${detail}`,
+        { kind, api: 'token', errcode },
+      );
+    }
+    throw new WechatError(`${label}: ${detail}`, { kind, api: 'token', errcode });
+  }
+}
+
+/** `promise`, or the abort reason of `signal` if that comes first (the shared work goes on). */
+function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,347 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
+import { HttpTransport } from './http-transport.js';
+import { redactSecrets } from './redact.js';
+import { backoffDelay, resolveRetryPolicy, type RetryRule } from './retry-policy.js';
+import { buildSearchQuery, validateSearchParams } from './search-query.js';
+import { TokenProvider } from './token-provider.js';
+import { sceneSchema, searchDataSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
+
+// Until src/log/logger.ts lands: the same shape, so the real logger can be passed as is.
+type LogFields = Record<string, unknown>;
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+/** The seam for the export's rate budget: every HTTP request to userlog_search, retries included, awaits acquire() right before it is sent. */
+export interface SearchGate {
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** The server answered 200010/45011: the gate should hold further requests back (then the client retries without its own delay). */
+  onRateLimited?(): void;
+}
+
+export interface WechatClientOptions {
+  apiBase: string;
+  appid: string;
+  secret?: string | undefined;
+  tokenMode: 'stable' | 'classic' | 'static';
+  accessToken?: string | undefined;
+  searchGate?: SearchGate;
+  /** Defaults: connect 10 s, headers 30 s, body 30 s. */
+  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  retryPolicy?: Partial<Record<WechatErrorKind, Partial<RetryRule>>>;
+  /** Default: silent. */
+  logger?: Logger;
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Unix milliseconds, for token expiry. Default `Date.now`. */
+  now?: () => number;
+}
+
+export interface ClientStats {
+  searchRequests: number;
+  sceneRequests: number;
+  tokenRequests: number;
+  retries: number;
+  rateLimited: number;
+  tokenRefreshes: number;
+}
+
+const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
+const SCENE_PATH = '/wxaapi/log/get_scene';
+
+const envelopeSchema = z.looseObject({ errcode: z.number().optional(), errmsg: z.string().optional() });
+const searchAnswerSchema = z.looseObject({ data: searchDataSchema });
+const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
+
+const ERRCODE_MEANING: Readonly<Record<number, string>> = {
+  200007: 'no permission to read realtime logs',
+  40013: 'invalid AppID',
+  40125: 'invalid AppSecret',
+  41002: 'AppID missing',
+  41004: 'AppSecret missing',
+  61003: 'the third-party platform is not authorized by this app',
+  61007: 'the third-party platform is not authorized for this API',
+  45009: 'daily API quota reached',
+  200010: 'rate limited',
+  45011: 'rate limited',
+  200002: 'parameters refused',
+  [-1]: 'WeChat system busy',
+};
+
+const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
+/**
+ * A client for realtimelogSearch and getSceneList. It gets and renews access tokens, retries by
+ * the policy table, sends every search request through the `searchGate`, and reports every
+ * failure as a `WechatError`; no error or log line it produces contains the token or the secret.
+ */
+export class WechatClient {
+  readonly stats: ClientStats = {
+    searchRequests: 0,
+    sceneRequests: 0,
+    tokenRequests: 0,
+    retries: 0,
+    rateLimited: 0,
+    tokenRefreshes: 0,
+  };
+
+  readonly #options: WechatClientOptions;
+  readonly #policy: Record<WechatErrorKind, RetryRule>;
+  readonly #transport: HttpTransport;
+  readonly #tokens: TokenProvider;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #lifetime = new AbortController();
+  // Every token this client has used, so that even an old one is masked out of error text.
+  readonly #tokensSeen = new Set<string>();
+
+  constructor(options: WechatClientOptions) {
+    const { appid, tokenMode, secret, accessToken } = options;
+    if (!appid) throw new TypeError('WechatClient needs an appid');
+    if (tokenMode !== 'stable' && tokenMode !== 'classic' && tokenMode !== 'static') {
+      throw new TypeError(`Expected tokenMode to be "stable", "classic" or "static", got ${JSON.stringify(tokenMode)}`);
+    }
+    if (tokenMode === 'static' ? !accessToken : !secret) {
+      throw new TypeError(`tokenMode "${tokenMode}" needs ${tokenMode === 'static' ? 'an accessToken' : 'a secret'}`);
+    }
+    this.#options = options;
+    this.#policy = resolveRetryPolicy(options.retryPolicy);
+    this.#random = options.random ?? Math.random;
+    this.#sleep = options.sleep ?? sleep;
+    this.#log = redactingLogger((options.logger ?? silentLogger).child({ component: 'wechat' }), () => this.#secrets());
+
+    const timeouts = {
+      connectMs: options.timeouts?.connectMs ?? 10_000,
+      headersMs: options.timeouts?.headersMs ?? 30_000,
+      bodyMs: options.timeouts?.bodyMs ?? 30_000,
+    };
+    for (const [name, value] of Object.entries(timeouts)) {
+      if (!Number.isFinite(value) || value <= 0) {
+        throw new RangeError(`Expected timeouts.${name} to be a finite number > 0, got ${String(value)}`);
+      }
+    }
+    this.#transport = new HttpTransport({
+      apiBase: options.apiBase,
+      timeouts,
+      secrets: () => this.#secrets(),
+      onRequest: (api) => {
+        if (api === 'search') this.stats.searchRequests++;
+        else if (api === 'scenes') this.stats.sceneRequests++;
+        else this.stats.tokenRequests++;
+      },
+    });
+    this.#tokens = new TokenProvider({
+      mode: tokenMode,
+      appid,
+      secret,
+      accessToken,
+      transport: this.#transport,
+      retry: (api, attempt, signal) => this.#withRetries(api, attempt, signal),
+      now: options.now ?? Date.now,
+      logger: this.#log,
+      lifetime: this.#lifetime.signal,
+    });
+  }
+
+  /** One page of realtimelogSearch. Retries per the policy; throws WechatError (kind 'params' for 200002, unretried). */
+  async searchLogs(params: SearchParams, signal?: AbortSignal): Promise<SearchPage> {
+    validateSearchParams(params);
+    const gate = this.#options.searchGate;
+    const window = `date=${params.date} begintime=${params.begintime} endtime=${params.endtime} start=${params.start} limit=${params.limit}`;
+    return this.#withTokenRetries(
+      'search',
+      async (token) => {
+        const query = buildSearchQuery(params, token);
+        await gate?.acquire(signal);
+        const answer = await this.#transport.call({ api: 'search', method: 'GET', path: SEARCH_PATH, query, signal });
+        const parsed = this.#parse('search', 'userlog_search', answer, searchAnswerSchema, window);
+        return parsed.data;
+      },
+      signal,
+      (error) => {
+        if (error.kind !== 'rate' || !gate?.onRateLimited) return false;
+        gate.onRateLimited();
+        // The gate now holds requests back until the budget allows: waiting here as well would
+        // only waste budget time.
+        return true;
+      },
+    );
+  }
+
+  /** getSceneList; `value` is always text (1001 → "1001"). */
+  async getSceneList(signal?: AbortSignal): Promise<Scene[]> {
+    return this.#withTokenRetries(
+      'scenes',
+      async (token) => {
+        const query = new URLSearchParams({ access_token: token });
+        const answer = await this.#transport.call({ api: 'scenes', method: 'GET', path: SCENE_PATH, query, signal });
+        const parsed = this.#parse('scenes', 'get_scene', answer, sceneAnswerSchema);
+        return parsed.scene.map((s) => ({ name: s.name, value: String(s.value) }));
+      },
+      signal,
+    );
+  }
+
+  /** Stops token fetches and retries in progress and closes the connection pool. */
+  async close(): Promise<void> {
+    this.#lifetime.abort(new Error('WechatClient closed'));
+    await this.#transport.close();
+  }
+
+  /**
+   * Retries `send` by the policy, with a valid token each time; a token error gets the token
+   * refreshed before the retry. `skipDelay` decides, per error, that the retry needs no backoff.
+   */
+  #withTokenRetries<T>(
+    api: WechatApi,
+    send: (token: string) => Promise<T>,
+    signal: AbortSignal | undefined,
+    skipDelay?: (error: WechatError) => boolean,
+  ): Promise<T> {
+    let token: string | undefined;
+    return this.#withRetries(
+      api,
+      async () => {
+        token = await this.#tokens.getToken(signal);
+        this.#tokensSeen.add(token);
+        return send(token);
+      },
+      signal,
+      async (error) => {
+        if (error.kind === 'token' && token !== undefined) {
+          this.stats.tokenRefreshes++;
+          this.#log.info('access token rejected, getting a new one', { api, errcode: error.errcode });
+          await this.#tokens.refresh(token, error, signal);
+          return true;
+        }
+        return skipDelay?.(error) ?? false;
+      },
+    );
+  }
+
+  async #withRetries<T>(
+    api: WechatApi,
+    attempt: () => Promise<T>,
+    signal?: AbortSignal,
+    beforeRetry?: (error: WechatError) => Promise<boolean>,
+  ): Promise<T> {
+    const used: Partial<Record<WechatErrorKind, number>> = {};
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (e) {
+        // Aborts, RangeErrors and bugs are not upstream failures: never retried. Nor are failures
+        // to get a token here: the token loop has applied the policy to those already.
+        if (!(e instanceof WechatError) || signal?.aborted || e.api !== api) throw e;
+        if (e.kind === 'rate') this.stats.rateLimited++;
+        const rule = this.#policy[e.kind];
+        const retry = (used[e.kind] ?? 0) + 1;
+        if (retry > rule.retries) {
+          // The gate should hold back even when this call gives up.
+          if (e.kind === 'rate' && api === 'search') this.#options.searchGate?.onRateLimited?.();
+          throw e;
+        }
+        used[e.kind] = retry;
+        const noDelay = (await beforeRetry?.(e)) ?? false;
+        const wait = noDelay ? 0 : backoffDelay(rule, retry, this.#random);
+        this.stats.retries++;
+        this.#log.warn('WeChat call failed; retrying', {
+          api,
+          kind: e.kind,
+          errcode: e.errcode,
+          httpStatus: e.httpStatus,
+          retry,
+          of: rule.retries,
+          delayMs: Math.round(wait),
+          error: e.message,
+        });
+        if (wait > 0) await this.#sleep(wait, signal);
+      }
+    }
+  }
+
+  #parse<S extends z.ZodType>(api: WechatApi, label: string, answer: unknown, schema: S, request?: string): z.infer<S> {
+    const envelope = envelopeSchema.safeParse(answer);
+    if (!envelope.success) {
+      throw new WechatError(`${label}: answer is JSON but not an object with errcode/errmsg (${describeIssues(envelope.error)})`, {
+        kind: 'transient',
+        api,
+      });
+    }
+    const { errcode, errmsg } = envelope.data;
+    if (errcode !== undefined && errcode !== 0) {
+      const kind = classifyErrcode(errcode);
+      const meaning = ERRCODE_MEANING[errcode] ?? (kind === 'token' ? 'access token rejected' : 'refused');
+      const server = errmsg ? ` (${redactSecrets(errmsg, this.#secrets())})` : '';
+      const context = kind === 'params' && request ? ` for ${request}` : '';
+      throw new WechatError(`${label}: ${meaning}${context}: errcode ${errcode}${server}`, { kind, api, errcode });
+    }
+    const parsed = schema.safeParse(answer);
+    if (!parsed.success) {
+      // A proxy or a bad moment upstream, not a contract change we can act on: retried as transient.
+      throw new WechatError(`${label}: answer does not have the documented shape (${describeIssues(parsed.error)})`, {
+        kind: 'transient',
+        api,
+      });
+    }
+    return parsed.data;
+  }
+
+  #secrets(): string[] {
+    return [this.#options.secret, this.#options.accessToken, this.#tokens?.current, ...this.#tokensSeen].filter(
+      (s): s is string => typeof s === 'string' && s.length > 0,
+    );
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's own reason when it aborts first. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw e;
+  }
+}
+
+function describeIssues(error: z.ZodError): string {
+  const shown = error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+  const more = error.issues.length > shown.length ? `; and ${error.issues.length - shown.length} more` : '';
+  return `${shown.join('; ')}${more}`;
+}
+
+// Every line this client logs passes through here, so that a secret in a message or field never
+// reaches the log even if some code path forgets to redact.
+function redactingLogger(inner: Logger, secrets: () => string[]): Logger {
+  const clean = (fields?: LogFields): LogFields | undefined => {
+    if (!fields) return fields;
+    const out: LogFields = {};
+    for (const [key, value] of Object.entries(fields)) {
+      out[key] = typeof value === 'string' ? redactSecrets(value, secrets()) : value;
+    }
+    return out;
+  };
+  return {
+    debug: (msg, fields) => inner.debug(redactSecrets(msg, secrets()), clean(fields)),
+    info: (msg, fields) => inner.info(redactSecrets(msg, secrets()), clean(fields)),
+    warn: (msg, fields) => inner.warn(redactSecrets(msg, secrets()), clean(fields)),
+    error: (msg, fields) => inner.error(redactSecrets(msg, secrets()), clean(fields)),
+    child: (fields) => redactingLogger(inner.child(clean(fields) ?? {}), secrets),
+  };
+}

@@ -1,0 +1,103 @@
+import PQueue from 'p-queue';
+import type { RequestLog } from '../store/request-log.js';
+
+export interface RateBudgetOptions {
+  requests: RequestLog;
+  appid: string;
+  /** Requests allowed in any sliding `intervalMs` (WXLOG_CALLS_PER_MINUTE). */
+  limit: number;
+  intervalMs: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The search-call budget: at most `limit` userlog_search requests in **any** sliding `intervalMs`, counted
+ * across every process that shares the database (send times live in SQLite).
+ *
+ * p-queue's own interval limiter uses fixed windows, which lets a burst at the end of one window and the
+ * start of the next exceed a sliding limit; here p-queue only keeps waiters in order (one at a time, first
+ * come first served) and the sliding check decides when each may go.
+ */
+export class RateBudget {
+  private readonly queue = new PQueue({ concurrency: 1 });
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** After a 200010 nothing is sent before this instant (someone else is using the same AppID). */
+  private blockedUntil = 0;
+  /**
+   * The span a send time counts against: the interval plus a margin, because WeChat counts arrivals and a
+   * request can leave a little after it was recorded (a busy event loop, a slow connect).
+   */
+  private readonly spanMs: number;
+  private consecutiveRateLimits = 0;
+  private lastRateLimitAt = -Infinity;
+  private taken = 0;
+  rateLimited = 0;
+
+  constructor(private readonly options: RateBudgetOptions) {
+    if (!Number.isInteger(options.limit) || options.limit < 1) throw new RangeError(`Expected \`limit\` to be an integer >= 1, got ${options.limit}`);
+    if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0) throw new RangeError(`Expected \`intervalMs\` to be a finite number > 0, got ${options.intervalMs}`);
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.spanMs = options.intervalMs + Math.min(1000, Math.max(25, options.intervalMs / 100));
+  }
+
+  /** Requests this budget has let through in this process. */
+  get requestsTaken(): number {
+    return this.taken;
+  }
+
+  /** Waits until a request may be sent and records it as sent. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    return this.queue.add(() => this.waitForSlot(signal), { signal }) as Promise<void>;
+  }
+
+  /** The server said 200010/45011: hold requests back, longer each time it happens in a row. */
+  onRateLimited(): void {
+    const now = this.now();
+    this.rateLimited += 1;
+    // Complaints more than an interval apart are separate incidents: start the pause over.
+    this.consecutiveRateLimits = now - this.lastRateLimitAt > this.options.intervalMs ? 1 : this.consecutiveRateLimits + 1;
+    this.lastRateLimitAt = now;
+    const pause = Math.min(this.options.intervalMs, (this.options.intervalMs / 8) * 2 ** (this.consecutiveRateLimits - 1));
+    this.blockedUntil = Math.max(this.blockedUntil, now + pause);
+  }
+
+  private async waitForSlot(signal?: AbortSignal): Promise<void> {
+    const { requests, appid, limit, intervalMs } = this.options;
+    const span = this.spanMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      const now = this.now();
+      if (now < this.blockedUntil) {
+        await this.sleep(this.blockedUntil - now, signal);
+        continue;
+      }
+      const wait = requests.tryTake(appid, now, limit, span);
+      if (wait === 0) {
+        this.taken += 1;
+        if (this.taken % 500 === 0) requests.pruneBefore(now - 10 * intervalMs);
+        return;
+      }
+      await this.sleep(wait, signal);
+    }
+  }
+
+}

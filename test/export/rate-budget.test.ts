@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RateBudget } from '../../src/export/rate-budget.js';
+import { Store } from '../../src/store/store.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** A clock that only moves when a waiter sleeps: the budget is tested at exact instants. */
+function fakeClock(start = 1_000_000) {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+function maxInAnyWindow(times: number[], spanMs: number): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < times.length; hi++) {
+    while ((times[hi] ?? 0) - (times[lo] ?? 0) >= spanMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+describe('rate budget', () => {
+  it('never lets more than the limit through in any sliding interval, and uses the whole budget', async () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    const clock = fakeClock();
+    const budget = new RateBudget({ requests: store.requests, appid: 'wxa', limit: 45, intervalMs: 60_000, ...clock });
+    const sent: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      await budget.acquire();
+      sent.push(clock.now());
+    }
+    expect(maxInAnyWindow(sent, 60_000)).toBe(45);
+    // 200 requests at 45 per minute need a little over four intervals, not more.
+    const elapsed = (sent.at(-1) ?? 0) - (sent[0] ?? 0);
+    expect(elapsed).toBeGreaterThan(4 * 60_000);
+    expect(elapsed).toBeLessThan(4 * 60_000 * 1.05);
+    store.close();
+  });
+
+  it('continues the budget of an earlier process that shared the database', async () => {
+    const path = join(tempDir(), 'wxlog.db');
+    const clock = fakeClock();
+    const first = Store.open(path);
+    const a = new RateBudget({ requests: first.requests, appid: 'wxa', limit: 10, intervalMs: 1000, ...clock });
+    const sent: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await a.acquire();
+      sent.push(clock.now());
+    }
+    first.close();
+    const second = Store.open(path);
+    const b = new RateBudget({ requests: second.requests, appid: 'wxa', limit: 10, intervalMs: 1000, ...clock });
+    for (let i = 0; i < 10; i++) {
+      await b.acquire();
+      sent.push(clock.now());
+    }
+    expect(maxInAnyWindow(sent, 1000)).toBe(10);
+    expect((sent[10] ?? 0) - (sent[0] ?? 0)).toBeGreaterThanOrEqual(1000);
+    // Another app's requests do not count against this one.
+    const c = new RateBudget({ requests: second.requests, appid: 'wxb', limit: 10, intervalMs: 1000, ...clock });
+    const before = clock.now();
+    await c.acquire();
+    expect(clock.now()).toBe(before);
+    second.close();
+  });
+
+  it('holds requests back after the server says it is rate limited', async () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    const clock = fakeClock();
+    const budget = new RateBudget({ requests: store.requests, appid: 'wxa', limit: 45, intervalMs: 8000, ...clock });
+    await budget.acquire();
+    const t0 = clock.now();
+    budget.onRateLimited();
+    await budget.acquire();
+    expect(clock.now() - t0).toBe(1000);
+    budget.onRateLimited();
+    const t1 = clock.now();
+    await budget.acquire();
+    expect(clock.now() - t1).toBe(2000);
+    expect(budget.rateLimited).toBe(2);
+    store.close();
+  });
+
+  it('rejects bad limits with exact messages', () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 0, intervalMs: 1 })).toThrow('Expected `limit` to be an integer >= 1, got 0');
+    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 1, intervalMs: Number.NaN })).toThrow('Expected `intervalMs` to be a finite number > 0, got NaN');
+    store.close();
+  });
+});

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { configFileSchema, configJsonSchema } from '../../src/config/config-schema.js';
+import { loadConfig } from '../../src/config/load-config.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('config/wxlog.schema.json', () => {
+  it('is what `npm run schema` generates from the zod schema', () => {
+    const committed = readFileSync(new URL('../../config/wxlog.schema.json', import.meta.url), 'utf8');
+    // On failure: run `npm run schema` and commit the result.
+    expect(committed).toBe(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+  });
+
+  it('describes every key of the file and refuses others', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
+    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(configFileSchema.shape).sort());
+    expect(schema.additionalProperties).toBe(false);
+  });
+});
+
+describe('config/wxlog.example.json', () => {
+  const example = JSON.parse(readFileSync(new URL('../../config/wxlog.example.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
+  it('loads as a complete configuration for talking to WeChat', () => {
+    const config = loadConfig({ env: {}, cwd: repoRoot, configFile: 'config/wxlog.example.json' }, 'upstream');
+    expect(config.appid).toBe(example['appid']);
+    expect(config.tokenMode).toBe('stable');
+  });
+
+  it('shows every setting (accessToken aside: it would switch the example to the static mode)', () => {
+    const shown = Object.keys(example).sort();
+    const all = Object.keys(configFileSchema.shape).filter((key) => key !== 'accessToken').sort();
+    expect(shown).toEqual(all);
+  });
+});

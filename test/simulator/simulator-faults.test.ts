@@ -93,7 +93,7 @@ describe('faults on userlog_search', () => {
   });
 
   it('stall waits stallMs, then answers normally', async () => {
-    const { s, url } = await withFault('stall', { faults: { rate: 1, kinds: ['stall'], stallMs: 400 } });
+    const { url } = await withFault('stall', { faults: { rate: 1, kinds: ['stall'], stallMs: 400 } });
     const started = performance.now();
     const body = (await getJson(url)) as { errcode: number; data: { list: unknown[] } };
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
-import type { Logger } from './wechat-client.js';
+import type { Logger } from '../log/logger.js';
 
 export type TokenMode = 'stable' | 'classic' | 'static';
 

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
+import { silentLogger, type Logger } from '../log/logger.js';
 import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
@@ -8,15 +9,7 @@ import { buildSearchQuery, validateSearchParams } from './search-query.js';
 import { TokenProvider } from './token-provider.js';
 import { sceneSchema, searchDataSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
 
-// Until src/log/logger.ts lands: the same shape, so the real logger can be passed as is.
 type LogFields = Record<string, unknown>;
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  child(fields: LogFields): Logger;
-}
 
 /** The seam for the export's rate budget: every HTTP request to userlog_search, retries included, awaits acquire() right before it is sent. */
 export interface SearchGate {
@@ -72,14 +65,6 @@ const ERRCODE_MEANING: Readonly<Record<number, string>> = {
   45011: 'rate limited',
   200002: 'parameters refused',
   [-1]: 'WeChat system busy',
-};
-
-const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child: () => silentLogger,
 };
 
 /**

@@ -62,7 +62,12 @@ async function main(): Promise<number> {
   try {
     return await command.run(ctx);
   } catch (e: unknown) {
-    if (e instanceof UsageError || (e instanceof Error && e.name === 'ConfigError')) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`wxlog ${name}: ${(e as Error).message}; see \`wxlog ${name} --help\`\n`);
+      return ExitCode.Usage;
+    }
+    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'SchemaError'))) {
       process.stderr.write(`wxlog ${name}: ${e.message}\n`);
       return ExitCode.Usage;
     }

@@ -26,8 +26,12 @@ export class PageSize {
     return this.size;
   }
 
-  /** Halves the size after a refusal; false when it cannot go lower. */
-  halve(): boolean {
+  /**
+   * Halves the size after a refusal of `refused`; false when it cannot go lower. A refusal of a size
+   * already halved below (by a concurrent read) only means: retry at the current size.
+   */
+  halve(refused: number): boolean {
+    if (refused > this.size) return true;
     const next = Math.max(Math.min(MIN_PAGE_SIZE, this.configured), Math.floor(this.size / 2));
     if (next >= this.size) return false;
     this.size = next;

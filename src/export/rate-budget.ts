@@ -56,7 +56,7 @@ export class RateBudget {
     if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0) throw new RangeError(`Expected \`intervalMs\` to be a finite number > 0, got ${options.intervalMs}`);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
-    this.spanMs = options.intervalMs + Math.min(1000, Math.max(25, options.intervalMs / 100));
+    this.spanMs = options.intervalMs + Math.min(1000, Math.max(100, options.intervalMs / 50));
   }
 
   /** Requests this budget has let through in this process. */

@@ -1,0 +1,25 @@
+import { loadConfig, type LoadPurpose } from '../config/load-config.js';
+import type { Config } from '../config/config-schema.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { CommandContext } from './command.js';
+
+/** Options every command that reads settings accepts. */
+export const configOptions = {
+  config: { type: 'string' },
+  db: { type: 'string' },
+} as const;
+
+export const configHelp = `  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
+  --db FILE       SQLite database (default: $WXLOG_DB or ./data/wxlog.db)`;
+
+/** Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. */
+export function commandConfig(ctx: CommandContext, values: { config?: string | undefined; db?: string | undefined }, purpose: LoadPurpose): Config {
+  const env = values.db === undefined ? ctx.env : { ...ctx.env, WXLOG_DB: values.db };
+  return loadConfig({ env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) }, purpose);
+}
+
+/** The process's logger: JSON lines on a pipe, readable lines on a terminal, secrets masked. */
+export function commandLogger(ctx: CommandContext, config: Config): Logger {
+  const redact = [config.secret, config.accessToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return createLogger({ level: config.logLevel, stream: ctx.stderr, redact });
+}

@@ -1,0 +1,30 @@
+import { parseArgs } from 'node:util';
+import type { Command, CommandContext } from '../command.js';
+import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
+import { exportPass } from '../export-pass.js';
+import { ExitCode } from '../exit-codes.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'one export pass over the retention window, then exit',
+  help: `wxlog run [options]
+
+One export pass: walks the last WXLOG_LOOKBACK_DAYS China Standard Time days (default 7, today
+included), re-checks days already stored at about one search call per day, reads what changed, and
+upserts every entry into the SQLite database. Every search call passes through the rate budget
+(WXLOG_CALLS_PER_MINUTE per WXLOG_RATE_INTERVAL_MS), shared with other runs on the same database.
+
+Options:
+${configHelp}
+
+Exit codes: 0 complete, 1 some windows still incomplete (the next run continues), 2 bad settings,
+3 fatal upstream error (credentials, permission), 4 another run holds the database's lock.`,
+  async run(ctx: CommandContext) {
+    const { values } = parseArgs({ args: ctx.argv, options: configOptions, allowPositionals: false });
+    const config = commandConfig(ctx, values, 'upstream');
+    const logger = commandLogger(ctx, config);
+    const outcome = await exportPass({ config, logger, command: 'run', signal: ctx.signal });
+    (outcome.exitCode === ExitCode.Locked ? ctx.stderr : ctx.stdout).write(`wxlog run: ${outcome.summary}\n`);
+    return outcome.exitCode;
+  },
+};

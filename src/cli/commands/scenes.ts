@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { listScenes, replaceScenes } from '../../store/scene-store.js';
+import { Store } from '../../store/store.js';
+import { WechatError } from '../../wechat/errors.js';
+import { WechatClient } from '../../wechat/wechat-client.js';
+import type { Command, CommandContext } from '../command.js';
+import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
+import { ExitCode } from '../exit-codes.js';
+
+export const scenesCommand: Command = {
+  name: 'scenes',
+  summary: 'refresh and print the scene list (getSceneList)',
+  help: `wxlog scenes [options]
+
+Fetches the scene list (访问来源) with getSceneList, stores it in the scenes table (value as text),
+and prints it as value<TAB>name lines. Every run refreshes it too.
+
+Options:
+${configHelp}
+  --json          print the list as JSON`,
+  async run(ctx: CommandContext) {
+    const { values } = parseArgs({ args: ctx.argv, options: { ...configOptions, json: { type: 'boolean' } }, allowPositionals: false });
+    const config = commandConfig(ctx, values, 'upstream');
+    const logger = commandLogger(ctx, config);
+    const client = new WechatClient({ apiBase: config.apiBase, appid: config.appid, secret: config.secret, tokenMode: config.tokenMode, accessToken: config.accessToken, logger });
+    const store = Store.open(config.db);
+    try {
+      const scenes = await client.getSceneList(ctx.signal);
+      replaceScenes(store.db, config.appid, scenes, Math.floor(Date.now() / 1000));
+      const stored = listScenes(store.db, config.appid);
+      ctx.stdout.write(values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''));
+      return ExitCode.Ok;
+    } catch (e: unknown) {
+      if (!(e instanceof WechatError)) throw e;
+      ctx.stderr.write(`wxlog scenes: ${e.message}\n`);
+      return e.kind === 'fatal' || e.kind === 'token' ? ExitCode.Fatal : ExitCode.Incomplete;
+    } finally {
+      store.close();
+      await client.close();
+    }
+  },
+};

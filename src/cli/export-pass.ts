@@ -1,0 +1,145 @@
+import { hostname } from 'node:os';
+import type { Config } from '../config/config-schema.js';
+import { filterKey } from '../config/filter-key.js';
+import { RateBudget } from '../export/rate-budget.js';
+import { runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
+import type { Logger } from '../log/logger.js';
+import { RunLock, type LockHolder } from '../store/run-lock.js';
+import { Store } from '../store/store.js';
+import { formatCst } from '../wechat/cst-day.js';
+import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
+import { ExitCode } from './exit-codes.js';
+
+export interface PassOptions {
+  config: Config;
+  logger: Logger;
+  /** `run`, `daemon` or `demo`: recorded in `runs` and in the lock. */
+  command: string;
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Client settings for tests and the demo (timeouts, retry delays). */
+  client?: Partial<WechatClientOptions>;
+  onDayDone?: (day: DayCoverage) => void;
+}
+
+export interface PassOutcome {
+  exitCode: ExitCode;
+  /** The one summary line of the run. */
+  summary: string;
+  result: ExportResult | null;
+  /** HTTP requests to userlog_search, retries included. */
+  searchCalls: number;
+  /** Set when another process holds the database's lock. */
+  holder?: LockHolder;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The exit code of SPEC §3 for a finished export. */
+export function exitCodeFor(result: ExportResult): ExitCode {
+  if (result.fatal) return ExitCode.Fatal;
+  if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted) return ExitCode.Incomplete;
+  return ExitCode.Ok;
+}
+
+export function summarize(result: ExportResult, searchCalls: number, elapsedMs: number): string {
+  const windows = result.windowsComplete + result.windowsIncomplete;
+  const state = result.fatal
+    ? `stopped: ${result.fatal.message}`
+    : result.quotaExhausted
+      ? 'stopped: WeChat daily quota reached; the next run continues'
+      : result.aborted
+        ? 'interrupted; the next run continues'
+        : result.windowsIncomplete > 0
+          ? 'incomplete; the next run continues'
+          : 'complete';
+  return (
+    `${state}: ${result.days.length} days, ${result.windowsComplete}/${windows} windows complete, ` +
+    `${result.entriesNew} new entries (${result.entriesSeen} read), ${searchCalls} search calls, ` +
+    `${result.errors.length} errors, ${(elapsedMs / 1000).toFixed(1)}s`
+  );
+}
+
+/**
+ * One export pass as a command runs it: take the database's lock (or report who holds it), record the
+ * run, export through the shared rate budget, record the outcome, let go.
+ */
+export async function exportPass(o: PassOptions): Promise<PassOutcome> {
+  const now = o.now ?? Date.now;
+  const started = now();
+  const { config, logger } = o;
+  const store = Store.open(config.db);
+  try {
+    const lock = new RunLock(store.db, { pid: process.pid, hostname: hostname(), command: o.command, now, isAlive });
+    const attempt = lock.tryAcquire();
+    if (!attempt.acquired) {
+      const h = attempt.holder;
+      return {
+        exitCode: ExitCode.Locked,
+        summary: `another wxlog (${h.command}, pid ${h.pid} on ${h.hostname}) has been exporting into ${config.db} since ${formatCst(h.acquiredAt)} CST; nothing done`,
+        result: null,
+        searchCalls: 0,
+        holder: h,
+      };
+    }
+    const heartbeat = setInterval(() => lock.heartbeat(), 15_000);
+    heartbeat.unref();
+    const runId = store.runs.start(o.command, config.appid, process.pid, Math.floor(started / 1000));
+    const budget = new RateBudget({ requests: store.requests, appid: config.appid, limit: config.callsPerMinute, intervalMs: config.rateIntervalMs, now });
+    const client = new WechatClient({
+      apiBase: config.apiBase,
+      appid: config.appid,
+      secret: config.secret,
+      tokenMode: config.tokenMode,
+      accessToken: config.accessToken,
+      searchGate: budget,
+      logger,
+      ...o.client,
+    });
+    let result: ExportResult | null = null;
+    try {
+      result = await runExport({
+        appid: config.appid,
+        filters: config.filters,
+        filterKey: filterKey(config.filters),
+        lookbackDays: config.lookbackDays,
+        pageSize: config.pageSize,
+        api: client,
+        store,
+        logger,
+        now,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
+      });
+    } finally {
+      clearInterval(heartbeat);
+      await client.close();
+      const searchCalls = client.stats.searchRequests;
+      const exitCode = result ? exitCodeFor(result) : ExitCode.Incomplete;
+      store.runs.finishRun(runId, Math.floor(now() / 1000), {
+        exitCode,
+        searchCalls,
+        entriesNew: result?.entriesNew ?? 0,
+        entriesSeen: result?.entriesSeen ?? 0,
+        windowsComplete: result?.windowsComplete ?? null,
+        windowsIncomplete: result?.windowsIncomplete ?? null,
+        rateLimited: client.stats.rateLimited,
+        errors: result?.errors.length ?? 1,
+        message: result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
+      });
+      lock.release();
+    }
+    const searchCalls = client.stats.searchRequests;
+    return { exitCode: exitCodeFor(result), summary: summarize(result, searchCalls, now() - started), result, searchCalls };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,148 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/simulator.js';
+import { expectExact, lowerBoundCalls } from '../helpers/exact.js';
+import { clockFrom, configFor, MIDDAY_CST, pass, simulator } from '../helpers/export-fixture.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+let sim: Simulator | undefined;
+const originalTz = process.env.TZ;
+
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  process.env.TZ = originalTz;
+});
+
+describe('wxlog run against the simulator', () => {
+  for (const tz of ['UTC', 'America/Los_Angeles']) {
+    it(`stores exactly what WeChat serves, field by field, under TZ=${tz}`, async () => {
+      process.env.TZ = tz;
+      const now = clockFrom(MIDDAY_CST);
+      sim = await simulator({ now, perDay: 250 });
+      const config = configFor(sim, tempDir());
+      const first = await pass(config, now);
+      expect(first.exitCode).toBe(0);
+      expectExact(config.db, sim);
+      expect(first.result?.windowsIncomplete).toBe(0);
+      expect(first.searchCalls).toBeLessThanOrEqual(Math.ceil(lowerBoundCalls(sim, 100) * 1.1));
+      // Nothing new: about one call per day.
+      const second = await pass(config, now);
+      expect(second.exitCode).toBe(0);
+      expect(second.result?.entriesNew).toBe(0);
+      expect(second.searchCalls).toBe(7);
+      expectExact(config.db, sim);
+    });
+  }
+
+  it('covers the first and last second of every CST day', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 100 });
+    const config = configFor(sim, tempDir());
+    await pass(config, now);
+    const db = new BetterSqlite3(config.db, { readonly: true });
+    const edges = db
+      .prepare(
+        `SELECT count(*) AS n FROM log_entries
+         WHERE (timestamp + 8 * 3600) % 86400 IN (0, 86399)`,
+      )
+      .get() as { n: number };
+    db.close();
+    const expected = sim.allEntries().filter((e) => [0, 86399].includes((e.timestamp + 8 * 3600) % 86400)).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(edges.n).toBe(expected);
+  });
+
+  for (const mode of ['empty', 'reject'] as const) {
+    it(`splits windows whose offsets the server will not serve (${mode}) and stays exact`, async () => {
+      const now = clockFrom(MIDDAY_CST);
+      sim = await simulator({ now, perDay: 1500, maxOffset: 1000, offsetCapMode: mode, callsPerMinute: 200 });
+      const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
+      const first = await pass(config, now);
+      expect(first.exitCode).toBe(0);
+      expectExact(config.db, sim);
+      // One call to discover the cap; then within 10% of the lower bound.
+      expect(first.searchCalls).toBeLessThanOrEqual(Math.ceil(lowerBoundCalls(sim, 100) * 1.1) + (mode === 'reject' ? 4 : 1));
+      const second = await pass(config, now);
+      expect(second.searchCalls).toBe(7);
+    });
+  }
+
+  it('halves the page size when the server refuses it, and remembers the size that works', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 300, maxPageSize: 40, pageSizeCapMode: 'reject' });
+    const dir = tempDir();
+    const config = configFor(sim, dir);
+    expect((await pass(config, now)).exitCode).toBe(0);
+    expectExact(config.db, sim);
+    const db = new BetterSqlite3(config.db, { readonly: true });
+    expect(db.prepare("SELECT value FROM state WHERE key LIKE 'page_size:%'").get()).toEqual({ value: '25' });
+    db.close();
+    sim.addEntries(sim.retentionDays()[2] ?? '', 80);
+    const served = sim.stats.searchServed;
+    const arrivals = sim.stats.searchArrivals.length;
+    expect((await pass(config, now)).exitCode).toBe(0);
+    // The learnt size is used at once: every request of the second run was served.
+    expect(sim.stats.searchArrivals.length - arrivals).toBe(sim.stats.searchServed - served);
+    expectExact(config.db, sim);
+  });
+
+  it('advances by what the server returns when it silently truncates pages', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 300, maxPageSize: 30, pageSizeCapMode: 'truncate' });
+    const config = configFor(sim, tempDir());
+    expect((await pass(config, now)).exitCode).toBe(0);
+    expectExact(config.db, sim);
+  });
+
+  it('ends exact after one run through faults and tokens expiring mid-run', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({
+      now,
+      perDay: 400,
+      callsPerMinute: 200,
+      tokenMaxUses: 9,
+      faults: { rate: 0.15, kinds: ['errcode-1', 'http-502', 'reset', 'truncated-json', 'stall', 'html', 'bad-shape'], stallMs: 2000 },
+    });
+    const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
+    const outcome = await pass(config, now);
+    expect(outcome.result?.errors).toEqual([]);
+    expect(outcome.exitCode).toBe(0);
+    expect(sim.stats.tokenRequests.stable).toBeGreaterThan(1);
+    expect(sim.stats.searchArrivals.length).toBeGreaterThan(sim.stats.searchServed);
+    expectExact(config.db, sim);
+  });
+
+  it('picks up late entries and entries added while paging on the next run, then costs one call a day', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 600, lateFraction: 0.05, callsPerMinute: 200 });
+    const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
+    sim.addDuringPaging(3, 4);
+    await pass(config, now);
+    expect(sim.releaseLate()).toBeGreaterThan(0);
+    const second = await pass(config, now);
+    expect(second.exitCode).toBe(0);
+    expectExact(config.db, sim);
+    const third = await pass(config, now);
+    expect(third.result?.entriesNew).toBe(0);
+    expect(third.searchCalls).toBe(7);
+  });
+
+  it('two runs in turn on one database never exceed the budget in any sliding interval', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 400 });
+    const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '10' });
+    const stop = new AbortController();
+    const started = sim.stats.searchArrivals.length;
+    const interrupted = pass(config, now, { signal: stop.signal });
+    // Stop the first run once it has used its budget, then start the second one at once.
+    while (sim.stats.searchArrivals.length - started < 12) await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    expect((await interrupted).exitCode).toBe(1);
+    const second = await pass(config, now);
+    expect(second.exitCode).toBe(0);
+    expectExact(config.db, sim);
+    expect(sim.maxSearchesInAnyInterval(1000)).toBe(10);
+    expect(sim.stats.searchRateLimited).toBe(0);
+  });
+});

@@ -83,7 +83,8 @@ export class HttpTransport {
     if (statusCode < 200 || statusCode >= 300) {
       // Dump rather than read: an error page is not interesting, and dump keeps the socket usable.
       await body.dump().catch(() => undefined);
-      throw new WechatError(`${label}: HTTP ${statusCode}`, {
+      const hint = statusCode === 404 ? ' (is the API base URL right?)' : '';
+      throw new WechatError(`${label}: HTTP ${statusCode}${hint}`, {
         kind: statusCode >= 500 || statusCode === 408 ? 'transient' : statusCode === 429 ? 'rate' : 'fatal',
         api: call.api,
         httpStatus: statusCode,

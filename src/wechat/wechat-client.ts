@@ -90,6 +90,7 @@ export class WechatClient {
   readonly #random: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #lifetime = new AbortController();
+  #closed: Promise<void> | undefined;
   // Every token this client has used, so that even an old one is masked out of error text.
   readonly #tokensSeen = new Set<string>();
 
@@ -143,6 +144,7 @@ export class WechatClient {
 
   /** One page of realtimelogSearch. Retries per the policy; throws WechatError (kind 'params' for 200002, unretried). */
   async searchLogs(params: SearchParams, signal?: AbortSignal): Promise<SearchPage> {
+    this.#throwIfClosed();
     validateSearchParams(params);
     const gate = this.#options.searchGate;
     const window = `date=${params.date} begintime=${params.begintime} endtime=${params.endtime} start=${params.start} limit=${params.limit}`;
@@ -168,6 +170,7 @@ export class WechatClient {
 
   /** getSceneList; `value` is always text (1001 → "1001"). */
   async getSceneList(signal?: AbortSignal): Promise<Scene[]> {
+    this.#throwIfClosed();
     return this.#withTokenRetries(
       'scenes',
       async (token) => {
@@ -180,10 +183,17 @@ export class WechatClient {
     );
   }
 
-  /** Stops token fetches and retries in progress and closes the connection pool. */
-  async close(): Promise<void> {
-    this.#lifetime.abort(new Error('WechatClient closed'));
-    await this.#transport.close();
+  /** Stops token fetches in progress, lets requests in flight finish and closes the connection pool. */
+  close(): Promise<void> {
+    this.#lifetime.abort(new Error('WechatClient is closed'));
+    // Idempotent: undici refuses to close a pool twice.
+    this.#closed ??= this.#transport.close();
+    return this.#closed;
+  }
+
+  #throwIfClosed(): void {
+    // A closed pool would fail every attempt as "transient" and be retried: say what is wrong instead.
+    if (this.#lifetime.signal.aborted) throw new Error('WechatClient is closed');
   }
 
   /**

@@ -168,9 +168,8 @@ describe('transient failures', () => {
 
   it('maps an unreachable server to transient', async () => {
     const sim = await simulator();
-    const url = sim.url;
     await sim.close();
-    const c = client({ ...sim, url } as typeof sim, {
+    const c = client(sim, {
       tokenMode: 'static',
       accessToken: 'tok',
       retryPolicy: { transient: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } },
@@ -233,6 +232,28 @@ describe('rate limiting (200010)', () => {
     expect(gate.acquired).toBe(7);
     expect(gate.rateLimited).toBe(7);
     expect(c.stats.rateLimited).toBe(7);
+  });
+});
+
+describe('a wrong API base', () => {
+  it('is fatal with a hint when the server answers 404', async () => {
+    const sim = await simulator();
+    const c = client(sim, { apiBase: `${sim.url}/not-wechat` });
+    const e = await rejection(c.getSceneList());
+    expect(e).toMatchObject({ name: 'WechatError', kind: 'fatal', api: 'token', httpStatus: 404 });
+    expect((e as Error).message).toMatch(/stable_token: HTTP 404 \(is the API base URL right\?\)/);
+    expect(sim.stats.tokenRequests.stable).toBe(0);
+  });
+});
+
+describe('close', () => {
+  it('refuses calls after close without sending anything', async () => {
+    const sim = await simulator();
+    const c = client(sim);
+    await c.getSceneList();
+    await c.close();
+    await expect(c.searchLogs(wholeDay())).rejects.toThrow('WechatClient is closed');
+    expect(sim.stats.searchArrivals).toHaveLength(0);
   });
 });
 

@@ -191,6 +191,15 @@ export class WechatClient {
     return this.#closed;
   }
 
+  #rememberToken(token: string): void {
+    if (this.#tokensSeen.has(token)) return;
+    this.#tokensSeen.add(token);
+    // A daemon sees a new token every two hours: keep the recent ones, which are all that can
+    // still turn up in an answer or error.
+    const oldest = this.#tokensSeen.values().next();
+    if (this.#tokensSeen.size > 16 && !oldest.done) this.#tokensSeen.delete(oldest.value);
+  }
+
   #throwIfClosed(): void {
     // A closed pool would fail every attempt as "transient" and be retried: say what is wrong instead.
     if (this.#lifetime.signal.aborted) throw new Error('WechatClient is closed');
@@ -211,7 +220,7 @@ export class WechatClient {
       api,
       async () => {
         token = await this.#tokens.getToken(signal);
-        this.#tokensSeen.add(token);
+        this.#rememberToken(token);
         return send(token);
       },
       signal,

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LogEntry } from '../wechat/types.js';
 import { FaultDice, resolveFaults } from './faults.js';
@@ -159,7 +158,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
 
   const sockets = new Set<Socket>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => handler(req, res));
+  const server = createServer(handler);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

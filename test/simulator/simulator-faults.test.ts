@@ -93,12 +93,13 @@ describe('faults on userlog_search', () => {
   });
 
   it('stall waits stallMs, then answers normally', async () => {
-    const { url } = await withFault('stall', { faults: { rate: 1, kinds: ['stall'], stallMs: 400 } });
+    const { s, url } = await withFault('stall', { faults: { rate: 1, kinds: ['stall'], stallMs: 400 } });
     const started = performance.now();
     const body = (await getJson(url)) as { errcode: number; data: { list: unknown[] } };
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
     expect(body.errcode).toBe(0);
     expect(body.data.list).toHaveLength(10);
+    expect(s.stats.searchServed).toBe(1); // a late answer is still an answer
   });
 
   it('stall stops waiting when the client goes away', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { demoCommand } from './demo.js';
 import { migrateCommand } from './migrate.js';
 import { runCommand } from './run.js';
 import { scenesCommand } from './scenes.js';
@@ -9,5 +10,6 @@ export const commands: Command[] = [
   runCommand,
   scenesCommand,
   migrateCommand,
+  demoCommand,
   simulatorCommand,
 ];

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/load-config.js';
+import { startSimulator } from '../../simulator/simulator.js';
+import type { Command, CommandContext } from '../command.js';
+import { commandLogger } from '../cli-config.js';
+import { exportPass } from '../export-pass.js';
+import { ExitCode } from '../exit-codes.js';
+import { UsageError } from '../command.js';
+
+const EXAMPLES = (db: string): string[] => [
+  `npx wxlog query --db ${db} "SELECT date_cst, level_name, count(*) AS entries FROM log_entries_cst GROUP BY 1, 2 ORDER BY 1, 2"`,
+  `npx wxlog search --db ${db} 请求失败 --limit 5`,
+  `npx wxlog query --db ${db} "SELECT url, count(*) AS errors FROM log_entries WHERE level & 8 GROUP BY url ORDER BY errors DESC LIMIT 5"`,
+];
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'export from the built-in simulator into ./data/demo.db and show what to try',
+  help: `wxlog demo [options]
+
+Starts the built-in WeChat API simulator on 127.0.0.1 (nothing leaves this machine, no AppSecret
+needed), exports its last seven days of realtime logs into a SQLite file exactly as \`wxlog run\`
+does against WeChat, prints a summary and three example queries to try. Run it again: it re-checks
+each day with about one call and stores nothing twice.
+
+Options:
+  --db FILE      database to fill (default ./data/demo.db)
+  --per-day N    simulated entries per day (default 300)
+  --seed N       simulator data seed (default 1)`,
+  async run(ctx: CommandContext) {
+    const { values } = parseArgs({
+      args: ctx.argv,
+      options: { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
+      allowPositionals: false,
+    });
+    const perDay = Number(values['per-day'] ?? 300);
+    if (!Number.isInteger(perDay) || perDay < 1 || perDay > 100_000) throw new UsageError(`--per-day must be an integer from 1 to 100000, got ${JSON.stringify(values['per-day'])}`);
+    const seed = Number(values.seed ?? 1);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}`);
+    const db = values.db ?? 'data/demo.db';
+    const sim = await startSimulator({ perDay, seed });
+    try {
+      // Only the simulator's own credentials: a user's real WXLOG_* settings must not leak into the demo.
+      const config = loadConfig({
+        env: {
+          WXLOG_APPID: sim.options.appid,
+          WXLOG_SECRET: sim.options.secret,
+          WXLOG_API_BASE: sim.url,
+          WXLOG_DB: resolve(ctx.cwd, db),
+          WXLOG_LOG_LEVEL: ctx.env.WXLOG_LOG_LEVEL ?? 'warn',
+        },
+        cwd: ctx.cwd,
+      });
+      const logger = commandLogger(ctx, config);
+      ctx.stdout.write(`wxlog demo: simulator listening on ${sim.url}; exporting the last 7 CST days into ${db}\n`);
+      const outcome = await exportPass({ config, logger, command: 'demo', signal: ctx.signal });
+      ctx.stdout.write(`wxlog demo: ${outcome.summary}\n`);
+      if (outcome.result) {
+        ctx.stdout.write('\n  day (CST)   windows  stored  server total\n');
+        for (const d of outcome.result.days) {
+          const windows = `${d.windowsComplete}/${d.windowsComplete + d.windowsIncomplete}`;
+          ctx.stdout.write(`  ${d.date}  ${windows.padStart(7)}  ${String(d.stored).padStart(6)}  ${String(d.serverTotal ?? '-').padStart(12)}\n`);
+        }
+      }
+      ctx.stdout.write(`\nTry:\n${EXAMPLES(db).map((e) => `  ${e}\n`).join('')}\nOr open ${db} in sqlite3 or Datasette: see README.md for the tables.\n`);
+      return outcome.exitCode === ExitCode.Locked ? ExitCode.Locked : outcome.exitCode;
+    } finally {
+      await sim.close();
+    }
+  },
+};

@@ -1,0 +1,159 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { cstDayBounds, type CstDay } from '../wechat/cst-day.js';
+
+/** How far one CST day is covered: `not-read` (no window yet), `expired` (left WeChat's retention). */
+export type DayState = 'complete' | 'incomplete' | 'not-read' | 'expired';
+
+/** One CST day of the coverage ledger, with what is stored for it. */
+export interface DayCoverage {
+  /** YYYYMMDD. */
+  date: CstDay;
+  state: DayState;
+  /** Leaf windows (not split) whose stored entries account for the server's total. */
+  windowsComplete: number;
+  /** Leaf windows still pending or incomplete. */
+  windowsIncomplete: number;
+  /** Entries stored with a timestamp in the day (for a filtered ledger: entries that ledger has seen). */
+  entriesStored: number;
+  /** The total the server last reported for the whole day (its root windows), or null before the first check. */
+  serverTotal: number | null;
+  /** Unix seconds of the latest check of any of the day's windows. */
+  lastCheckedAt: number | null;
+}
+
+/** Which ledger a report is about. */
+export interface CoverageScope {
+  /** `''` covers every appid in the file. */
+  appid: string;
+  /** The ledger's filter key (`''` for an unfiltered export). */
+  filterKey: string;
+}
+
+/** One row of the run history, for `wxlog status`. */
+export interface RunSummary {
+  id: number;
+  command: string;
+  appid: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  exitCode: number | null;
+  searchCalls: number;
+  entriesNew: number;
+  errors: number;
+  message: string | null;
+}
+
+interface WindowAggregate {
+  date: string;
+  complete: number;
+  incomplete: number;
+  serverTotal: number | null;
+  roots: number;
+  rootsChecked: number;
+  lastCheckedAt: number | null;
+  expired: number;
+}
+
+const WINDOW_AGGREGATE = `
+  SELECT date,
+         count(*) FILTER (WHERE status = 'complete') AS complete,
+         count(*) FILTER (WHERE status IN ('pending', 'incomplete')) AS incomplete,
+         sum(server_total) FILTER (WHERE parent_id IS NULL) AS serverTotal,
+         count(*) FILTER (WHERE parent_id IS NULL) AS roots,
+         count(server_total) FILTER (WHERE parent_id IS NULL) AS rootsChecked,
+         max(checked_at) AS lastCheckedAt,
+         max(expired_at IS NOT NULL) AS expired
+  FROM windows
+  WHERE filter_key = @filterKey AND date BETWEEN @first AND @last`;
+
+/**
+ * The figures behind `wxlog status`, read with statements prepared once. Entry counts are index range
+ * counts (`log_entries_identity`, `log_entries_timestamp`, `ledger_entries_time`): fast on large files.
+ */
+export class CoverageReport {
+  private readonly windowsOneApp: Statement;
+  private readonly windowsAllApps: Statement;
+  private readonly countOneApp: Statement;
+  private readonly countAllApps: Statement;
+  private readonly countLedgerOneApp: Statement;
+  private readonly countLedgerAllApps: Statement;
+  private readonly latestRuns: Statement;
+  private readonly appRange: Statement;
+
+  constructor(db: Database) {
+    this.windowsOneApp = db.prepare(`${WINDOW_AGGREGATE} AND appid = @appid GROUP BY date`);
+    this.windowsAllApps = db.prepare(`${WINDOW_AGGREGATE} GROUP BY date`);
+    this.countOneApp = db.prepare('SELECT count(*) AS n FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ?');
+    this.countAllApps = db.prepare('SELECT count(*) AS n FROM log_entries WHERE timestamp BETWEEN ? AND ?');
+    this.countLedgerOneApp = db.prepare(`
+      SELECT count(*) AS n FROM ledger_entries l JOIN log_entries e ON e.id = l.entry_id
+      WHERE l.filter_key = ? AND l.timestamp BETWEEN ? AND ? AND e.appid = ?`);
+    this.countLedgerAllApps = db.prepare('SELECT count(*) AS n FROM ledger_entries WHERE filter_key = ? AND timestamp BETWEEN ? AND ?');
+    this.latestRuns = db.prepare(`
+      SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
+             search_calls AS searchCalls, entries_new AS entriesNew, errors, message
+      FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`);
+    // Two subqueries, so that each min/max is one index lookup rather than a scan.
+    this.appRange = db.prepare('SELECT (SELECT min(appid) FROM log_entries) AS lo, (SELECT max(appid) FROM log_entries) AS hi');
+  }
+
+  /** Coverage of `days` (YYYYMMDD), in the order given. */
+  days(scope: CoverageScope, days: readonly CstDay[]): DayCoverage[] {
+    if (days.length === 0) return [];
+    const sorted = [...days].sort();
+    const params = { filterKey: scope.filterKey, first: sorted[0], last: sorted.at(-1), appid: scope.appid };
+    const rows = (scope.appid === '' ? this.windowsAllApps.all(params) : this.windowsOneApp.all(params)) as WindowAggregate[];
+    const byDate = new Map(rows.map((r) => [r.date, r]));
+    const countScope = this.countingScope(scope);
+    return days.map((date) => {
+      const { begin, end } = cstDayBounds(date);
+      const w = byDate.get(date);
+      return {
+        date,
+        state: dayState(w),
+        windowsComplete: w?.complete ?? 0,
+        windowsIncomplete: w?.incomplete ?? 0,
+        entriesStored: this.countStored(countScope, begin, end),
+        // A sum over several apps' roots is only meaningful once every root has been checked.
+        serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
+        lastCheckedAt: w?.lastCheckedAt ?? null,
+      };
+    });
+  }
+
+  /** Entries of the scope stored with a timestamp before `before` (unix seconds). */
+  entriesBefore(scope: CoverageScope, before: number): number {
+    return this.countStored(this.countingScope(scope), 0, before - 1);
+  }
+
+  /** The latest `limit` runs, newest first. */
+  runs(limit: number): RunSummary[] {
+    return this.latestRuns.all(limit) as RunSummary[];
+  }
+
+  // A file that holds one app only (the usual case) is counted without the appid condition, over the
+  // timestamp indexes, which are about half the size of the (appid, timestamp, fingerprint) one.
+  private countingScope(scope: CoverageScope): CoverageScope {
+    if (scope.appid === '') return scope;
+    const { lo, hi } = this.appRange.get() as { lo: string | null; hi: string | null };
+    return lo === scope.appid && hi === scope.appid ? { ...scope, appid: '' } : scope;
+  }
+
+  private countStored(scope: CoverageScope, begin: number, end: number): number {
+    let row: unknown;
+    if (scope.filterKey === '') {
+      row = scope.appid === '' ? this.countAllApps.get(begin, end) : this.countOneApp.get(scope.appid, begin, end);
+    } else {
+      row = scope.appid === ''
+        ? this.countLedgerAllApps.get(scope.filterKey, begin, end)
+        : this.countLedgerOneApp.get(scope.filterKey, begin, end, scope.appid);
+    }
+    return (row as { n: number }).n;
+  }
+}
+
+function dayState(w: WindowAggregate | undefined): DayState {
+  if (w === undefined) return 'not-read';
+  if (w.expired) return 'expired';
+  return w.incomplete === 0 && w.complete > 0 ? 'complete' : 'incomplete';
+}

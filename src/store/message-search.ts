@@ -1,0 +1,81 @@
+import type { Database } from 'better-sqlite3';
+
+/** The trigram tokenizer indexes runs of three characters: shorter text cannot use the FTS index. */
+export const FTS_MIN_CHARACTERS = 3;
+
+/** What `wxlog search` looks for. */
+export interface MessageQuery {
+  /** Text to find anywhere in a message (a substring, case-insensitive for ASCII letters). */
+  text: string;
+  /** Only messages whose level is at least this (2 info, 4 warn, 8 error). */
+  minLevel?: number;
+  /** Only messages logged at or after this instant (unix seconds). */
+  since?: number;
+  /** Only this app's entries; all apps when absent or `''`. */
+  appid?: string;
+  limit: number;
+}
+
+/** One matching message with its entry's fields. */
+export interface MessageHit {
+  messageId: number;
+  entryId: number;
+  appid: string;
+  /** When the log call was made: the message's time, or its entry's timestamp when it has none. */
+  time: number;
+  timestamp: number;
+  level: number | null;
+  url: string | null;
+  traceid: string | null;
+  openid: string | null;
+  text: string;
+  /** The call's arguments as JSON. */
+  args: string;
+}
+
+/**
+ * `text` as one FTS5 phrase: wrapped in double quotes with inner quotes doubled, so that operators and
+ * punctuation in it (`a"b OR`, `NEAR(`, `*`) are searched for literally instead of parsed.
+ */
+export function ftsPhrase(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** `text` as a LIKE pattern matching it anywhere, `\` escaping the wildcards in it. */
+export function likeContaining(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+const SELECT = `
+  SELECT m.id AS messageId, e.id AS entryId, e.appid, coalesce(m.time, e.timestamp) AS time, e.timestamp,
+         m.level, e.url, e.traceid, e.openid, m.text, m.args
+  FROM log_messages m
+  JOIN log_entries e ON e.id = m.entry_id`;
+
+const FILTERS = `
+  AND (@minLevel IS NULL OR m.level >= @minLevel)
+  AND (@since IS NULL OR coalesce(m.time, e.timestamp) >= @since)
+  AND (@appid IS NULL OR e.appid = @appid)
+  ORDER BY coalesce(m.time, e.timestamp) DESC, e.timestamp DESC, m.id DESC
+  LIMIT @limit`;
+
+/**
+ * Messages containing `query.text`, newest first (by message time, then entry timestamp). Text of three
+ * characters or more goes through the trigram FTS index (Chinese substrings included: `请求失败` finds
+ * `网络请求失败`); shorter text falls back to scanning with `LIKE`.
+ */
+export function searchMessages(db: Database, query: MessageQuery): MessageHit[] {
+  const params = {
+    minLevel: query.minLevel ?? null,
+    since: query.since ?? null,
+    appid: query.appid === undefined || query.appid === '' ? null : query.appid,
+    limit: query.limit,
+  };
+  if ([...query.text].length >= FTS_MIN_CHARACTERS) {
+    const statement = db.prepare(`${SELECT}
+      WHERE m.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match) ${FILTERS}`);
+    return statement.all({ ...params, match: ftsPhrase(query.text) }) as MessageHit[];
+  }
+  const statement = db.prepare(`${SELECT} WHERE m.text LIKE @pattern ESCAPE '\\' ${FILTERS}`);
+  return statement.all({ ...params, pattern: likeContaining(query.text) }) as MessageHit[];
+}

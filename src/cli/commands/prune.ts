@@ -1,0 +1,125 @@
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { countPrunable, pruneEntries, reclaimSpace, type PruneCounts } from '../../store/prune.js';
+import { RunLock } from '../../store/run-lock.js';
+import { addCstDays, cstDayBounds, cstDayOf, formatCst } from '../../wechat/cst-day.js';
+import { configHelp, commandConfig, configOptions } from '../cli-config.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
+import { openExistingDatabase } from '../existing-database.js';
+import { ExitCode } from '../exit-codes.js';
+
+const options = {
+  ...configOptions,
+  'older-than': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+/** WeChat keeps today and the 6 CST days before it (SPEC §1). */
+const RETENTION_DAYS = 7;
+
+function parseDays(value: string | undefined): number {
+  if (value === undefined) throw new UsageError('needs --older-than DAYS, e.g. wxlog prune --older-than 90');
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`--older-than: expected a whole number of days, at least 1, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+// What the file takes on disk: the database and its WAL, where recent writes live until a checkpoint.
+function fileBytes(path: string): number {
+  const size = (p: string): number => (existsSync(p) ? statSync(p).size : 0);
+  return size(path) + size(`${path}-wal`);
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
+}
+
+function describe(counts: PruneCounts): string {
+  return `${counts.entries} entries, ${counts.messages} messages, ${counts.windows} coverage windows` +
+    (counts.ledgerEntries > 0 ? `, ${counts.ledgerEntries} filtered-ledger rows` : '');
+}
+
+function dashed(day: string): string {
+  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export const pruneCommand: Command = {
+  name: 'prune',
+  summary: 'delete stored entries older than some days, then reclaim the space',
+  help: `wxlog prune --older-than DAYS [options]
+
+Deletes, for every app in the file, the entries logged before 00:00 China Standard Time of the day
+DAYS days before today, with their messages, their full-text index rows and the coverage windows of
+those days; then gives the space back (VACUUM and a WAL checkpoint). \`--older-than 90\` on 2026-11-22
+keeps 2026-08-24 and later. Reports what it removed and the file's size before and after.
+
+Days still inside WeChat's 7-day retention that you prune are downloaded again by the next run.
+Like an export, prune takes the database's lock: while another run holds it, prune exits 4.
+
+Options:
+  --older-than DAYS  whole days to keep before today, at least 1
+  --dry-run          count what would be deleted; change nothing
+${configHelp}`,
+  async run(ctx: CommandContext) {
+    const { values } = parseCommandArgs('prune', ctx.argv, options, false);
+    const days = parseDays(values['older-than']);
+    const config = commandConfig(ctx, values, 'local');
+    const now = Date.now();
+    const today = cstDayOf(Math.floor(now / 1000));
+    const firstKept = addCstDays(today, -days);
+    const before = cstDayBounds(firstKept).begin;
+    const cut = `before ${formatCst(before)} CST`;
+
+    // Measured before opening: taking the lock writes to the WAL.
+    const bytesBefore = fileBytes(config.db);
+    const db = openExistingDatabase(config.db, { readonly: values['dry-run'] === true });
+    try {
+      if (values['dry-run']) {
+        ctx.stdout.write(`wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`);
+        return ExitCode.Ok;
+      }
+      const lock = new RunLock(db, { pid: process.pid, hostname: hostname(), command: 'prune', now: Date.now, isAlive });
+      const attempt = lock.tryAcquire();
+      if (!attempt.acquired) {
+        const h = attempt.holder;
+        ctx.stderr.write(
+          `wxlog prune: another wxlog (${h.command}, pid ${h.pid} on ${h.hostname}) holds ${config.db} since ${formatCst(h.acquiredAt)} CST; nothing done\n`,
+        );
+        return ExitCode.Locked;
+      }
+      try {
+        const counts = pruneEntries(db, before);
+        reclaimSpace(db);
+        const bytesAfter = fileBytes(config.db);
+        ctx.stdout.write(
+          `wxlog prune: removed ${describe(counts)} logged ${cut}; ` +
+            `the file went from ${megabytes(bytesBefore)} to ${megabytes(bytesAfter)} (${bytesBefore} → ${bytesAfter} bytes)\n`,
+        );
+        const oldestRetained = addCstDays(today, -(RETENTION_DAYS - 1));
+        if (firstKept > oldestRetained) {
+          ctx.stdout.write(
+            `wxlog prune: ${dashed(oldestRetained)} to ${dashed(addCstDays(firstKept, -1))} are still inside WeChat's retention: ` +
+              'the next run downloads them again\n',
+          );
+        }
+        return ExitCode.Ok;
+      } finally {
+        lock.release();
+      }
+    } finally {
+      db.close();
+    }
+  },
+};

@@ -1,0 +1,111 @@
+import { LEVEL_NUMBERS } from '../../config/config-schema.js';
+import { FTS_MIN_CHARACTERS, searchMessages, type MessageHit } from '../../store/message-search.js';
+import { formatCst } from '../../wechat/cst-day.js';
+import { configHelp, commandConfig, configOptions } from '../cli-config.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
+import { openExistingDatabase } from '../existing-database.js';
+import { ExitCode } from '../exit-codes.js';
+import { parseSince } from '../since-option.js';
+
+const options = {
+  ...configOptions,
+  level: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const DEFAULT_LIMIT = 50;
+
+function parseLevel(value: string): number {
+  const level = (LEVEL_NUMBERS as Record<string, number>)[value.toLowerCase()] ?? (/^[248]$/.test(value) ? Number(value) : undefined);
+  if (level === undefined) throw new UsageError(`--level: expected info, warn, error, 2, 4 or 8, got ${JSON.stringify(value)}`);
+  return level;
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+// A message's level is that of one log call (2, 4 or 8); the bit tests match the log_lines view.
+function levelName(level: number | null): string {
+  if (level === null) return '-';
+  if (level & 8) return 'ERROR';
+  if (level & 4) return 'WARN';
+  if (level & 2) return 'INFO';
+  return String(level);
+}
+
+function textLine(hit: MessageHit): string {
+  const text = hit.text.replace(/\s*[\r\n]+\s*/g, ' ');
+  return `${formatCst(hit.time)} ${levelName(hit.level).padEnd(5)} ${hit.url ?? '-'} trace=${hit.traceid ?? '-'} ${text}\n`;
+}
+
+function jsonLine(hit: MessageHit): string {
+  const fields = {
+    time: hit.time,
+    time_cst: formatCst(hit.time),
+    level: hit.level,
+    level_name: levelName(hit.level).toLowerCase(),
+    appid: hit.appid,
+    url: hit.url,
+    traceid: hit.traceid,
+    openid: hit.openid,
+    entry_id: hit.entryId,
+    message_id: hit.messageId,
+    text: hit.text,
+  };
+  // args is stored as JSON text: embedded as it is, so large numbers in it stay exact.
+  return `${JSON.stringify(fields).slice(0, -1)},"args":${hit.args}}\n`;
+}
+
+export const searchCommand: Command = {
+  name: 'search',
+  summary: 'full-text search over stored messages, newest first',
+  help: `wxlog search TEXT [options]
+
+Finds messages containing TEXT anywhere (case-insensitive for Latin letters), Chinese included:
+"请求失败" finds "网络请求失败". Prints one line per message, newest first:
+  2026-11-22 12:40:00 WARN  pages/chat/chat trace=oXu0…_1570852656 网络请求失败 404 …
+(the log call's CST time, its level, the page, the trace id, the message text).
+
+TEXT is matched literally (quotes, OR, * and the like are not operators). Text of ${FTS_MIN_CHARACTERS} characters or
+more uses the full-text index (trigram); shorter text (e.g. "超时" or "42") is looked for with a LIKE
+scan over every message, which is slower on large files.
+
+Options:
+  --level LEVEL     only messages at this level or above: info (2), warn (4), error (8)
+  --since WHEN      only messages since then: a duration back from now (30m, 2h, 3d, 1w) or a CST
+                    date (2026-11-22, from 00:00 CST)
+  --limit N         at most N messages (default ${DEFAULT_LIMIT})
+  --json            one JSON object per line instead (time, level, url, traceid, openid, text, args, …)
+${configHelp}
+
+Only the entries of WXLOG_APPID are searched when it is set, else those of every app in the file.`,
+  async run(ctx: CommandContext) {
+    const { values, positionals } = parseCommandArgs('search', ctx.argv, options, true);
+    const text = positionals.join(' ');
+    if (text === '') throw new UsageError('needs the TEXT to look for, e.g. wxlog search 请求失败');
+    const minLevel = values.level === undefined ? undefined : parseLevel(values.level);
+    const since = values.since === undefined ? undefined : parseSince(values.since, Math.floor(Date.now() / 1000));
+    const limit = values.limit === undefined ? DEFAULT_LIMIT : parseLimit(values.limit);
+    const config = commandConfig(ctx, values, 'local');
+    const db = openExistingDatabase(config.db, { readonly: true });
+    try {
+      const hits = searchMessages(db, {
+        text,
+        limit,
+        appid: config.appid,
+        ...(minLevel === undefined ? {} : { minLevel }),
+        ...(since === undefined ? {} : { since }),
+      });
+      ctx.stdout.write(hits.map(values.json ? jsonLine : textLine).join(''));
+      if (hits.length === 0) ctx.stderr.write(`wxlog search: no stored message contains ${JSON.stringify(text)}\n`);
+      return ExitCode.Ok;
+    } finally {
+      db.close();
+    }
+  },
+};

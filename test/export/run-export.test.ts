@@ -145,4 +145,28 @@ describe('wxlog run against the simulator', () => {
     expect(sim.maxSearchesInAnyInterval(1000)).toBe(10);
     expect(sim.stats.searchRateLimited).toBe(0);
   });
+
+  it('keeps a separate ledger for a filtered export, and an unfiltered one on the same file is still exact', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 300 });
+    const dir = tempDir();
+    const filtered = configFor(sim, dir, { WXLOG_LEVEL: 'warn' });
+    const first = await pass(filtered, now);
+    expect(first.exitCode).toBe(0);
+    const isWarnOrWorse = (e: { level?: number }) => (e.level ?? 0) >= 4;
+    expectExact(filtered.db, sim, sim.options.appid, isWarnOrWorse);
+    expect(sim.allEntries().filter(isWarnOrWorse).length).toBeLessThan(sim.allEntries().length);
+    // Re-checking the filtered ledger: one call a day.
+    expect((await pass(filtered, now)).searchCalls).toBe(7);
+    const all = configFor(sim, dir);
+    expect((await pass(all, now)).exitCode).toBe(0);
+    expectExact(all.db, sim);
+    const db = new BetterSqlite3(all.db, { readonly: true });
+    const ledgers = db.prepare("SELECT filter_key, count(*) AS n FROM windows WHERE status = 'complete' GROUP BY filter_key ORDER BY filter_key").all();
+    db.close();
+    expect(ledgers).toEqual([
+      { filter_key: '', n: 7 },
+      { filter_key: '{"level":4}', n: 7 },
+    ]);
+  });
 });

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import { expectExact } from '../helpers/exact.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { CLI, runCli } from './run-cli.js';
+
+// The exporter runs as a subprocess, as in production: the simulator's arrival times are then not
+// delayed by the exporter's own work on a shared event loop.
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+const BUDGET = 10;
+const INTERVAL = 1000;
+
+function envFor(s: Simulator, dir: string): Record<string, string> {
+  return {
+    WXLOG_APPID: s.options.appid,
+    WXLOG_SECRET: s.options.secret,
+    WXLOG_API_BASE: s.url,
+    WXLOG_DB: join(dir, 'wxlog.db'),
+    WXLOG_RATE_INTERVAL_MS: String(INTERVAL),
+    WXLOG_CALLS_PER_MINUTE: String(BUDGET),
+  };
+}
+
+describe('the rate budget across processes', () => {
+  it('two runs in turn on one database never exceed the budget in any sliding interval', async () => {
+    sim = await startSimulator({ perDay: 500, intervalMs: INTERVAL, seed: 9 });
+    const s = sim;
+    const dir = tempDir();
+    const env = envFor(s, dir);
+    // The first run is killed as soon as it has used a full budget; the second starts at once.
+    const first = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const killed = new Promise<void>((resolve) => first.on('exit', () => resolve()));
+    while (s.stats.searchArrivals.length < BUDGET + 2) await new Promise((r) => setTimeout(r, 10));
+    first.kill('SIGKILL');
+    await killed;
+    const second = await runCli(['run'], env);
+    expect(second.status).toBe(0);
+    expectExact(join(dir, 'wxlog.db'), s);
+    expect(s.maxSearchesInAnyInterval(INTERVAL)).toBeLessThanOrEqual(BUDGET);
+    expect(s.stats.searchRateLimited).toBe(0);
+  });
+
+  it('uses the budget while work remains', async () => {
+    sim = await startSimulator({ perDay: 500, intervalMs: INTERVAL, seed: 10 });
+    const result = await runCli(['run'], envFor(sim, tempDir()));
+    expect(result.status).toBe(0);
+    const arrivals = sim.stats.searchArrivals;
+    const n = arrivals.length;
+    expect(n).toBeGreaterThan(3 * BUDGET);
+    expect(sim.maxSearchesInAnyInterval(INTERVAL)).toBe(BUDGET);
+    // n requests at BUDGET per sliding interval need ceil(n / BUDGET) - 1 intervals from the first to the
+    // last at the very least; wxlog keeps a small safety margin on top.
+    const ideal = (Math.ceil(n / BUDGET) - 1) * INTERVAL;
+    const actual = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0);
+    expect(ideal / actual).toBeGreaterThanOrEqual(0.85);
+  });
+});

@@ -1,7 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/simulator.js';
-import { expectExact, lowerBoundCalls } from '../helpers/exact.js';
+import { cstDayOf } from '../../src/wechat/cst-day.js';
+import { expectExact, lowerBoundCalls, storedRows } from '../helpers/exact.js';
 import { clockFrom, configFor, MIDDAY_CST, pass, simulator } from '../helpers/export-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -166,5 +167,38 @@ describe('wxlog run against the simulator', () => {
     db.close();
     expect(run.rate_limited).toBe(sim.stats.searchRateLimited);
     expect(run.search_calls).toBe(sim.stats.searchArrivals.length);
+  });
+
+  it('leaves days that fell out of retention as they are, and says so in the ledger', async () => {
+    const firstNow = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now: firstNow, perDay: 120 });
+    const dir = tempDir();
+    expect((await pass(configFor(sim, dir), firstNow)).exitCode).toBe(0);
+    const oldDays = sim.retentionDays().slice(0, 3);
+    await sim.close();
+    // Three days later the three oldest days are beyond WeChat's reach.
+    const laterNow = clockFrom('2026-11-25T04:00:00Z');
+    sim = await simulator({ now: laterNow, perDay: 120 });
+    expect(sim.retentionDays().some((d) => oldDays.includes(d))).toBe(false);
+    const config = configFor(sim, dir);
+    const db = () => new BetterSqlite3(config.db, { readonly: true });
+    const before = db();
+    const oldCount = (d: BetterSqlite3.Database) =>
+      (d.prepare("SELECT count(*) AS n FROM log_entries_cst WHERE date_cst IN (?, ?, ?)").get(...oldDays) as { n: number }).n;
+    const kept = oldCount(before);
+    before.close();
+    expect(kept).toBeGreaterThan(0);
+    expect((await pass(config, laterNow)).exitCode).toBe(0);
+    const after = db();
+    expect(oldCount(after)).toBe(kept);
+    const ledger = after.prepare('SELECT date, expired_at IS NOT NULL AS expired FROM windows WHERE parent_id IS NULL ORDER BY date').all();
+    after.close();
+    expect(ledger).toEqual([
+      ...oldDays.map((date) => ({ date, expired: 1 })),
+      ...sim.retentionDays().map((date) => ({ date, expired: 0 })),
+    ]);
+    const inRetention = new Set(sim.retentionDays());
+    const rows = storedRows(config.db, sim.options.appid).filter((r) => inRetention.has(cstDayOf(r.timestamp)));
+    expect(rows.length).toBe(sim.allEntries().length);
   });
 });

@@ -57,6 +57,9 @@ export class RateBudget {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.spanMs = options.intervalMs + Math.min(1000, Math.max(100, options.intervalMs / 50));
+    // Send times older than a few intervals constrain nothing; a short run would otherwise never reach
+    // the periodic prune below, and the table would grow by every run's calls.
+    options.requests.pruneBefore(this.now() - 10 * options.intervalMs);
   }
 
   /** Requests this budget has let through in this process. */

@@ -93,4 +93,16 @@ describe('rate budget', () => {
     expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 1, intervalMs: Number.NaN })).toThrow('Expected `intervalMs` to be a finite number > 0, got NaN');
     store.close();
   });
+
+  it('forgets send times that can no longer constrain anything', async () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    const clock = fakeClock();
+    const first = new RateBudget({ requests: store.requests, appid: 'wxa', limit: 5, intervalMs: 1000, ...clock });
+    for (let i = 0; i < 5; i++) await first.acquire();
+    expect(store.requests.since('wxa', 0)).toHaveLength(5);
+    await clock.sleep(10_001);
+    new RateBudget({ requests: store.requests, appid: 'wxa', limit: 5, intervalMs: 1000, ...clock });
+    expect(store.requests.since('wxa', 0)).toHaveLength(0);
+    store.close();
+  });
 });

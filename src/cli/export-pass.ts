@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/config-schema.js';
 import { filterKey } from '../config/filter-key.js';
 import { RateBudget } from '../export/rate-budget.js';
-import { runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
+import { coverage, RETENTION_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import { RunLock, type LockHolder } from '../store/run-lock.js';
 import { Store } from '../store/store.js';
-import { formatCst } from '../wechat/cst-day.js';
+import { formatCst, recentCstDays } from '../wechat/cst-day.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
 import { ExitCode } from './exit-codes.js';
+import { ExportProgress, type ProgressLine } from './progress.js';
 
 export interface PassOptions {
   config: Config;
@@ -20,6 +21,8 @@ export interface PassOptions {
   /** Client settings for tests and the demo (timeouts, retry delays). */
   client?: Partial<WechatClientOptions>;
   onDayDone?: (day: DayCoverage) => void;
+  /** A terminal line to show the pass's progress on (give it only when stderr is a TTY). */
+  progress?: ProgressLine;
 }
 
 export interface PassOutcome {
@@ -104,22 +107,40 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       logger,
       ...o.client,
     });
+    const filters = filterKey(config.filters);
     let result: ExportResult | null = null;
+    let progress: ExportProgress | undefined;
     try {
+      progress =
+        o.progress &&
+        new ExportProgress({
+          line: o.progress,
+          label: `wxlog ${o.command}`,
+          days: recentCstDays(Math.floor(started / 1000), Math.min(config.lookbackDays, RETENTION_DAYS)),
+          coverage: (date) => coverage(store, config.appid, filters, date),
+          searchCalls: () => client.stats.searchRequests,
+          pageSize: config.pageSize,
+          budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
+          now,
+        });
       result = await runExport({
         appid: config.appid,
         filters: config.filters,
-        filterKey: filterKey(config.filters),
+        filterKey: filters,
         lookbackDays: config.lookbackDays,
         pageSize: config.pageSize,
-        api: client,
+        api: progress ? progress.follow(client) : client,
         store,
         logger,
         now,
         ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
+        onDayDone: (day) => {
+          progress?.dayDone(day);
+          o.onDayDone?.(day);
+        },
       });
     } finally {
+      progress?.finish();
       clearInterval(heartbeat);
       await client.close();
       const searchCalls = client.stats.searchRequests;

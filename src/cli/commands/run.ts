@@ -3,6 +3,7 @@ import type { Command, CommandContext } from '../command.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
+import { ProgressLine } from '../progress.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -18,12 +19,17 @@ Options:
 ${configHelp}
 
 Exit codes: 0 complete, 1 some windows still incomplete (the next run continues), 2 bad settings,
-3 fatal upstream error (credentials, permission), 4 another run holds the database's lock.`,
+3 fatal upstream error (credentials, permission), 4 another run holds the database's lock.
+
+On a terminal, stderr shows a progress line: days and windows done, new entries, search calls, and an
+ETA that follows from the rate budget. Logs are readable lines there, JSON lines on a pipe or file
+(WXLOG_LOG_LEVEL: debug, info, warn, error). The summary line goes to stdout.`,
   async run(ctx: CommandContext) {
     const { values } = parseArgs({ args: ctx.argv, options: configOptions, allowPositionals: false });
     const config = commandConfig(ctx, values, 'upstream');
-    const logger = commandLogger(ctx, config);
-    const outcome = await exportPass({ config, logger, command: 'run', signal: ctx.signal });
+    const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
+    const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
+    const outcome = await exportPass({ config, logger, command: 'run', signal: ctx.signal, progress });
     (outcome.exitCode === ExitCode.Locked ? ctx.stderr : ctx.stdout).write(`wxlog run: ${outcome.summary}\n`);
     return outcome.exitCode;
   },

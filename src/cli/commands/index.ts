@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { daemonCommand } from './daemon.js';
 import { demoCommand } from './demo.js';
 import { migrateCommand } from './migrate.js';
 import { pruneCommand } from './prune.js';
@@ -12,6 +13,7 @@ import { statusCommand } from './status.js';
 /** Every command, in the order `wxlog --help` lists them. Each lives in its own file. */
 export const commands: Command[] = [
   runCommand,
+  daemonCommand,
   scenesCommand,
   migrateCommand,
   demoCommand,

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import type { Logger } from '../../log/logger.js';
+import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
+import { runDaemon } from '../../schedule/daemon-loop.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
+import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
+import { exportPass, type PassOutcome } from '../export-pass.js';
+import { ExitCode } from '../exit-codes.js';
+import { ProgressLine } from '../progress.js';
+
+const options = {
+  ...configOptions,
+  'run-now': { type: 'boolean' },
+  'no-run-now': { type: 'boolean' },
+} as const;
+
+/** The one log line of a pass: its summary, with the figures as fields. */
+function logOutcome(logger: Logger, outcome: PassOutcome, elapsedMs: number): void {
+  if (outcome.exitCode === ExitCode.Locked) {
+    const h = outcome.holder;
+    logger.info(`pass skipped: ${outcome.summary}`, { exitCode: outcome.exitCode, holder: h && { command: h.command, pid: h.pid, hostname: h.hostname } });
+    return;
+  }
+  const r = outcome.result;
+  const fields = {
+    exitCode: outcome.exitCode,
+    searchCalls: outcome.searchCalls,
+    entriesNew: r?.entriesNew,
+    entriesSeen: r?.entriesSeen,
+    windowsComplete: r?.windowsComplete,
+    windowsIncomplete: r?.windowsIncomplete,
+    errors: r?.errors.length,
+    elapsedMs,
+  };
+  // A credential or permission error needs a person; anything else the next pass picks up.
+  if (outcome.exitCode === ExitCode.Fatal) logger.error(`pass ${outcome.summary}`, fields);
+  else logger.info(`pass ${outcome.summary}`, fields);
+}
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary: 'stay up and run an export pass on the cron schedule WXLOG_SCHEDULE',
+  help: `wxlog daemon [options]
+
+Stays up and runs the export pass of \`wxlog run\` on the cron schedule WXLOG_SCHEDULE (default
+"*/10 * * * *"; 5 fields, or 6 with seconds first). The schedule is read in China Standard Time
+(${SCHEDULE_TIMEZONE}, UTC+8, the clock of WeChat's days) whatever TZ the host has: "30 0 * * *" runs at
+00:30 CST, which is 16:30 UTC.
+
+A pass runs at start too, unless --no-run-now is given. Never two passes at once: a tick while a pass
+is running is skipped (and logged). A pass that fails is logged and recorded in the runs table, and
+the daemon keeps its schedule; when another process holds the database's lock, the pass is skipped.
+Each pass logs one summary line. SIGTERM or SIGINT: the schedule stops, the pass in hand finishes its
+page and commits, and the daemon exits 0; a second signal exits at once.
+
+Options:
+${configHelp}
+  --run-now       run a pass at start, then on the schedule (the default)
+  --no-run-now    wait for the first tick of the schedule
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included).`,
+  async run(ctx: CommandContext) {
+    const { values } = parseArgs({ args: ctx.argv, options, allowPositionals: false });
+    if (values['run-now'] === true && values['no-run-now'] === true) {
+      throw new UsageError('--run-now and --no-run-now contradict each other; give one of them');
+    }
+    const config = commandConfig(ctx, values, 'upstream');
+    const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
+    const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
+    await runDaemon({
+      schedule: config.schedule,
+      runNow: values['no-run-now'] !== true,
+      signal: ctx.signal,
+      logger,
+      pass: async (signal) => {
+        const started = Date.now();
+        const outcome = await exportPass({ config, logger, command: 'daemon', signal, progress });
+        logOutcome(logger, outcome, Date.now() - started);
+      },
+    });
+    return ExitCode.Ok;
+  },
+};

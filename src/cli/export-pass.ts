@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
 import type { Config } from '../config/config-schema.js';
 import { filterKey } from '../config/filter-key.js';
 import { RateBudget } from '../export/rate-budget.js';
 import { coverage, RETENTION_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
-import { RunLock, type LockHolder } from '../store/run-lock.js';
+import type { LockHolder } from '../store/run-lock.js';
+import { processLock } from './process-lock.js';
 import { Store } from '../store/store.js';
 import { formatCst, recentCstDays } from '../wechat/cst-day.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
@@ -36,15 +36,6 @@ export interface PassOutcome {
   holder?: LockHolder;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The exit code of SPEC §3 for a finished export. */
 export function exitCodeFor(result: ExportResult): ExitCode {
@@ -81,7 +72,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
   const { config, logger } = o;
   const store = Store.open(config.db);
   try {
-    const lock = new RunLock(store.db, { pid: process.pid, hostname: hostname(), command: o.command, now, isAlive });
+    const lock = processLock(store.db, o.command, now);
     const attempt = lock.tryAcquire();
     if (!attempt.acquired) {
       const h = attempt.holder;

@@ -1,12 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { countPrunable, pruneEntries, reclaimSpace, type PruneCounts } from '../../store/prune.js';
-import { RunLock } from '../../store/run-lock.js';
 import { addCstDays, cstDayBounds, cstDayOf, formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
+import { processLock } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
 
 const options = {
@@ -45,15 +44,6 @@ function dashed(day: string): string {
   return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export const pruneCommand: Command = {
   name: 'prune',
@@ -90,7 +80,7 @@ ${configHelp}`,
         ctx.stdout.write(`wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`);
         return ExitCode.Ok;
       }
-      const lock = new RunLock(db, { pid: process.pid, hostname: hostname(), command: 'prune', now: Date.now, isAlive });
+      const lock = processLock(db, 'prune');
       const attempt = lock.tryAcquire();
       if (!attempt.acquired) {
         const h = attempt.holder;

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SIMULATED_SCENES } from '../../src/simulator/scenes.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
 import { cstDayOf } from '../../src/wechat/cst-day.js';
 import { expectExact, lowerBoundCalls, storedRows } from '../helpers/exact.js';
@@ -27,6 +28,16 @@ describe('wxlog run against the simulator', () => {
       expectExact(config.db, sim);
       expect(first.result?.windowsIncomplete).toBe(0);
       expect(first.searchCalls).toBeLessThanOrEqual(Math.ceil(lowerBoundCalls(sim, 100) * 1.1));
+      // The scene list is refreshed with one call per run, values kept as text.
+      expect(sim.stats.sceneRequests).toBe(1);
+      const db = new BetterSqlite3(config.db, { readonly: true });
+      expect(db.prepare('SELECT value, name FROM scenes ORDER BY rowid').all()).toEqual(
+        SIMULATED_SCENES.map((s) => ({ value: String(s.value), name: s.name })),
+      );
+      expect(db.prepare('SELECT search_calls, entries_new, exit_code FROM runs').all()).toEqual([
+        { search_calls: sim.stats.searchArrivals.length, entries_new: sim.allEntries().length, exit_code: 0 },
+      ]);
+      db.close();
       // Nothing new: about one call per day.
       const second = await pass(config, now);
       expect(second.exitCode).toBe(0);

@@ -1,0 +1,110 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { budgetBench } from './budget-bench.js';
+import { callsBench } from './calls-bench.js';
+import { formatFigures, formatMs, type Figure } from './figure-table.js';
+import { ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
+import { queryBench } from './query-bench.js';
+import { TempDirs } from './temp-dirs.js';
+
+// npm run bench [-- --quick]. BENCH_SIZES=100000,1000000 sets the ingest sizes, BENCH_REPS the repeats
+// at the first size, BENCH_KEEP=1 keeps the temporary databases.
+
+const DATA = fileURLToPath(new URL('./.data/', import.meta.url));
+/** The 1M-entry database the queries run on, kept between runs (bench/.data is not committed). */
+const QUERY_DB = `${DATA}wxlog-1m.db`;
+const MILLION = 1_000_000;
+
+function sizes(quick: boolean): number[] {
+  const raw = process.env['BENCH_SIZES'];
+  if (raw !== undefined && raw.trim() !== '') {
+    const list = raw.split(',').map((s) => Number(s.trim()));
+    if (list.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error(`BENCH_SIZES: expected whole numbers >= 1000 separated by commas, got ${JSON.stringify(raw)}`);
+    return list;
+  }
+  return quick ? [20_000] : [100_000, MILLION];
+}
+
+function repeats(quick: boolean): number {
+  const raw = process.env['BENCH_REPS'];
+  if (raw !== undefined && raw.trim() !== '') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_REPS: expected a whole number >= 1, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  return quick ? 1 : 3;
+}
+
+function keepAsQueryDb(db: string): void {
+  mkdirSync(DATA, { recursive: true });
+  for (const suffix of ['', '-wal', '-shm']) rmSync(QUERY_DB + suffix, { force: true });
+  for (const suffix of ['', '-wal']) if (existsSync(db + suffix)) copyFileSync(db + suffix, QUERY_DB + suffix);
+}
+
+function entriesIn(db: string): number {
+  const handle = new BetterSqlite3(db, { readonly: true });
+  try {
+    return (handle.prepare('SELECT count(*) AS n FROM log_entries').get() as { n: number }).n;
+  } finally {
+    handle.close();
+  }
+}
+
+function progress(text: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const dirs = new TempDirs(process.env['BENCH_KEEP'] === '1');
+  const started = Date.now();
+  const load = loadavg()[0] ?? 0;
+  const figures: Figure[] = [];
+  try {
+    progress('calls');
+    figures.push(...(await callsBench(dirs)));
+    progress('budget');
+    figures.push(...(await budgetBench(dirs, quick)));
+    const runs: IngestRun[] = [];
+    for (const [i, size] of sizes(quick).entries()) {
+      const reps = i === 0 ? repeats(quick) : 1;
+      progress(`ingest ${size} entries, ${reps} time(s) each`);
+      const run = await measureIngest(dirs, size, reps);
+      runs.push(run);
+      if (run.entries >= 0.95 * MILLION) keepAsQueryDb(run.db);
+    }
+    figures.push(...ingestFigures(runs));
+    let queryDb = QUERY_DB;
+    if (!existsSync(queryDb)) {
+      const largest = runs.at(-1);
+      if (!largest) throw new Error('no database to query');
+      progress(`no 1M-entry database in bench/.data yet (run npm run bench without --quick): querying the ${largest.entries}-entry one`);
+      queryDb = largest.db;
+    }
+    const entries = entriesIn(queryDb);
+    progress(`queries on ${entries} entries`);
+    figures.push(...(await queryBench(queryDb, `${(entries / 1000).toFixed(0)}k entries`)));
+  } finally {
+    dirs.removeAll();
+  }
+  const cpu = cpus();
+  process.stdout.write(
+    [
+      `wxlog bench${quick ? ' (quick)' : ''}: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ` +
+        `load average ${load.toFixed(2)} at the start and ${(loadavg()[0] ?? 0).toFixed(2)} at the end, ${formatMs(Date.now() - started)} in all`,
+      '',
+      formatFigures(figures),
+      '',
+    ].join('\n'),
+  );
+  const missed = figures.filter((f) => f.pass === false).length;
+  // A miss is a finding to read in the table, not a failure of the script.
+  process.stdout.write(missed === 0 ? 'Every goal met.\n' : `${missed} goal(s) missed.\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { cstDayBounds, cstDayOf } from '../src/wechat/cst-day.js';
+import { runCli } from './cli-process.js';
+import { formatMs, median, type Figure } from './figure-table.js';
+
+const GOAL_MS = 50;
+const REPEATS = 7;
+const SEARCH_TEXT = '请求失败';
+
+/** A query of the bench: SQL a user would run, with a fresh parameter for each repeat. */
+interface QueryCase {
+  name: string;
+  sql: string;
+  params: (i: number) => unknown[];
+}
+
+function timed(run: () => unknown): number {
+  const t0 = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function sample<T>(db: BetterSqlite3.Database, sql: string, n: number): T[] {
+  return (db.prepare(sql).all(n) as { v: T }[]).map((r) => r.v);
+}
+
+/**
+ * Times the queries of issue 5 on a wxlog database: in-process SQL (median of several repeats, each with
+ * another traceid, openid or day), and `wxlog search` / `wxlog status` as spawned commands minus the
+ * start-up of `wxlog --version`.
+ */
+export async function queryBench(dbPath: string, label: string): Promise<Figure[]> {
+  if (!existsSync(dbPath)) throw new Error(`${dbPath} is missing`);
+  const db = new BetterSqlite3(dbPath, { readonly: true });
+  const figures: Figure[] = [];
+  try {
+    // Parameters picked evenly through the table, not the same hot rows every time.
+    const traceids = sample<string>(db, 'SELECT traceid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0', REPEATS);
+    const openids = sample<string>(db, 'SELECT openid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0', REPEATS);
+    const newest = (db.prepare('SELECT max(timestamp) AS t FROM log_entries').get() as { t: number }).t;
+    // Full days only (today is partial): the six before the newest entry's day, round robin.
+    const days = Array.from({ length: 6 }, (_, k) => cstDayBounds(cstDayOf(newest - 86_400 * (k + 1))));
+    const cases: QueryCase[] = [
+      {
+        name: 'one traceid: its messages (log_lines)',
+        sql: 'SELECT * FROM log_lines WHERE traceid = ? ORDER BY timestamp, seq',
+        params: (i) => [traceids[i % traceids.length]],
+      },
+      {
+        name: 'one openid: its entries',
+        sql: 'SELECT * FROM log_entries WHERE openid = ? ORDER BY timestamp',
+        params: (i) => [openids[i % openids.length]],
+      },
+      {
+        name: 'one CST day: count of entries',
+        sql: 'SELECT count(*) FROM log_entries WHERE timestamp BETWEEN ? AND ?',
+        params: (i) => {
+          const day = days[i % days.length] ?? { begin: 0, end: 0 };
+          return [day.begin, day.end];
+        },
+      },
+      {
+        // The statement `wxlog search` runs (src/store/message-search.ts), newest 50 first.
+        name: `full-text '${SEARCH_TEXT}': newest 50 messages`,
+        sql: `SELECT m.id AS messageId, e.id AS entryId, e.appid, coalesce(m.time, e.timestamp) AS time, e.timestamp,
+                     m.level, e.url, e.traceid, e.openid, m.text, m.args
+              FROM log_messages m JOIN log_entries e ON e.id = m.entry_id
+              WHERE m.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH ?)
+              ORDER BY coalesce(m.time, e.timestamp) DESC, e.timestamp DESC, m.id DESC
+              LIMIT 50`,
+        params: () => [`"${SEARCH_TEXT}"`],
+      },
+    ];
+    for (const c of cases) {
+      const statement = db.prepare(c.sql);
+      let result: unknown[] = [];
+      const times = Array.from({ length: REPEATS }, (_, i) => timed(() => (result = statement.raw().all(...c.params(i)))));
+      const ms = median(times);
+      // A count shows its value, other queries how many rows the last repeat returned.
+      const shown = c.sql.startsWith('SELECT count(*)') ? `count ${String((result[0] as unknown[] | undefined)?.[0])}` : `${result.length} rows`;
+      figures.push({ section: 'Queries', name: `${c.name} (${label})`, value: `${formatMs(ms)} (${shown})`, goal: `< ${GOAL_MS} ms`, pass: ms < GOAL_MS });
+    }
+    const matches = (db.prepare('SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH ?').get(`"${SEARCH_TEXT}"`) as { n: number }).n;
+    figures.push({ section: 'Queries', name: `(messages matching '${SEARCH_TEXT}')`, value: String(matches), goal: '', pass: null });
+  } finally {
+    db.close();
+  }
+
+  // The commands as a user runs them: their time minus Node's and the CLI's start-up.
+  const env = { WXLOG_DB: dbPath };
+  const cliMs = async (args: string[]): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const run = await runCli(args, env);
+      if (run.status !== 0) throw new Error(`wxlog ${args.join(' ')} failed (exit ${String(run.status)}): ${run.stderr.trim()}`);
+      times.push(run.ms);
+    }
+    return median(times);
+  };
+  const baseline = await cliMs(['--version']);
+  for (const args of [['search', SEARCH_TEXT], ['status']]) {
+    const ms = (await cliMs(args)) - baseline;
+    figures.push({ section: 'Queries', name: `wxlog ${args.join(' ')} (${label}), minus start-up`, value: formatMs(ms), goal: `< ${GOAL_MS} ms`, pass: ms < GOAL_MS });
+  }
+  figures.push({ section: 'Queries', name: '(start-up: wxlog --version)', value: formatMs(baseline), goal: '', pass: null });
+  return figures;
+}

@@ -215,7 +215,8 @@ export class WindowSync {
     let start = first.list.length;
     // The first page was served at the current size: a later refusal at that size is about the offset.
     const provenSize = this.o.pageSize.current;
-    if (w.nextStart > start && w.readTotal === first.total) {
+    // Resume only a read that was interrupted: one that reached the end is read again from the start.
+    if (w.nextStart > start && w.nextStart < first.total && w.readTotal === first.total) {
       this.o.logger.debug('resuming an interrupted read', { date: w.date, window: [w.begintime, w.endtime], start: w.nextStart });
       start = w.nextStart;
       tracker.breakSequence();

@@ -212,4 +212,26 @@ describe('wxlog run against the simulator', () => {
     const rows = storedRows(config.db, sim.options.appid).filter((r) => inRetention.has(cstDayOf(r.timestamp)));
     expect(rows.length).toBe(sim.allEntries().length);
   });
+
+  it('resumes an interrupted read where it stopped when the total has not changed', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 3000, callsPerMinute: 200 });
+    const config = configFor(sim, tempDir(), { WXLOG_LOOKBACK_DAYS: '1', WXLOG_CALLS_PER_MINUTE: '49' });
+    const today = sim.retentionDays().at(-1) ?? '';
+    const pages = Math.ceil(sim.countForDay(today) / 100);
+    expect(pages).toBeGreaterThanOrEqual(8);
+    const stop = new AbortController();
+    const interrupted = pass(config, now, { signal: stop.signal });
+    while (sim.stats.searchArrivals.length < 5) await new Promise((r) => setTimeout(r, 5));
+    stop.abort();
+    const first = await interrupted;
+    expect(first.exitCode).toBe(1);
+    const second = await pass(config, now);
+    expect(second.exitCode).toBe(0);
+    expectExact(config.db, sim, sim.options.appid, (e) => cstDayOf(e.timestamp) === today);
+    // One call to see the total is unchanged, then only the pages not read yet (the request in flight
+    // when the first run stopped may not have been stored). Reading from the start again would cost \`pages\`.
+    expect(second.searchCalls).toBeLessThanOrEqual(2 + pages - first.searchCalls);
+    expect(second.searchCalls).toBeLessThan(pages - 2);
+  });
 });

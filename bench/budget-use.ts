@@ -6,10 +6,10 @@ export interface BudgetUse {
   /** From the first arrival to the last. */
   spanMs: number;
   /**
-   * The share of the budget used while work remained: requests / (limit × (spanMs / intervalMs + 1)).
-   * A sliding budget allows at most limit × (⌊span / interval⌋ + 1) requests in a span (a full interval's
-   * worth at its very start, then one interval's worth per interval); the smooth form of that bound keeps
-   * the figure at or below 100% whether the sender bursts or paces.
+   * The share of the budget used while work remained: the least time any sender within the budget needs
+   * for the same requests (a full interval's worth at once, then one interval's worth per interval:
+   * ⌊(requests − 1) / limit⌋ intervals from the first to the last), divided by the time taken from the
+   * first request to the last. 100% is the budget used to the full; it cannot be exceeded.
    */
   share: number;
 }
@@ -46,6 +46,7 @@ export function budgetUse(arrivals: readonly number[], limit: number, intervalMs
     maxInInterval = Math.max(maxInInterval, hi - lo + 1);
   }
   const spanMs = sorted.length < 2 ? 0 : (sorted.at(-1) ?? 0) - (sorted[0] ?? 0);
-  const share = sorted.length === 0 ? Number.NaN : sorted.length / (limit * (spanMs / intervalMs + 1));
+  const leastMs = Math.floor((sorted.length - 1) / limit) * intervalMs;
+  const share = spanMs === 0 ? Number.NaN : leastMs / spanMs;
   return { requests: sorted.length, maxInInterval, spanMs, share };
 }

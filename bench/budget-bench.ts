@@ -81,15 +81,15 @@ export async function budgetBench(dirs: TempDirs, quick: boolean): Promise<Figur
       const note = finished ? '' : ` NOT EXACT (exits ${exits.join(', ')}; ${problems.join('; ')})`;
       figures.push({
         section: 'Budget',
-        name: `${scenario.label}: most requests in any 2 s interval`,
-        value: `${use.maxInInterval} (${sim.stats.searchRateLimited} answered 200010; worst send delay ${delay} ms, margin ${MARGIN_MS} ms)${note}`,
+        name: `${scenario.label}: most requests in any 2 s`,
+        value: `${use.maxInInterval} (${sim.stats.searchRateLimited}× 200010; send delay ≤ ${delay} ms, margin ${MARGIN_MS} ms)${note}`,
         goal: `≤ ${BUDGET}`,
         pass: finished && use.maxInInterval <= BUDGET && sim.stats.searchRateLimited === 0,
       });
       figures.push({
         section: 'Budget',
-        name: `${scenario.label}: share of the budget used`,
-        value: `${(use.share * 100).toFixed(1)}% (${use.requests} requests in ${(use.spanMs / 1000).toFixed(1)} s)`,
+        name: `${scenario.label}: share of budget used`,
+        value: `${(use.share * 100).toFixed(1)}% (${use.requests} requests in ${(use.spanMs / 1000).toFixed(1)} s, least possible ${(use.leastMs / 1000).toFixed(1)} s)`,
         goal: '≥ 90%',
         pass: finished && use.share >= 0.9,
       });

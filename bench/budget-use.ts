@@ -5,6 +5,8 @@ export interface BudgetUse {
   maxInInterval: number;
   /** From the first arrival to the last. */
   spanMs: number;
+  /** The least time from first to last any sender within the budget needs for as many requests. */
+  leastMs: number;
   /**
    * The share of the budget used while work remained: the least time any sender within the budget needs
    * for the same requests (a full interval's worth at once, then one interval's worth per interval:
@@ -48,5 +50,5 @@ export function budgetUse(arrivals: readonly number[], limit: number, intervalMs
   const spanMs = sorted.length < 2 ? 0 : (sorted.at(-1) ?? 0) - (sorted[0] ?? 0);
   const leastMs = Math.floor((sorted.length - 1) / limit) * intervalMs;
   const share = spanMs === 0 ? Number.NaN : leastMs / spanMs;
-  return { requests: sorted.length, maxInInterval, spanMs, share };
+  return { requests: sorted.length, maxInInterval, spanMs, leastMs, share };
 }

@@ -14,8 +14,8 @@ interface App {
 }
 
 const APPS: App[] = [
-  { label: 'quiet app (30/day)', perDay: 30 },
-  { label: 'busy app (1,500/day, offsets capped at 1,000)', perDay: 1500, maxOffset: 1000 },
+  { label: 'quiet app, 30/day', perDay: 30 },
+  { label: 'busy app, 1,500/day, offset cap 1,000', perDay: 1500, maxOffset: 1000 },
 ];
 
 /**
@@ -43,7 +43,7 @@ export async function callsBench(dirs: TempDirs): Promise<Figure[]> {
       const ratio = first.searchCalls / bound;
       figures.push({
         section: 'Calls',
-        name: `${app.label}: first 7-day export, calls / lower bound`,
+        name: `${app.label}: first export, calls ÷ lower bound`,
         value: `${ratio.toFixed(2)}× (${first.searchCalls} / ${bound})${firstOk ? '' : ` NOT EXACT: exit ${first.exitCode}; ${problems.join('; ')}`}`,
         goal: '≤ 1.10×',
         pass: firstOk && ratio <= 1.1,
@@ -52,7 +52,7 @@ export async function callsBench(dirs: TempDirs): Promise<Figure[]> {
       const perDay = second.searchCalls / sim.retentionDays().length;
       figures.push({
         section: 'Calls',
-        name: `${app.label}: second run, nothing new, calls per day`,
+        name: `${app.label}: second run, nothing new, calls/day`,
         value: `${perDay.toFixed(2)} (${second.searchCalls} calls)${second.exitCode === 0 ? '' : ` exit ${second.exitCode}`}`,
         goal: '≈ 1 (≤ 1.10)',
         pass: second.exitCode === 0 && perDay <= 1.1,

@@ -108,7 +108,7 @@ export function ingestFigures(runs: readonly IngestRun[]): Figure[] {
     const reps = run.wxlog.length > 1 ? `median of ${run.wxlog.length}, ` : '';
     figures.push({
       section: 'Ingest',
-      name: `${size}: wxlog time / reference time`,
+      name: `${size}: wxlog time ÷ reference time`,
       value: `${ratio.toFixed(2)}× (${formatMs(wxlogMs)} / ${formatMs(refMs)}; ${reps}CPU ${(wxlogCpu / refCpu).toFixed(2)}×)`,
       goal: '≤ 1.30×',
       pass: ratio <= 1.3,
@@ -117,13 +117,13 @@ export function ingestFigures(runs: readonly IngestRun[]): Figure[] {
     figures.push({
       section: 'Ingest',
       name: `${size}: wxlog entries/s`,
-      value: `${perS.toFixed(0)}/s, ${(perS / API_LIMIT_ENTRIES_PER_S).toFixed(0)}× what one app's API limit delivers (83/s); reference ${(run.entries / (refMs / 1000)).toFixed(0)}/s`,
+      value: `${perS.toFixed(0)}/s = ${(perS / API_LIMIT_ENTRIES_PER_S).toFixed(0)}× the API limit's 83/s (reference ${(run.entries / (refMs / 1000)).toFixed(0)}/s)`,
       goal: '',
       pass: null,
     });
     figures.push({
       section: 'Ingest',
-      name: `${size}: budget not the bottleneck (most calls in any ${2 * INTERVAL_MS} ms)`,
+      name: `${size}: budget idle (most calls in any ${2 * INTERVAL_MS} ms)`,
       value: `${run.maxInSpan} of ${BUDGET}`,
       goal: `< ${BUDGET}`,
       pass: run.maxInSpan < BUDGET,

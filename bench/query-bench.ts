@@ -43,17 +43,17 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
     const days = Array.from({ length: 6 }, (_, k) => cstDayBounds(cstDayOf(newest - 86_400 * (k + 1))));
     const cases: QueryCase[] = [
       {
-        name: 'one traceid: its messages (log_lines)',
+        name: 'one traceid, its messages (log_lines)',
         sql: 'SELECT * FROM log_lines WHERE traceid = ? ORDER BY timestamp, seq',
         params: (i) => [traceids[i % traceids.length]],
       },
       {
-        name: 'one openid: its entries',
+        name: 'one openid, its entries',
         sql: 'SELECT * FROM log_entries WHERE openid = ? ORDER BY timestamp',
         params: (i) => [openids[i % openids.length]],
       },
       {
-        name: 'one CST day: count of entries',
+        name: 'one CST day, count of entries',
         sql: 'SELECT count(*) FROM log_entries WHERE timestamp BETWEEN ? AND ?',
         params: (i) => {
           const day = days[i % days.length] ?? { begin: 0, end: 0 };
@@ -62,7 +62,7 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
       },
       {
         // The statement `wxlog search` runs (src/store/message-search.ts), newest 50 first.
-        name: `full-text '${SEARCH_TEXT}': newest 50 messages`,
+        name: `full text '${SEARCH_TEXT}', newest 50`,
         sql: `SELECT m.id AS messageId, e.id AS entryId, e.appid, coalesce(m.time, e.timestamp) AS time, e.timestamp,
                      m.level, e.url, e.traceid, e.openid, m.text, m.args
               FROM log_messages m JOIN log_entries e ON e.id = m.entry_id

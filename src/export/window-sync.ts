@@ -72,7 +72,8 @@ export class WindowSync {
     return this.o.store.windows.countStored(w.appid, w.filterKey, w.begintime, w.endtime);
   }
 
-  private save(page: SearchPage, progress?: { w: WindowRow; nextStart: number; readTotal: number }): void {
+  /** Stores a page; returns how many of its entries were new. */
+  private save(page: SearchPage, progress?: { w: WindowRow; nextStart: number; readTotal: number }): number {
     const result = this.o.store.savePage(
       this.o.appid,
       this.o.filterKey,
@@ -82,6 +83,7 @@ export class WindowSync {
     );
     this.o.counters.entriesNew += result.inserted;
     this.o.counters.entriesSeen += result.seen;
+    return result.inserted;
   }
 
   /**
@@ -199,12 +201,16 @@ export class WindowSync {
       windows.recordCheck(w.id, { status: 'incomplete', serverTotal: first.total, storedCount: stored, at: this.seconds(), note: 'still changing; left for the next run' });
       return first.total;
     }
-    const outcome = await this.readPages(w, first);
+    const outcome = await this.readPages(w, first, stored);
     return this.settle(w, outcome);
   }
 
-  /** Pages through `w` after its first page, resuming an interrupted read when the total is unchanged. */
-  private async readPages(w: WindowRow, first: SearchPage): Promise<ReadOutcome> {
+  /**
+   * Pages through `w` after its first page, resuming an interrupted read when the total is unchanged.
+   * Stops as soon as the entries stored account for the total: in a window read before, what is new is
+   * usually near the top (newest first), so a re-check rarely pages far.
+   */
+  private async readPages(w: WindowRow, first: SearchPage, storedAfterFirst: number): Promise<ReadOutcome> {
     this.o.counters.windowsRead += 1;
     const tracker = new ShapeTracker();
     tracker.add(first.list.map((e) => e.timestamp));
@@ -222,7 +228,9 @@ export class WindowSync {
       tracker.breakSequence();
     }
     this.o.store.windows.recordProgress(w.id, start, readTotal, total, this.seconds());
-    while (start < total) {
+    // Entries of the window stored so far: every entry a page returns lies inside the window.
+    let stored = storedAfterFirst;
+    while (start < total && !(stored >= total && this.stored(w) >= total)) {
       this.o.signal.throwIfAborted();
       const maxOffset = this.knownMaxOffset();
       if (maxOffset !== undefined && start >= maxOffset) {
@@ -236,7 +244,7 @@ export class WindowSync {
         break;
       }
       const next = start + page.list.length;
-      this.save(page, { w, nextStart: next, readTotal });
+      stored += this.save(page, { w, nextStart: next, readTotal });
       tracker.add(page.list.map((e) => e.timestamp));
       if (page.total !== total) {
         totalChanged = true;

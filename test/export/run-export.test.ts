@@ -234,4 +234,44 @@ describe('wxlog run against the simulator', () => {
     expect(second.searchCalls).toBeLessThanOrEqual(2 + pages - first.searchCalls);
     expect(second.searchCalls).toBeLessThan(pages - 2);
   });
+
+  it('re-checks a day that keeps logging with one call when what is new fits on the first page', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 2000, callsPerMinute: 200 });
+    const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
+    expect((await pass(config, now)).exitCode).toBe(0);
+    const today = sim.retentionDays().at(-1) ?? '';
+    expect(sim.countForDay(today)).toBeGreaterThan(400);
+    const noon = Math.floor(Date.parse(MIDDAY_CST) / 1000);
+    sim.addEntries(today, 6, [noon - 120, noon]);
+    const second = await pass(config, now);
+    expect(second.result?.entriesNew).toBe(6);
+    expect(second.searchCalls).toBe(7);
+    expectExact(config.db, sim);
+  });
+
+  it('stops re-reading a window once the entries stored account for its total', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 1000, callsPerMinute: 200 });
+    const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
+    expect((await pass(config, now)).exitCode).toBe(0);
+    const today = sim.retentionDays().at(-1) ?? '';
+    const before = sim.entriesForDay(today);
+    expect(before.length).toBeGreaterThan(300);
+    expect(before.length).toBeLessThanOrEqual(400);
+    // Late entries with the timestamp of the 150th newest land on the second of today's pages.
+    const at = before[150]?.timestamp ?? 0;
+    const added = sim.addEntries(today, 4, [at, at]);
+    const list = sim.entriesForDay(today);
+    const deepest = Math.max(...added.map((a) => list.findIndex((e) => JSON.stringify(e) === JSON.stringify(a))));
+    const pages = Math.ceil(list.length / 100);
+    const needed = Math.floor(deepest / 100) + 1;
+    expect(needed).toBeGreaterThan(1);
+    expect(needed).toBeLessThan(pages);
+    const second = await pass(config, now);
+    expect(second.result?.entriesNew).toBe(4);
+    // Six unchanged days at one call each, then today's pages only down to the deepest new entry.
+    expect(second.searchCalls).toBe(6 + needed);
+    expectExact(config.db, sim);
+  });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -40,7 +40,15 @@ function repeats(quick: boolean): number {
 function keepAsQueryDb(db: string): void {
   mkdirSync(DATA, { recursive: true });
   for (const suffix of ['', '-wal', '-shm']) rmSync(QUERY_DB + suffix, { force: true });
-  for (const suffix of ['', '-wal']) if (existsSync(db + suffix)) copyFileSync(db + suffix, QUERY_DB + suffix);
+  for (const suffix of ['', '-wal']) {
+    if (!existsSync(db + suffix)) continue;
+    try {
+      renameSync(db + suffix, QUERY_DB + suffix);
+    } catch {
+      // Another file system: copy instead (2 GB at 1M entries).
+      copyFileSync(db + suffix, QUERY_DB + suffix);
+    }
+  }
 }
 
 function entriesIn(db: string): number {
@@ -73,7 +81,10 @@ async function main(): Promise<void> {
       progress(`ingest ${size} entries, ${reps} time(s) each`);
       const run = await measureIngest(dirs, size, reps);
       runs.push(run);
-      if (run.entries >= 0.95 * MILLION) keepAsQueryDb(run.db);
+      if (run.entries >= 0.95 * MILLION) {
+        keepAsQueryDb(run.db);
+        run.db = QUERY_DB;
+      }
     }
     figures.push(...ingestFigures(runs));
     let queryDb = QUERY_DB;

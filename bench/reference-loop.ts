@@ -10,7 +10,10 @@ import { cstDayBounds, recentCstDays } from '../src/wechat/cst-day.js';
  * The bare reference wxlog's ingest is compared with: fetch every page of every day with plain undici,
  * insert its entries and their messages in one transaction per page into a database with wxlog's own
  * tables, indexes and trigram full-text index (migrations/0001_init.sql). No ledger, no rate budget, no
- * retries, no validation: the least work that leaves the same rows a user can query.
+ * retry policy, no validation: the least work that leaves the same rows a user can query. The one
+ * concession: a GET whose keep-alive connection the server closed just then is sent once more, as any
+ * HTTP client must (Node's server drops connections idle for 5 s, and a slow disk can make a page's
+ * insert take that long).
  */
 
 export interface ReferenceOptions {
@@ -27,6 +30,8 @@ export interface ReferenceOptions {
 export interface ReferenceResult {
   entries: number;
   calls: number;
+  /** Requests sent again after the server closed their connection. */
+  resent: number;
 }
 
 interface RawEntry {
@@ -47,6 +52,11 @@ const SCHEMA = fileURLToPath(new URL('../migrations/0001_init.sql', import.meta.
 async function json(url: string, init?: { method: 'POST'; body: string }): Promise<unknown> {
   const { body } = await request(url, init ? { ...init, headers: { 'content-type': 'application/json' } } : {});
   return body.json();
+}
+
+function connectionClosed(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
 
 /** Reads every retention day of the simulator into `options.db`; the file must not exist yet. */
@@ -84,6 +94,7 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
   })) as { access_token: string };
   let entries = 0;
   let calls = 0;
+  let resent = 0;
   try {
     for (const date of recentCstDays(Math.floor(options.now / 1000), 7)) {
       const { begin, end } = cstDayBounds(date);
@@ -97,10 +108,12 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
           limit: String(options.pageSize),
         });
         calls += 1;
-        const answer = (await json(`${options.apiBase}/wxaapi/userlog/userlog_search?${query.toString()}`)) as {
-          errcode: number;
-          data: { list: RawEntry[]; total: number };
-        };
+        const url = `${options.apiBase}/wxaapi/userlog/userlog_search?${query.toString()}`;
+        const answer = (await json(url).catch((e: unknown) => {
+          if (!connectionClosed(e)) throw e;
+          resent += 1;
+          return json(url);
+        })) as { errcode: number; data: { list: RawEntry[]; total: number } };
         if (answer.errcode !== 0) throw new Error(`the simulator answered errcode ${answer.errcode}`);
         const { list, total } = answer.data;
         savePage(list, Math.floor(Date.now() / 1000));
@@ -112,5 +125,5 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
   } finally {
     db.close();
   }
-  return { entries, calls };
+  return { entries, calls, resent };
 }

@@ -75,6 +75,8 @@ export async function measureIngest(dirs: TempDirs, entries: number, reps: numbe
           await runCli(['run'], wxlogEnv(sim, db, { WXLOG_CALLS_PER_MINUTE: String(BUDGET), WXLOG_PAGE_SIZE: String(PAGE_SIZE) }), { measureRss: true }),
           'wxlog run',
         );
+        const stored = Number(/(\d+) new entries/.exec(result.stdout)?.[1]);
+        if (stored !== served) throw new Error(`wxlog stored ${stored} entries of ${served}: ${result.stdout.trim()}`);
         run.wxlog.push(result);
         run.db = db;
         // wxlog's budget counts a request against its interval plus a margin (100 ms at this scale).

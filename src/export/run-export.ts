@@ -47,6 +47,8 @@ export interface DayCoverage {
   stored: number;
   /** What the server last reported for the whole day, if known. */
   serverTotal: number | null;
+  /** Why this run could not finish the day (its windows keep the status an earlier run gave them). */
+  error: string | null;
 }
 
 /** What a run did: the CLI turns it into an exit code and a summary line. */
@@ -96,8 +98,9 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   };
   const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, windowsRead: 0, splits: 0 };
 
-  /** Sorts an error into the result; returns true when the whole run must stop. */
-  const absorb = (e: unknown, where: string): void => {
+  const dayErrors = new Map<string, string>();
+  /** Sorts an error into the result; a fatal or quota error stops the whole run. */
+  const absorb = (e: unknown, where: string): string | undefined => {
     if (signal.aborted && !(e instanceof WechatError)) return;
     const error = coerceError(e);
     if (error instanceof WechatError && (error.kind === 'fatal' || error.kind === 'token')) {
@@ -109,6 +112,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     }
     result.errors.push(`${where}: ${error.message}`);
     logger.warn(`${where} failed`, { error: error.message, kind: error instanceof WechatError ? error.kind : undefined });
+    return error.message;
   };
 
   const today = cstDayOf(seconds());
@@ -137,9 +141,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         try {
           await sync.reconcile(store.windows.dayRoot(appid, filterKey, date, begin, end));
         } catch (e: unknown) {
-          absorb(e, `day ${date}`);
+          const message = absorb(e, `day ${date}`);
+          if (message !== undefined) dayErrors.set(date, message);
         }
-        options.onDayDone?.(coverage(store, appid, filterKey, date));
+        options.onDayDone?.(coverage(store, appid, filterKey, date, dayErrors.get(date)));
       });
     }
     await queue.onIdle();
@@ -150,7 +155,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   result.aborted = outer?.aborted ?? false;
   result.entriesNew = counters.entriesNew;
   result.entriesSeen = counters.entriesSeen;
-  result.days = days.map((d) => coverage(store, appid, filterKey, d));
+  result.days = days.map((d) => coverage(store, appid, filterKey, d, dayErrors.get(d)));
   for (const d of result.days) {
     result.windowsComplete += d.windowsComplete;
     result.windowsIncomplete += d.windowsIncomplete;
@@ -158,8 +163,12 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   return result;
 }
 
-/** Leaf windows of a day by status, with the stored count and the server's last total for the day. */
-export function coverage(store: Store, appid: string, filterKey: string, date: string): DayCoverage {
+/**
+ * Leaf windows of a day by status, with the stored count and the server's last total for the day. A day
+ * this run failed to reconcile (`error`) counts at least one incomplete window, whatever its windows say:
+ * it was not checked, so nothing says it is complete now.
+ */
+export function coverage(store: Store, appid: string, filterKey: string, date: string, error?: string): DayCoverage {
   const rows = store.windows.windowsForDays(appid, filterKey, date, date);
   const leaves = rows.filter((w) => w.status !== 'split');
   const root: WindowRow | undefined = rows.find((w) => w.parentId === null);
@@ -167,9 +176,10 @@ export function coverage(store: Store, appid: string, filterKey: string, date: s
   return {
     date,
     windowsComplete: leaves.filter((w) => w.status === 'complete').length,
-    // A day never looked at counts as one incomplete window.
-    windowsIncomplete: leaves.length === 0 ? 1 : leaves.filter((w) => w.status !== 'complete').length,
+    // A day never looked at, or not checked by this run, counts as one incomplete window at least.
+    windowsIncomplete: Math.max(leaves.length === 0 || error !== undefined ? 1 : 0, leaves.filter((w) => w.status !== 'complete').length),
     stored: store.windows.countStored(appid, filterKey, begin, end),
     serverTotal: root?.serverTotal ?? null,
+    error: error ?? null,
   };
 }

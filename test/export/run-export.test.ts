@@ -274,4 +274,21 @@ describe('wxlog run against the simulator', () => {
     expect(second.searchCalls).toBe(6 + needed);
     expectExact(config.db, sim);
   });
+
+  it('does not call a day complete when this run could not check it', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    sim = await simulator({ now, perDay: 100 });
+    const config = configFor(sim, tempDir());
+    expect((await pass(config, now)).exitCode).toBe(0);
+    sim.addEntries(sim.retentionDays()[1] ?? '', 25);
+    // Every answer is malformed: nothing can be checked, and nothing is stored.
+    sim.setFaults({ rate: 1, kinds: ['bad-shape', 'html'] });
+    const broken = await pass(config, now, { client: { retryPolicy: { transient: { retries: 1, baseDelayMs: 1, maxDelayMs: 2 } } } });
+    expect(broken.exitCode).toBe(1);
+    expect(broken.summary).toMatch(/^incomplete/);
+    expect(broken.result?.days.every((d) => d.error !== null && d.windowsIncomplete >= 1)).toBe(true);
+    sim.setFaults(undefined);
+    expect((await pass(config, now)).exitCode).toBe(0);
+    expectExact(config.db, sim);
+  });
 });

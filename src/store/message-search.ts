@@ -51,8 +51,8 @@ const ORDER = 'ORDER BY coalesce(m.time, e.timestamp) DESC, e.timestamp DESC, m.
 // First the newest matches' ids, from the covering indexes of migration 0002 alone (INDEXED BY: the
 // planner would otherwise read the wide rows by rowid); then only those rows.
 const NEWEST_IDS = `
-  SELECT m.id FROM log_messages m INDEXED BY log_messages_search_order
-  JOIN log_entries e INDEXED BY log_entries_search_order ON e.id = m.entry_id
+  SELECT m.id FROM log_messages m %M_INDEX%
+  JOIN log_entries e %E_INDEX% ON e.id = m.entry_id
   WHERE %MATCH%
     AND (@minLevel IS NULL OR m.level >= @minLevel)
     AND (@since IS NULL OR coalesce(m.time, e.timestamp) >= @since)
@@ -81,9 +81,15 @@ export function searchMessages(db: Database, query: MessageQuery): MessageHit[] 
     limit: query.limit,
   };
   const fts = [...query.text].length >= FTS_MIN_CHARACTERS;
+  // A file not yet migrated to 0002 (opened read-only by a newer wxlog) is searched without the indexes.
+  const indexed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'log_entries_search_order'").get() !== undefined;
+  const newestIds = NEWEST_IDS.replace('%M_INDEX%', indexed ? 'INDEXED BY log_messages_search_order' : '').replace(
+    '%E_INDEX%',
+    indexed ? 'INDEXED BY log_entries_search_order' : '',
+  );
   const ids = db
     .prepare(
-      NEWEST_IDS.replace(
+      newestIds.replace(
         '%MATCH%',
         fts ? 'm.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match)' : "m.id IN (SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\')",
       ),

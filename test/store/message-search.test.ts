@@ -48,4 +48,13 @@ describe('searchMessages', () => {
     }
     store.close();
   });
+
+  it('searches a file that lacks the search indexes of migration 0002 the same way', () => {
+    const store = open();
+    const expected = searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 });
+    store.db.exec('DROP INDEX log_messages_search_order; DROP INDEX log_entries_search_order');
+    expect(searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 })).toEqual(expected);
+    expect(expected).toHaveLength(2);
+    store.close();
+  });
 });

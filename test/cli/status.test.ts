@@ -51,7 +51,8 @@ beforeAll(() => {
     root(APPID, twoDaysAgo);
     // The other app: today complete with its own total.
     const o = root(OTHER_APPID, today);
-    store.windows.recordCheck(o.id, { status: 'complete', serverTotal: 1000, storedCount: 1000, at: now - 60 });
+    const other = entriesOnDay(fixture, today, OTHER_APPID);
+    store.windows.recordCheck(o.id, { status: 'complete', serverTotal: other, storedCount: other, at: now - 60 });
 
     const add = (r: RunInserted) => {
       const id = store.runs.start('run', r.appid, 4242, r.startedAt);
@@ -164,7 +165,7 @@ describe('wxlog status', () => {
     expect(status.days).toHaveLength(3);
     for (const day of status.days) expect(day.entriesStored).toBe(entriesOnDay(fixture, day.date));
     const t = status.days.find((d) => d.date === today);
-    expect(t).toMatchObject({ windowsComplete: 2, serverTotal: entriesOnDay(fixture, today, APPID) + 1000, lastCheckedAt: fixture.now - 60 });
+    expect(t).toMatchObject({ windowsComplete: 2, serverTotal: entriesOnDay(fixture, today, APPID) + entriesOnDay(fixture, today, OTHER_APPID), lastCheckedAt: fixture.now - 60 });
   });
 
   it('prints the same figures as a table', async () => {

@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 let sim: Simulator | undefined;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -101,15 +101,7 @@ function rows<T>(path: string, sql: string): T[] {
 }
 
 function envFor(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    WXLOG_APPID: s.options.appid,
-    WXLOG_SECRET: s.options.secret,
-    WXLOG_API_BASE: s.url,
-    WXLOG_DB: join(dir, 'wxlog.db'),
-    WXLOG_RATE_INTERVAL_MS: '1000',
-    WXLOG_SCHEDULE: '*/2 * * * * *',
-    ...extra,
-  };
+  return simulatorEnv(s, dir, { WXLOG_SCHEDULE: '*/2 * * * * *', ...extra });
 }
 
 describe('wxlog daemon (subprocess)', () => {

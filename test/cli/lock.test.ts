@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 let sim: Simulator | undefined;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -128,16 +128,6 @@ function snapshot(db: string) {
   };
 }
 
-function envFor(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    WXLOG_APPID: s.options.appid,
-    WXLOG_SECRET: s.options.secret,
-    WXLOG_API_BASE: s.url,
-    WXLOG_DB: join(dir, 'wxlog.db'),
-    WXLOG_RATE_INTERVAL_MS: '1000',
-    ...extra,
-  };
-}
 
 /** A simulator with a day's calendar that stands still, and enough entries for a long first export. */
 async function busySimulator(perDay: number): Promise<Simulator> {
@@ -151,13 +141,13 @@ describe('one writer per database (subprocesses)', () => {
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
     // 5 calls a second for some 210 pages: the first run exports for far longer than the test needs.
-    const first = wxlog(['run'], envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
+    const first = wxlog(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
     await midExport(db, first);
     await freezeBetweenTransactions(db, first);
     const before = snapshot(db);
 
     const startedAt = Date.now();
-    const second = await runCli(['run'], envFor(sim, dir));
+    const second = await runCli(['run'], simulatorEnv(sim, dir));
     const tookMs = Date.now() - startedAt;
     expect(second.status).toBe(4);
     expect(second.stdout).toBe('');
@@ -180,12 +170,12 @@ describe('one writer per database (subprocesses)', () => {
     sim = await busySimulator(3000);
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
-    const first = wxlog(['run'], envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
+    const first = wxlog(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
     await midExport(db, first);
     await freezeBetweenTransactions(db, first);
     const before = snapshot(db);
 
-    const daemon = wxlog(['daemon'], envFor(sim, dir, { WXLOG_SCHEDULE: '* * * * * *' }));
+    const daemon = wxlog(['daemon'], simulatorEnv(sim, dir, { WXLOG_SCHEDULE: '* * * * * *' }));
     const skipped = (): { msg: string; exitCode?: number; holder?: { pid: number; command: string } }[] =>
       daemon
         .stderr()
@@ -208,7 +198,7 @@ describe('one writer per database (subprocesses)', () => {
     sim = await busySimulator(1500);
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
-    const killed = wxlog(['run'], envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '3' }));
+    const killed = wxlog(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '3' }));
     await midExport(db, killed);
     killed.child.kill('SIGKILL');
     expect((await killed.exit).signal).toBe('SIGKILL');
@@ -216,7 +206,7 @@ describe('one writer per database (subprocesses)', () => {
     expect(rows<LockRow>(db, 'SELECT pid, command FROM run_lock')).toEqual([{ pid: killed.pid, command: 'run' }]);
     expect(rows(db, 'SELECT finished_at FROM runs')).toEqual([{ finished_at: null }]);
 
-    const next = await runCli(['run'], envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '45' }));
+    const next = await runCli(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '45' }));
     expect(next.status).toBe(0);
     expect(next.stdout).toMatch(/^wxlog run: complete: 7 days, 7\/7 windows complete/);
     expect(rows(db, 'SELECT * FROM run_lock')).toEqual([]);

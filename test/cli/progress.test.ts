@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DayCoverage } from '../../src/export/run-export.js';
@@ -17,7 +16,7 @@ import {
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import type { SearchPage, SearchParams } from '../../src/wechat/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 function day(date: string, state: DayProgress['state'], serverTotal: number | null, stored: number, windows: [number, number] = [0, 0]): DayProgress {
   return { date, state, serverTotal, stored, windowsComplete: windows[0], windowsIncomplete: windows[1] };
@@ -218,17 +217,8 @@ describe('wxlog run on a terminal (subprocess)', () => {
     sim = undefined;
   });
 
-  function env(s: Simulator, dir: string): Record<string, string> {
-    return {
-      WXLOG_APPID: s.options.appid,
-      WXLOG_SECRET: s.options.secret,
-      WXLOG_API_BASE: s.url,
-      WXLOG_DB: join(dir, 'wxlog.db'),
-      WXLOG_RATE_INTERVAL_MS: '1000',
-      // About 90 calls at 30 a second: some three seconds of progress.
-      WXLOG_CALLS_PER_MINUTE: '30',
-    };
-  }
+  // About 90 calls at 30 a second: some three seconds of progress.
+  const env = (s: Simulator, dir: string) => simulatorEnv(s, dir, { WXLOG_CALLS_PER_MINUTE: '30' });
 
   it.skipIf(!hasScript)('draws a progress line on stderr and clears it before the summary', async () => {
     sim = await startSimulator({ perDay: 1200, intervalMs: 1000, seed: 3 });

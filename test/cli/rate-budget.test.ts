@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 // The exporter runs as a subprocess, as in production: the simulator's arrival times are then not
 // delayed by the exporter's own work on a shared event loop.
@@ -18,14 +18,7 @@ const BUDGET = 10;
 const INTERVAL = 1000;
 
 function envFor(s: Simulator, dir: string): Record<string, string> {
-  return {
-    WXLOG_APPID: s.options.appid,
-    WXLOG_SECRET: s.options.secret,
-    WXLOG_API_BASE: s.url,
-    WXLOG_DB: join(dir, 'wxlog.db'),
-    WXLOG_RATE_INTERVAL_MS: String(INTERVAL),
-    WXLOG_CALLS_PER_MINUTE: String(BUDGET),
-  };
+  return simulatorEnv(s, dir, { WXLOG_CALLS_PER_MINUTE: String(BUDGET) });
 }
 
 describe('the rate budget across processes', () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI: `npm test` builds it first (`npm run build`); alone, run `npx tsc -p tsconfig.build.json`. */
@@ -29,4 +30,20 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
       },
     );
   });
+}
+
+/** The settings that point a spawned wxlog at `sim`, its database in `dir`, the budget on the simulator's interval. */
+export function simulatorEnv(
+  sim: { url: string; options: { appid: string; secret: string; intervalMs: number } },
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    WXLOG_APPID: sim.options.appid,
+    WXLOG_SECRET: sim.options.secret,
+    WXLOG_API_BASE: sim.url,
+    WXLOG_DB: join(dir, 'wxlog.db'),
+    WXLOG_RATE_INTERVAL_MS: String(sim.options.intervalMs),
+    ...extra,
+  };
 }

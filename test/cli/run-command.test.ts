@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -14,16 +14,6 @@ afterEach(async () => {
   sim = undefined;
 });
 
-function envFor(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    WXLOG_APPID: s.options.appid,
-    WXLOG_SECRET: s.options.secret,
-    WXLOG_API_BASE: s.url,
-    WXLOG_DB: join(dir, 'wxlog.db'),
-    WXLOG_RATE_INTERVAL_MS: String(s.options.intervalMs),
-    ...extra,
-  };
-}
 
 /** Starts `wxlog run` and SIGKILLs it after `ms`; resolves when it is gone. */
 function killAfter(env: Record<string, string>, ms: number): Promise<NodeJS.Signals | number | null> {
@@ -42,7 +32,7 @@ describe('wxlog run (subprocess)', () => {
     sim = await startSimulator({ perDay: 700, intervalMs: 1000, seed: 5 });
     const dir = tempDir();
     // A small budget makes a run last several seconds, so the kills land mid-export.
-    const env = envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '12' });
+    const env = simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '12' });
     const kills: (NodeJS.Signals | number | null)[] = [];
     for (const ms of [700, 1300, 450, 2100]) kills.push(await killAfter(env, ms));
     expect(kills.filter((k) => k === 'SIGKILL').length).toBeGreaterThanOrEqual(3);
@@ -70,7 +60,7 @@ describe('wxlog run (subprocess)', () => {
   it('stops with exit 3 and a clear message on a wrong AppSecret, never printing it', async () => {
     sim = await startSimulator({ perDay: 10, intervalMs: 1000 });
     const dir = tempDir();
-    const result = await runCli(['run'], envFor(sim, dir, { WXLOG_SECRET: 'not-the-secret-42' }));
+    const result = await runCli(['run'], simulatorEnv(sim, dir, { WXLOG_SECRET: 'not-the-secret-42' }));
     expect(result.status).toBe(3);
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/not-the-secret-42/);
     expect(result.stdout).toMatch(/stopped: .*40125/);

@@ -7,7 +7,9 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
 // The exporter runs as a subprocess, as in production: the simulator's arrival times are then not
-// delayed by the exporter's own work on a shared event loop.
+// delayed by the exporter's own work on a shared event loop. `npm test` runs this file on its own, after
+// the rest: on two busy cores the simulator's process can be descheduled for longer than the budget's
+// safety margin (100 ms at this scaled-down interval), and its arrival times then measure the machine.
 let sim: Simulator | undefined;
 afterEach(async () => {
   await sim?.close();

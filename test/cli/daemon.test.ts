@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import { readRows } from '../helpers/read-rows.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
@@ -85,20 +85,7 @@ interface RunRow {
   message: string | null;
 }
 
-/** Rows of `sql` in the database at `path`, read-only; [] while the file does not exist yet. */
-function rows<T>(path: string, sql: string): T[] {
-  if (!existsSync(path)) return [];
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } catch (e: unknown) {
-    // The first run may not have created the tables yet.
-    if (e instanceof Error && /no such table/.test(e.message)) return [];
-    throw e;
-  } finally {
-    db.close();
-  }
-}
+const rows = readRows;
 
 function envFor(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
   return simulatorEnv(s, dir, { WXLOG_SCHEDULE: '*/2 * * * * *', ...extra });

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
+import { readRows } from '../helpers/read-rows.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
 
@@ -52,18 +53,7 @@ async function waitFor<T>(probe: () => T | undefined | false, what: string, ms =
   }
 }
 
-function rows<T>(path: string, sql: string): T[] {
-  if (!existsSync(path)) return [];
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } catch (e: unknown) {
-    if (e instanceof Error && /no such table/.test(e.message)) return [];
-    throw e;
-  } finally {
-    db.close();
-  }
-}
+const rows = readRows;
 
 function count(path: string, table: string): number {
   return rows<{ n: number }>(path, `SELECT count(*) AS n FROM ${table}`)[0]?.n ?? 0;

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { cstDayBounds, type CstDay } from '../wechat/cst-day.js';
+import { singleApp } from './single-app.js';
 
 /** How far one CST day is covered: `not-read` (no window yet), `expired` (left WeChat's retention). */
 export type DayState = 'complete' | 'incomplete' | 'not-read' | 'expired';
@@ -82,9 +83,8 @@ export class CoverageReport {
   private readonly countLedgerOneApp: Statement;
   private readonly countLedgerAllApps: Statement;
   private readonly latestRuns: Statement;
-  private readonly appRange: Statement;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     this.windowsOneApp = db.prepare(`${WINDOW_AGGREGATE} AND appid = @appid GROUP BY date`);
     this.windowsAllApps = db.prepare(`${WINDOW_AGGREGATE} GROUP BY date`);
     this.countOneApp = db.prepare('SELECT count(*) AS n FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ?');
@@ -97,8 +97,6 @@ export class CoverageReport {
       SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
              search_calls AS searchCalls, entries_new AS entriesNew, errors, message
       FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`);
-    // Two subqueries, so that each min/max is one index lookup rather than a scan.
-    this.appRange = db.prepare('SELECT (SELECT min(appid) FROM log_entries) AS lo, (SELECT max(appid) FROM log_entries) AS hi');
   }
 
   /** Coverage of `days` (YYYYMMDD), in the order given. */
@@ -140,8 +138,7 @@ export class CoverageReport {
   // timestamp indexes, which are about half the size of the (appid, timestamp, fingerprint) one.
   private countingScope(scope: CoverageScope): CoverageScope {
     if (scope.appid === '') return scope;
-    const { lo, hi } = this.appRange.get() as { lo: string | null; hi: string | null };
-    return lo === scope.appid && hi === scope.appid ? { ...scope, appid: '' } : scope;
+    return singleApp(this.db) === scope.appid ? { ...scope, appid: '' } : scope;
   }
 
   private countStored(scope: CoverageScope, begin: number, end: number): number {

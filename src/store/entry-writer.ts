@@ -41,7 +41,7 @@ export class EntryWriter {
       WHERE appid = @appid AND timestamp = @timestamp AND fingerprint = @fingerprint
       RETURNING id`);
     this.insertMessage = db.prepare(`
-      INSERT INTO log_messages (entry_id, seq, time, level, args, text) VALUES (?, ?, ?, ?, ?, ?)`);
+      INSERT INTO log_messages (entry_id, seq, time, level, args, text, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.linkLedger = db.prepare(`
       INSERT INTO ledger_entries (filter_key, entry_id, timestamp) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`);
   }
@@ -80,7 +80,9 @@ export class EntryWriter {
         entryId = Number(result.lastInsertRowid);
         messages.forEach((m, seq) => {
           const args = Array.isArray(m.msg) ? m.msg : [];
-          this.insertMessage.run(entryId, seq, int(m.time), int(m.level), JSON.stringify(args), messageText(args));
+          const time = int(m.time);
+          // logged_at: the call's own time, else its entry's (what search orders by; migration 0003).
+          this.insertMessage.run(entryId, seq, time, int(m.level), JSON.stringify(args), messageText(args), time ?? entry.timestamp);
         });
       } else {
         entryId = (this.touchEntry.get(row) as { id: number }).id;

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { singleApp } from './single-app.js';
 
 /** The trigram tokenizer indexes runs of three characters: shorter text cannot use the FTS index. */
 export const FTS_MIN_CHARACTERS = 3;
@@ -46,13 +47,27 @@ export function likeContaining(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-const ORDER = 'ORDER BY coalesce(m.time, e.timestamp) DESC, e.timestamp DESC, m.id DESC';
+// Newest first: by when the call was logged, the latest stored first among calls of the same second.
+const ORDER = 'ORDER BY logged_at DESC, m.id DESC';
 
-// First the newest matches' ids, from the covering indexes of migration 0002 alone (INDEXED BY: the
-// planner would otherwise read the wide rows by rowid); then only those rows.
+// First the newest matches' ids, from the narrow covering index (id, logged_at, level, entry_id) alone
+// (INDEXED BY: the planner would otherwise read the wide rows by rowid); then only those rows. The entry
+// is joined only to filter by app in a file that holds several.
 const NEWEST_IDS = `
-  SELECT m.id FROM log_messages m %M_INDEX%
-  JOIN log_entries e %E_INDEX% ON e.id = m.entry_id
+  SELECT m.id, m.logged_at FROM log_messages m INDEXED BY log_messages_search_order
+  %APP_JOIN%
+  WHERE %MATCH%
+    AND (@minLevel IS NULL OR m.level >= @minLevel)
+    AND (@since IS NULL OR m.logged_at >= @since)
+  ${ORDER}
+  LIMIT @limit`;
+const APP_JOIN = 'JOIN log_entries e INDEXED BY log_entries_search_order ON e.id = m.entry_id AND e.appid = @appid';
+
+// A file not yet migrated to 0003 (opened read-only by a newer wxlog, which never migrates): the log time
+// comes from the entry, without the search indexes.
+const NEWEST_IDS_BEFORE_0003 = `
+  SELECT m.id, coalesce(m.time, e.timestamp) AS logged_at FROM log_messages m
+  JOIN log_entries e ON e.id = m.entry_id
   WHERE %MATCH%
     AND (@minLevel IS NULL OR m.level >= @minLevel)
     AND (@since IS NULL OR coalesce(m.time, e.timestamp) >= @since)
@@ -61,41 +76,33 @@ const NEWEST_IDS = `
   LIMIT @limit`;
 
 const ROWS = `
-  SELECT m.id AS messageId, e.id AS entryId, e.appid, coalesce(m.time, e.timestamp) AS time, e.timestamp,
-         m.level, e.url, e.traceid, e.openid, m.text, m.args
+  SELECT m.id AS messageId, e.id AS entryId, e.appid, e.timestamp, m.level, e.url, e.traceid, e.openid, m.text, m.args
   FROM log_messages m
   JOIN log_entries e ON e.id = m.entry_id
-  WHERE m.id IN (%IDS%)
-  ${ORDER}`;
+  WHERE m.id IN (SELECT value FROM json_each(?))`;
 
 /**
- * Messages containing `query.text`, newest first (by message time, then entry timestamp). Text of three
+ * Messages containing `query.text`, newest first (by when each call was logged). Text of three
  * characters or more goes through the trigram FTS index (Chinese substrings included: `请求失败` finds
  * `网络请求失败`); shorter text falls back to scanning with `LIKE`.
  */
 export function searchMessages(db: Database, query: MessageQuery): MessageHit[] {
-  const params = {
+  const fts = [...query.text].length >= FTS_MIN_CHARACTERS;
+  const match = fts
+    ? 'm.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match)'
+    : "m.id IN (SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\')";
+  const current = db.prepare("SELECT 1 FROM pragma_table_info('log_messages') WHERE name = 'logged_at'").get() !== undefined;
+  const appid = query.appid === undefined || query.appid === '' || (current && singleApp(db) === query.appid) ? null : query.appid;
+  const sql = current ? NEWEST_IDS.replace('%APP_JOIN%', appid === null ? '' : APP_JOIN) : NEWEST_IDS_BEFORE_0003;
+  const newest = db.prepare(sql.replace('%MATCH%', match)).all({
     minLevel: query.minLevel ?? null,
     since: query.since ?? null,
-    appid: query.appid === undefined || query.appid === '' ? null : query.appid,
     limit: query.limit,
-  };
-  const fts = [...query.text].length >= FTS_MIN_CHARACTERS;
-  // A file not yet migrated to 0002 (opened read-only by a newer wxlog) is searched without the indexes.
-  const indexed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'log_entries_search_order'").get() !== undefined;
-  const newestIds = NEWEST_IDS.replace('%M_INDEX%', indexed ? 'INDEXED BY log_messages_search_order' : '').replace(
-    '%E_INDEX%',
-    indexed ? 'INDEXED BY log_entries_search_order' : '',
-  );
-  const ids = db
-    .prepare(
-      newestIds.replace(
-        '%MATCH%',
-        fts ? 'm.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match)' : "m.id IN (SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\')",
-      ),
-    )
-    .pluck()
-    .all({ ...params, ...(fts ? { match: ftsPhrase(query.text) } : { pattern: likeContaining(query.text) }) }) as number[];
-  if (ids.length === 0) return [];
-  return db.prepare(ROWS.replace('%IDS%', ids.map(() => '?').join(','))).all(...ids) as MessageHit[];
+    ...(current && appid === null ? {} : { appid }),
+    ...(fts ? { match: ftsPhrase(query.text) } : { pattern: likeContaining(query.text) }),
+  }) as { id: number; logged_at: number }[];
+  if (newest.length === 0) return [];
+  const found = db.prepare(ROWS).all(JSON.stringify(newest.map((n) => n.id))) as Omit<MessageHit, 'time'>[];
+  const rows = new Map(found.map((r) => [r.messageId, r]));
+  return newest.map(({ id, logged_at }) => ({ ...(rows.get(id) as Omit<MessageHit, 'time'>), time: logged_at }));
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/database.js';
 import { searchMessages } from '../../src/store/message-search.js';
 import { Store } from '../../src/store/store.js';
 import type { JsonValue, LogEntry } from '../../src/wechat/types.js';
@@ -12,8 +13,8 @@ function entry(timestamp: number, calls: { time?: number; level: number; args: J
   return { timestamp, level: calls.reduce((l, c) => l | c.level, 0), traceid: `t${timestamp}`, msg: calls.map((c) => ({ ...(c.time === undefined ? {} : { time: c.time }), level: c.level, msg: c.args })) };
 }
 
-function open(): Store {
-  const store = Store.open(join(tempDir(), 'wxlog.db'));
+function open(path = join(tempDir(), 'wxlog.db')): Store {
+  const store = Store.open(path);
   store.savePage(APPID, '', [
     entry(T, [{ time: T - 5, level: 2, args: ['开始请求'] }, { time: T, level: 4, args: ['网络请求失败', 404] }]),
     entry(T + 60, [{ level: 8, args: ['支付请求失败', { code: 'E_PAY' }] }]),
@@ -49,12 +50,43 @@ describe('searchMessages', () => {
     store.close();
   });
 
-  it('searches a file that lacks the search indexes of migration 0002 the same way', () => {
+  it('filters by app in a file that holds several, and drops the filter when it holds one', () => {
     const store = open();
-    const expected = searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 });
-    store.db.exec('DROP INDEX log_messages_search_order; DROP INDEX log_entries_search_order');
-    expect(searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 })).toEqual(expected);
-    expect(expected).toHaveLength(2);
+    const mine = searchMessages(store.db, { text: '请求失败', limit: 10, appid: APPID });
+    expect(mine).toEqual(searchMessages(store.db, { text: '请求失败', limit: 10 }));
+    store.savePage('wxother', '', [entry(T + 30, [{ time: T + 30, level: 8, args: ['登录请求失败'] }])], T + 60);
+    expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: APPID })).toEqual(mine);
+    expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: 'wxother' }).map((h) => [h.appid, h.text, h.time])).toEqual([
+      ['wxother', '登录请求失败', T + 30],
+    ]);
+    expect(searchMessages(store.db, { text: '请求失败', limit: 10 }).map((h) => h.text)).toEqual(['支付请求失败 {"code":"E_PAY"}', '登录请求失败', '网络请求失败 404']);
     store.close();
+  });
+
+  it('stores each message\'s log time (its own, else its entry\'s) and fills it in for a file made before 0003', () => {
+    const dir = tempDir();
+    const path = join(dir, 'wxlog.db');
+    const store = open(path);
+    const loggedAt = (): unknown[] => store.db.prepare('SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id').raw().all();
+    const stored = loggedAt();
+    expect(stored).toHaveLength(6);
+    for (const [, time, timestamp, logged] of stored as [number, number | null, number, number][]) expect(logged).toBe(time ?? timestamp);
+    const expected = searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 });
+    expect(expected).toHaveLength(2);
+    // The file as migration 0002 left it.
+    store.db.exec(`DROP INDEX log_messages_search_order;
+      ALTER TABLE log_messages DROP COLUMN logged_at;
+      CREATE INDEX log_messages_search_order ON log_messages (id, time, level, entry_id);
+      DELETE FROM schema_migrations WHERE version = 3`);
+    store.close();
+    // Read-only commands never migrate: they search it as it is.
+    const old = openDatabase(path, { readonly: true }).db;
+    expect(searchMessages(old, { text: '请求失败', limit: 10, minLevel: 4 })).toEqual(expected);
+    expect(searchMessages(old, { text: '请求', limit: 10, since: T }).map((h) => h.time)).toEqual([T + 60, T]);
+    old.close();
+    const migrated = Store.open(path);
+    expect(migrated.db.prepare('SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id').raw().all()).toEqual(stored);
+    expect(searchMessages(migrated.db, { text: '请求失败', limit: 10, minLevel: 4 })).toEqual(expected);
+    migrated.close();
   });
 });

@@ -47,62 +47,113 @@ export function likeContaining(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-// Newest first: by when the call was logged, the latest stored first among calls of the same second.
-const ORDER = 'ORDER BY logged_at DESC, m.id DESC';
+/** How to find the newest matches; `auto` picks by the number of matches (tests force the others). */
+export type SearchPlan = 'auto' | 'lookup' | 'scan';
 
-// First the newest matches' ids, from the narrow covering index (id, logged_at, level, entry_id) alone
-// (INDEXED BY: the planner would otherwise read the wide rows by rowid); then only those rows. The entry
-// is joined only to filter by app in a file that holds several.
-const NEWEST_IDS = `
-  SELECT m.id, m.logged_at FROM log_messages m INDEXED BY log_messages_search_order
-  %APP_JOIN%
-  WHERE %MATCH%
-    AND (@minLevel IS NULL OR m.level >= @minLevel)
-    AND (@since IS NULL OR m.logged_at >= @since)
-  ${ORDER}
-  LIMIT @limit`;
+// Looking one match up by rowid costs about as much as stepping this many entries of log_messages_newest
+// (measured on the 1M-entry bench file: ~2.6 µs against ~0.085 µs).
+const LOOKUP_COST_IN_STEPS = 30;
+
+/**
+ * Up to how many matches `lookup` is cheaper than `scan`. Looking up reads every match; scanning from
+ * the newest message reads about `limit × messages ÷ matches` index entries before it has `limit`. They
+ * cost the same at `matches = √(limit × messages ÷ LOOKUP_COST_IN_STEPS)`: ~2,100 for 50 of 2.6M messages.
+ */
+export function lookupCap(limit: number, messages: number): number {
+  return Math.max(limit, Math.ceil(Math.sqrt((limit * messages) / LOOKUP_COST_IN_STEPS)));
+}
+
+// Newest first: by when the call was logged, the latest stored first among calls of the same second.
+const ORDER = 'ORDER BY m.logged_at DESC, m.id DESC';
+
 const APP_JOIN = 'JOIN log_entries e INDEXED BY log_entries_search_order ON e.id = m.entry_id AND e.appid = @appid';
 
+const ROWS = `
+  SELECT m.id AS messageId, e.id AS entryId, e.appid, m.logged_at AS time, e.timestamp, m.level, e.url, e.traceid,
+         e.openid, m.text, m.args
+  FROM log_messages m
+  JOIN log_entries e ON e.id = m.entry_id
+  WHERE m.id IN (SELECT value FROM json_each(?))
+  ${ORDER}`;
+
 // A file not yet migrated to 0003 (opened read-only by a newer wxlog, which never migrates): the log time
-// comes from the entry, without the search indexes.
-const NEWEST_IDS_BEFORE_0003 = `
-  SELECT m.id, coalesce(m.time, e.timestamp) AS logged_at FROM log_messages m
+// comes from the entry, every match is sorted.
+const ROWS_BEFORE_0003 = `
+  SELECT m.id AS messageId, e.id AS entryId, e.appid, coalesce(m.time, e.timestamp) AS time, e.timestamp, m.level,
+         e.url, e.traceid, e.openid, m.text, m.args
+  FROM log_messages m
   JOIN log_entries e ON e.id = m.entry_id
   WHERE %MATCH%
     AND (@minLevel IS NULL OR m.level >= @minLevel)
     AND (@since IS NULL OR coalesce(m.time, e.timestamp) >= @since)
     AND (@appid IS NULL OR e.appid = @appid)
-  ${ORDER}
+  ORDER BY time DESC, m.id DESC
   LIMIT @limit`;
-
-const ROWS = `
-  SELECT m.id AS messageId, e.id AS entryId, e.appid, e.timestamp, m.level, e.url, e.traceid, e.openid, m.text, m.args
-  FROM log_messages m
-  JOIN log_entries e ON e.id = m.entry_id
-  WHERE m.id IN (SELECT value FROM json_each(?))`;
 
 /**
  * Messages containing `query.text`, newest first (by when each call was logged). Text of three
  * characters or more goes through the trigram FTS index (Chinese substrings included: `请求失败` finds
  * `网络请求失败`); shorter text falls back to scanning with `LIKE`.
+ *
+ * Two plans, both choosing ids first and reading only those rows: with few matches (`lookupCap`), each is
+ * looked up by rowid and the newest kept; with many, log_messages_newest is walked from the newest end,
+ * testing each message, until `limit` have matched. `plan` forces one of them (tests compare the two).
  */
-export function searchMessages(db: Database, query: MessageQuery): MessageHit[] {
+export function searchMessages(db: Database, query: MessageQuery, plan: SearchPlan = 'auto'): MessageHit[] {
   const fts = [...query.text].length >= FTS_MIN_CHARACTERS;
-  const match = fts
-    ? 'm.id IN (SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match)'
-    : "m.id IN (SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\')";
+  const matches = fts
+    ? { sql: 'SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match', params: { match: ftsPhrase(query.text) } }
+    : { sql: "SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\'", params: { pattern: likeContaining(query.text) } };
   const current = db.prepare("SELECT 1 FROM pragma_table_info('log_messages') WHERE name = 'logged_at'").get() !== undefined;
-  const appid = query.appid === undefined || query.appid === '' || (current && singleApp(db) === query.appid) ? null : query.appid;
-  const sql = current ? NEWEST_IDS.replace('%APP_JOIN%', appid === null ? '' : APP_JOIN) : NEWEST_IDS_BEFORE_0003;
-  const newest = db.prepare(sql.replace('%MATCH%', match)).all({
-    minLevel: query.minLevel ?? null,
-    since: query.since ?? null,
+  if (!current) {
+    const appid = query.appid === undefined || query.appid === '' ? null : query.appid;
+    return db.prepare(ROWS_BEFORE_0003.replace('%MATCH%', `m.id IN (${matches.sql})`)).all({
+      ...matches.params,
+      minLevel: query.minLevel ?? null,
+      since: query.since ?? null,
+      appid,
+      limit: query.limit,
+    }) as MessageHit[];
+  }
+
+  // Only the conditions that apply, so that `since` bounds the walk of the index.
+  const appid = query.appid === undefined || query.appid === '' || singleApp(db) === query.appid ? null : query.appid;
+  const conditions = [
+    ...(query.minLevel === undefined ? [] : ['m.level >= @minLevel']),
+    ...(query.since === undefined ? [] : ['m.logged_at >= @since']),
+  ];
+  const params = {
     limit: query.limit,
-    ...(current && appid === null ? {} : { appid }),
-    ...(fts ? { match: ftsPhrase(query.text) } : { pattern: likeContaining(query.text) }),
-  }) as { id: number; logged_at: number }[];
-  if (newest.length === 0) return [];
-  const found = db.prepare(ROWS).all(JSON.stringify(newest.map((n) => n.id))) as Omit<MessageHit, 'time'>[];
-  const rows = new Map(found.map((r) => [r.messageId, r]));
-  return newest.map(({ id, logged_at }) => ({ ...(rows.get(id) as Omit<MessageHit, 'time'>), time: logged_at }));
+    ...(query.minLevel === undefined ? {} : { minLevel: query.minLevel }),
+    ...(query.since === undefined ? {} : { since: query.since }),
+    ...(appid === null ? {} : { appid }),
+  };
+  const newest = (from: string, match: string, extra: Record<string, unknown>): number[] =>
+    db
+      .prepare(`SELECT m.id FROM ${from} ${appid === null ? '' : APP_JOIN} WHERE ${[match, ...conditions].join(' AND ')} ${ORDER} LIMIT @limit`)
+      .pluck()
+      .all({ ...params, ...extra }) as number[];
+
+  let ids: number[];
+  const cap = plan === 'auto' ? lookupCap(query.limit, maxMessageId(db)) : plan === 'lookup' ? Infinity : 0;
+  // At most `cap` matches are read here: all of them when there are few, else only enough to know that.
+  const few = (
+    cap === 0 ? [] : Number.isFinite(cap) ? db.prepare(`${matches.sql} LIMIT @cap`).pluck().all({ ...matches.params, cap }) : db.prepare(matches.sql).pluck().all(matches.params)
+  ) as number[];
+  if (few.length < cap) {
+    // NOT INDEXED: each id by rowid, never a walk of log_messages_newest that the planner may prefer for ORDER BY.
+    ids = few.length === 0 ? [] : newest('log_messages m NOT INDEXED', 'm.id IN (SELECT value FROM json_each(@ids))', { ids: JSON.stringify(few) });
+  } else if (fts) {
+    ids = newest('log_messages m INDEXED BY log_messages_newest', `m.id IN (${matches.sql})`, matches.params);
+  } else {
+    // LIKE: the text is tested on each message reached from the newest end.
+    ids = newest('log_messages m INDEXED BY log_messages_newest', "m.text LIKE @pattern ESCAPE '\\'", matches.params);
+  }
+  if (ids.length === 0) return [];
+  return db.prepare(ROWS).all(JSON.stringify(ids)) as MessageHit[];
+}
+
+/** The largest message rowid: about how many messages the file holds, in one index seek. */
+function maxMessageId(db: Database): number {
+  return (db.prepare('SELECT max(id) AS n FROM log_messages').get() as { n: number | null }).n ?? 0;
 }

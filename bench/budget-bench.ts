@@ -5,7 +5,7 @@ import type { Simulator } from '../src/simulator/simulator.js';
 import { frozenSimulator, wxlogEnv } from './bench-env.js';
 import { budgetUse, worstSendDelay } from './budget-use.js';
 import { runCli, spawnCli } from './cli-process.js';
-import { exactProblems } from './exact-check.js';
+import { exactProblems } from '../test/helpers/served-rows.js';
 import type { Figure } from './figure-table.js';
 import type { TempDirs } from './temp-dirs.js';
 

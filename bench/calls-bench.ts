@@ -1,7 +1,7 @@
 import { exportPass } from '../src/cli/export-pass.js';
 import { silentLogger } from '../src/log/logger.js';
 import { benchConfig, clockFrom, fastClient, frozenSimulator, MIDDAY_CST } from './bench-env.js';
-import { exactProblems, lowerBoundCalls } from './exact-check.js';
+import { exactProblems, lowerBoundCalls } from '../test/helpers/served-rows.js';
 import type { Figure } from './figure-table.js';
 import { TempDirs } from './temp-dirs.js';
 

@@ -3,7 +3,7 @@ import { silentLogger } from '../src/log/logger.js';
 import { FAULT_KINDS } from '../src/simulator/faults.js';
 import { benchConfig, clockFrom, fastClient, frozenSimulator, MIDDAY_CST } from './bench-env.js';
 import { caseFrom, type DrillReport } from './drill-case.js';
-import { exactProblems, servedEntries } from './exact-check.js';
+import { exactProblems, servedEntries } from '../test/helpers/served-rows.js';
 import type { TempDirs } from './temp-dirs.js';
 
 /**

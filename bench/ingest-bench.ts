@@ -6,7 +6,7 @@ import { cstDayBounds, cstDayOf } from '../src/wechat/cst-day.js';
 import { frozenSimulator, wxlogEnv } from './bench-env.js';
 import { budgetUse } from './budget-use.js';
 import { runCli, spawnNode, type CliRun } from './cli-process.js';
-import { servedEntries } from './exact-check.js';
+import { servedEntries } from '../test/helpers/served-rows.js';
 import { formatMs, median, type Figure } from './figure-table.js';
 import type { ReferenceOptions, ReferenceResult } from './reference-loop.js';
 import type { TempDirs } from './temp-dirs.js';

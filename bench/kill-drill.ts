@@ -4,7 +4,7 @@ import { frozenSimulator, wxlogEnv } from './bench-env.js';
 import { runCli, spawnCli } from './cli-process.js';
 import { integrity } from './db-checksum.js';
 import { caseFrom, type DrillCase, type DrillReport } from './drill-case.js';
-import { exactProblems, servedEntries } from './exact-check.js';
+import { exactProblems, servedEntries } from '../test/helpers/served-rows.js';
 import { seededRandom } from './seeded-random.js';
 import type { TempDirs } from './temp-dirs.js';
 

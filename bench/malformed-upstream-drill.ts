@@ -5,7 +5,7 @@ import { frozenSimulator, wxlogEnv } from './bench-env.js';
 import { runCli } from './cli-process.js';
 import { dataChecksum, integrity, storedRows } from './db-checksum.js';
 import { caseFrom, type DrillCase, type DrillReport } from './drill-case.js';
-import { exactProblems } from './exact-check.js';
+import { exactProblems } from '../test/helpers/served-rows.js';
 import { startMalformedProxy, type CannedAnswer } from './malformed-proxy.js';
 import type { TempDirs } from './temp-dirs.js';
 

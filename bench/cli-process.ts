@@ -22,6 +22,8 @@ export interface CliRun {
   maxRssKb: number | null;
   /** User plus system CPU time of the node process, when RSS was asked for. */
   cpuMs: number | null;
+  /** With `measureCommand`: from the command's start (modules loaded, see src/cli/main.ts) to exit. */
+  commandMs: number | null;
 }
 
 export interface CliProcess {
@@ -38,6 +40,8 @@ export interface SpawnOptions {
    * `process.resourceUsage()`.
    */
   measureRss?: boolean;
+  /** Measure the command's own time, without Node's and the modules' start-up (a preloaded exit hook). */
+  measureCommand?: boolean;
 }
 
 // Printed by the preloaded hook on stderr when GNU time is not installed.
@@ -45,6 +49,12 @@ const RSS_MARK = 'wxlog-bench-max-rss-kb ';
 const RSS_HOOK =
   "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();" +
   `process.stderr.write('${RSS_MARK}'+u.maxRSS+' '+(u.userCPUTime+u.systemCPUTime)/1e6+'\\n')})`;
+
+// Printed by the preloaded hook of `measureCommand`: the time since main.ts marked the command's start.
+const COMMAND_MARK = 'wxlog-bench-command-ms ';
+const COMMAND_HOOK =
+  "data:text/javascript,process.on('exit',()=>{const m=performance.getEntriesByName('wxlog:command')[0];" +
+  `if(m)process.stderr.write('${COMMAND_MARK}'+(performance.now()-m.startTime)+'\\n')})`;
 
 let rssFiles = 0;
 
@@ -56,7 +66,7 @@ let rssFiles = 0;
 export function spawnNode(nodeArgs: string[], env: Record<string, string>, options: SpawnOptions = {}): CliProcess {
   const fullEnv = { PATH: process.env['PATH'] ?? '', TZ: 'America/Los_Angeles', ...env };
   let command = process.execPath;
-  let argv = nodeArgs;
+  let argv = options.measureCommand ? ['--import', COMMAND_HOOK, ...nodeArgs] : nodeArgs;
   let rssFile: string | undefined;
   if (options.measureRss && existsSync(GNU_TIME)) {
     rssFile = join(tmpdir(), `wxlog-bench-rss-${process.pid}-${rssFiles++}.txt`);
@@ -84,11 +94,14 @@ export function spawnNode(nodeArgs: string[], env: Record<string, string>, optio
         usage = stderr.split('\n').find((l) => l.startsWith(RSS_MARK))?.slice(RSS_MARK.length);
         stderr = stderr.split('\n').filter((l) => !l.startsWith(RSS_MARK)).join('\n');
       }
+      const commandLine = stderr.split('\n').find((l) => l.startsWith(COMMAND_MARK));
+      if (commandLine !== undefined) stderr = stderr.split('\n').filter((l) => !l.startsWith(COMMAND_MARK)).join('\n');
+      const commandMs = commandLine === undefined ? null : Number(commandLine.slice(COMMAND_MARK.length));
       const [kb, ...cpu] = (usage ?? '').split(' ').map(Number);
       const maxRssKb = kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb : null;
       const cpuSeconds = cpu.reduce((a, b) => a + b, 0);
       const cpuMs = usage !== undefined && Number.isFinite(cpuSeconds) ? cpuSeconds * 1000 : null;
-      resolve({ status, signal, stdout, stderr, ms, maxRssKb, cpuMs });
+      resolve({ status, signal, stdout, stderr, ms, maxRssKb, cpuMs, commandMs });
     });
   });
   return { child, elapsed: () => performance.now() - started, done };

@@ -60,6 +60,9 @@ async function main(): Promise<number> {
     cwd: process.cwd(),
   };
   try {
+    // Where start-up (Node, modules, arguments) ends and the command's own work begins, for profilers and
+    // `npm run bench` (performance marks print nothing).
+    performance.mark('wxlog:command');
     return await command.run(ctx);
   } catch (e: unknown) {
     const code = (e as { code?: unknown }).code;

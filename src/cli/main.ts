@@ -60,7 +60,7 @@ async function main(): Promise<number> {
     cwd: process.cwd(),
   };
   try {
-    // Where start-up (Node, modules, arguments) ends and the command's own work begins, for profilers and
+    // Where start-up (Node and the modules) ends and the command's own work begins, for profilers and
     // `npm run bench` (performance marks print nothing).
     performance.mark('wxlog:command');
     return await command.run(ctx);

@@ -59,7 +59,7 @@ const LOOKUP_COST_IN_STEPS = 30;
  * the newest message reads about `limit × messages ÷ matches` index entries before it has `limit`. They
  * cost the same at `matches = √(limit × messages ÷ LOOKUP_COST_IN_STEPS)`: ~2,100 for 50 of 2.6M messages.
  */
-export function lookupCap(limit: number, messages: number): number {
+function lookupCap(limit: number, messages: number): number {
   return Math.max(limit, Math.ceil(Math.sqrt((limit * messages) / LOOKUP_COST_IN_STEPS)));
 }
 

@@ -105,7 +105,7 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
   // The commands as a user runs them. Their wall time is mostly start-up (Node and the modules: ~250 ms,
   // varying by ±30 ms from one process to the next here, more than the commands' own work), so the figure
   // is each command's own time: from the mark src/cli/main.ts sets once start-up is over, to the process's
-  // exit (median of CLI_REPEATS runs, taking turns). The wall time is shown beside it.
+  // exit (median of CLI_REPEATS runs). The wall time is shown beside it.
   const env = { WXLOG_DB: dbPath };
   for (const args of [['search', SEARCH_TEXT], ['status']]) {
     const own: number[] = [];

@@ -90,13 +90,18 @@ export function spawnNode(nodeArgs: string[], env: Record<string, string>, optio
         // GNU time writes "Command terminated by signal …" above the figures when the child was killed.
         usage = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1) : undefined;
         rmSync(rssFile, { force: true });
-      } else if (options.measureRss) {
-        usage = stderr.split('\n').find((l) => l.startsWith(RSS_MARK))?.slice(RSS_MARK.length);
-        stderr = stderr.split('\n').filter((l) => !l.startsWith(RSS_MARK)).join('\n');
       }
-      const commandLine = stderr.split('\n').find((l) => l.startsWith(COMMAND_MARK));
-      if (commandLine !== undefined) stderr = stderr.split('\n').filter((l) => !l.startsWith(COMMAND_MARK)).join('\n');
-      const commandMs = commandLine === undefined ? null : Number(commandLine.slice(COMMAND_MARK.length));
+      // The preloaded hooks' lines are taken out of stderr: the command's own output stays as it was.
+      const take = (mark: string): string | undefined => {
+        const lines = stderr.split('\n');
+        const line = lines.find((l) => l.startsWith(mark));
+        if (line === undefined) return undefined;
+        stderr = lines.filter((l) => !l.startsWith(mark)).join('\n');
+        return line.slice(mark.length);
+      };
+      if (rssFile === undefined && options.measureRss) usage = take(RSS_MARK);
+      const commandLine = take(COMMAND_MARK);
+      const commandMs = commandLine === undefined ? null : Number(commandLine);
       const [kb, ...cpu] = (usage ?? '').split(' ').map(Number);
       const maxRssKb = kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb : null;
       const cpuSeconds = cpu.reduce((a, b) => a + b, 0);

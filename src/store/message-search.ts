@@ -137,9 +137,8 @@ export function searchMessages(db: Database, query: MessageQuery, plan: SearchPl
   let ids: number[];
   const cap = plan === 'auto' ? lookupCap(query.limit, maxMessageId(db)) : plan === 'lookup' ? Infinity : 0;
   // At most `cap` matches are read here: all of them when there are few, else only enough to know that.
-  const few = (
-    cap === 0 ? [] : Number.isFinite(cap) ? db.prepare(`${matches.sql} LIMIT @cap`).pluck().all({ ...matches.params, cap }) : db.prepare(matches.sql).pluck().all(matches.params)
-  ) as number[];
+  // (LIMIT -1 is no limit, for a forced lookup.)
+  const few = (cap === 0 ? [] : db.prepare(`${matches.sql} LIMIT @cap`).pluck().all({ ...matches.params, cap: Number.isFinite(cap) ? cap : -1 })) as number[];
   if (few.length < cap) {
     // NOT INDEXED: each id by rowid, never a walk of log_messages_newest that the planner may prefer for ORDER BY.
     ids = few.length === 0 ? [] : newest('log_messages m NOT INDEXED', 'm.id IN (SELECT value FROM json_each(@ids))', { ids: JSON.stringify(few) });

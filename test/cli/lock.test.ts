@@ -117,19 +117,28 @@ async function busySimulator(perDay: number): Promise<Simulator> {
   return startSimulator({ perDay, intervalMs: 1000, seed: 21, now: () => frozen });
 }
 
+/**
+ * A `wxlog run` holding the lock of a fresh database in the middle of a long export, frozen between two
+ * transactions, and the database's state at that moment.
+ */
+async function frozenExporter(): Promise<{ server: Simulator; dir: string; db: string; first: Proc; before: ReturnType<typeof snapshot> }> {
+  const server = await busySimulator(3000);
+  sim = server; // closed after the test
+  const dir = tempDir();
+  const db = join(dir, 'wxlog.db');
+  // 5 calls a second for some 210 pages: the first run exports for far longer than the test needs.
+  const first = wxlog(['run'], simulatorEnv(server, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
+  await midExport(db, first);
+  await freezeBetweenTransactions(db, first);
+  return { server, dir, db, first, before: snapshot(db) };
+}
+
 describe('one writer per database (subprocesses)', () => {
   it('a second run exits 4 at once with a clear message and changes nothing', async () => {
-    sim = await busySimulator(3000);
-    const dir = tempDir();
-    const db = join(dir, 'wxlog.db');
-    // 5 calls a second for some 210 pages: the first run exports for far longer than the test needs.
-    const first = wxlog(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
-    await midExport(db, first);
-    await freezeBetweenTransactions(db, first);
-    const before = snapshot(db);
+    const { server, dir, db, first, before } = await frozenExporter();
 
     const startedAt = Date.now();
-    const second = await runCli(['run'], simulatorEnv(sim, dir));
+    const second = await runCli(['run'], simulatorEnv(server, dir));
     const tookMs = Date.now() - startedAt;
     expect(second.status).toBe(4);
     expect(second.stdout).toBe('');
@@ -149,15 +158,9 @@ describe('one writer per database (subprocesses)', () => {
   });
 
   it('a daemon tick skips, with a log line, while another process exports', async () => {
-    sim = await busySimulator(3000);
-    const dir = tempDir();
-    const db = join(dir, 'wxlog.db');
-    const first = wxlog(['run'], simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5' }));
-    await midExport(db, first);
-    await freezeBetweenTransactions(db, first);
-    const before = snapshot(db);
+    const { server, dir, db, first, before } = await frozenExporter();
 
-    const daemon = wxlog(['daemon'], simulatorEnv(sim, dir, { WXLOG_SCHEDULE: '* * * * * *' }));
+    const daemon = wxlog(['daemon'], simulatorEnv(server, dir, { WXLOG_SCHEDULE: '* * * * * *' }));
     const skipped = (): { msg: string; exitCode?: number; holder?: { pid: number; command: string } }[] =>
       daemon
         .stderr()

@@ -7,6 +7,7 @@ import { readRows } from '../helpers/read-rows.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
+import { simulator } from '../helpers/export-fixture.js';
 
 let sim: Simulator | undefined;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -86,8 +87,7 @@ function envFor(s: Simulator, dir: string, extra: Record<string, string> = {}): 
 describe('wxlog daemon (subprocess)', () => {
   it('runs passes on its schedule, logs one summary line each, and exits 0 promptly on SIGTERM', async () => {
     // The calendar stands still, so that no entry of today appears between passes.
-    const frozen = Date.now();
-    sim = await startSimulator({ perDay: 100, intervalMs: 1000, seed: 11, now: () => frozen });
+    sim = await simulator({ perDay: 100, seed: 11, now: Date.now });
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
     const d = daemon(envFor(sim, dir));

@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import type { Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { readRows } from '../helpers/read-rows.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
+import { simulator } from '../helpers/export-fixture.js';
 
 let sim: Simulator | undefined;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -112,9 +113,8 @@ function snapshot(db: string) {
 
 
 /** A simulator with a day's calendar that stands still, and enough entries for a long first export. */
-async function busySimulator(perDay: number): Promise<Simulator> {
-  const frozen = Date.now();
-  return startSimulator({ perDay, intervalMs: 1000, seed: 21, now: () => frozen });
+function busySimulator(perDay: number): Promise<Simulator> {
+  return simulator({ perDay, seed: 21, now: Date.now });
 }
 
 /**

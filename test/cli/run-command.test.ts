@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/simulator.js
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
+import { simulator } from '../helpers/export-fixture.js';
 
 let sim: Simulator | undefined;
 afterEach(async () => {
@@ -29,7 +30,8 @@ function killAfter(env: Record<string, string>, ms: number): Promise<NodeJS.Sign
 
 describe('wxlog run (subprocess)', () => {
   it('resumes after SIGKILL at several moments and ends exact, with a sound database', async () => {
-    sim = await startSimulator({ perDay: 700, intervalMs: 1000, seed: 5 });
+    // The calendar stands still: no entry of today appears between the kills and the final check.
+    sim = await simulator({ perDay: 700, seed: 5, now: Date.now });
     const dir = tempDir();
     // A small budget makes a run last several seconds, so the kills land mid-export.
     const env = simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '12' });

@@ -81,6 +81,10 @@ function sampleSecondOfDay(rng: Rng): number {
   return Math.min(hour, 23) * 3600 + rng.int(3600);
 }
 
+// Data versions are unique across every day index, so a cache keyed by one never mistakes a day
+// laid out again after eviction for the one it replaced.
+let nextVersion = 1;
+
 export interface DayIndexOptions {
   /** The simulator's 32-bit seed. */
   seed: number;
@@ -99,6 +103,7 @@ export class DayIndex {
   // Late entries, held back until released.
   #late: Float64Array;
   #added = 0;
+  #version = nextVersion++;
 
   private constructor(
     day: string,
@@ -169,6 +174,16 @@ export class DayIndex {
     return new DayIndex(day, daySeed, arrays, visible, late);
   }
 
+  /** Changes whenever the day's visible entries do (add, releaseLate). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The day's own seed: a stable base for anything derived per entry. */
+  get seed(): number {
+    return this.#daySeed;
+  }
+
   /** Everything needed to rebuild the entry behind `key`. */
   source(key: number): EntrySource {
     const timestamp = keyTimestamp(key);
@@ -206,8 +221,9 @@ export class DayIndex {
   }
 
   /**
-   * Keys of visible entries in [begin, end] that pass `match`, newest first (timestamp descending, later
-   * refs first among equals), skipping `start` and returning at most `limit`; `total` counts all matches.
+   * Keys of visible entries in [begin, end] that pass `match`, skipping `start` and returning at most
+   * `limit`; `total` counts all matches. Newest first is timestamp descending, later refs first among
+   * equals; oldest first is exactly the reverse.
    */
   page(
     begin: number,
@@ -215,15 +231,18 @@ export class DayIndex {
     start: number,
     limit: number,
     match?: (key: number) => boolean,
+    newestFirst = true,
   ): { total: number; keys: number[] } {
     const [lo, hi] = this.#range(begin, end);
     const keys: number[] = [];
     if (!match) {
-      for (let i = hi - 1 - start; i >= lo && keys.length < limit; i--) keys.push(this.#visible[i] ?? 0);
+      if (newestFirst) for (let i = hi - 1 - start; i >= lo && keys.length < limit; i--) keys.push(this.#visible[i] ?? 0);
+      else for (let i = lo + start; i < hi && keys.length < limit; i++) keys.push(this.#visible[i] ?? 0);
       return { total: hi - lo, keys };
     }
     let total = 0;
-    for (let i = hi - 1; i >= lo; i--) {
+    const step = newestFirst ? -1 : 1;
+    for (let i = newestFirst ? hi - 1 : lo; i >= lo && i < hi; i += step) {
       const key = this.#visible[i] ?? 0;
       if (!match(key)) continue;
       if (total >= start && keys.length < limit) keys.push(key);
@@ -232,12 +251,25 @@ export class DayIndex {
     return { total, keys };
   }
 
+  /** Keys of visible entries in [begin, end] that pass `match`, ascending (oldest first). */
+  matching(begin: number, end: number, match?: (key: number) => boolean): Float64Array {
+    const [lo, hi] = this.#range(begin, end);
+    if (!match) return this.#visible.slice(lo, hi);
+    const keys: number[] = [];
+    for (let i = lo; i < hi; i++) {
+      const key = this.#visible[i] ?? 0;
+      if (match(key)) keys.push(key);
+    }
+    return Float64Array.from(keys);
+  }
+
   /** Makes held-back entries with `timestamp <= upTo` visible; returns how many. */
   releaseLate(upTo: number): number {
     const split = lowerBound(this.#late, firstKeyOfSecond(upTo + 1));
     if (split === 0) return 0;
     this.#visible = mergeSorted(this.#visible, this.#late.subarray(0, split));
     this.#late = this.#late.slice(split);
+    this.#version = nextVersion++;
     return split;
   }
 
@@ -251,6 +283,7 @@ export class DayIndex {
     this.#added += timestamps.length;
     keys.sort();
     this.#visible = mergeSorted(this.#visible, keys);
+    if (keys.length > 0) this.#version = nextVersion++;
     return Array.from(keys).reverse();
   }
 

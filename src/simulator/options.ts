@@ -1,6 +1,9 @@
 import type { ResolvedSimulatorOptions, SimulatorOptions } from './simulator.js';
 import { MAX_PER_DAY } from './day-index.js';
 import { resolveFaults } from './faults.js';
+import { DEFAULT_SERVED_DAYS, MAX_SERVED_DAYS } from './log-store.js';
+import { RESULT_ORDERS } from './result-order.js';
+import { SHAPE_DRIFT_KINDS, type ResolvedShapeDrift } from './shape-drift.js';
 
 function fail(name: string, expected: string, got: unknown): never {
   const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);
@@ -33,6 +36,32 @@ function oneOf<T extends string>(name: string, value: unknown, choices: readonly
 
 const ANY = Number.MAX_SAFE_INTEGER;
 
+function share(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(name, 'a number from 0 to 1', value);
+  return value;
+}
+
+function shapeDrift(value: unknown): ResolvedShapeDrift {
+  if (value === undefined) value = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('shapeDrift', 'an object', value);
+  const fields = value as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => !(SHAPE_DRIFT_KINDS as readonly string[]).includes(key));
+  // A misspelt kind would otherwise drift nothing, silently.
+  if (unknown.length > 0) fail('shapeDrift', `an object with only ${SHAPE_DRIFT_KINDS.join(', ')}`, unknown.join(', '));
+  const shares = Object.fromEntries(SHAPE_DRIFT_KINDS.map((kind) => [kind, share(`shapeDrift.${kind}`, fields[kind] ?? 0)]));
+  return shares as ResolvedShapeDrift;
+}
+
+/** Validates `servedDays` (also when it changes at run time): CST days served, today included. */
+export function servedDaysOption(value: unknown): number {
+  return integer('servedDays', value, 1, MAX_SERVED_DAYS);
+}
+
+/** Validates `dailyQuota` (also when it changes at run time): searches answered per CST day. */
+export function dailyQuotaOption(value: unknown): number {
+  return integer('dailyQuota', value, 0, ANY, true);
+}
+
 /** Validates options once and fills in the documented defaults. */
 export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
   const now = options.now ?? Date.now;
@@ -41,6 +70,7 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
   if (typeof lateFraction !== 'number' || !(lateFraction >= 0 && lateFraction <= 1)) {
     fail('lateFraction', 'a number from 0 to 1', lateFraction);
   }
+  const servedDays = servedDaysOption(options.servedDays ?? DEFAULT_SERVED_DAYS);
   return {
     appid: nonEmpty('appid', options.appid ?? 'wxd0c0ffee12345678'),
     secret: nonEmpty('secret', options.secret ?? 'simulator-secret'),
@@ -61,5 +91,12 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     maxOffset: integer('maxOffset', options.maxOffset ?? Infinity, 1, ANY, true),
     offsetCapMode: oneOf('offsetCapMode', options.offsetCapMode ?? 'empty', ['empty', 'reject']),
     lateFraction,
+    order: oneOf('order', options.order ?? 'newest', RESULT_ORDERS),
+    endtime: oneOf('endtime', options.endtime ?? 'inclusive', ['inclusive', 'exclusive']),
+    servedDays,
+    // Data no older than what is served: a day served without data would be a plan change (setServedDays).
+    dataDays: integer('dataDays', options.dataDays ?? servedDays, servedDays, MAX_SERVED_DAYS),
+    shapeDrift: shapeDrift(options.shapeDrift),
+    dailyQuota: dailyQuotaOption(options.dailyQuota ?? Infinity),
   };
 }

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cstDayOf } from '../wechat/cst-day.js';
 import type { ResolvedSimulatorOptions, SimulatorStats } from './simulator.js';
+import { quotaAnswer, type ApiQuota } from './api-quota.js';
 import { BAD_GATEWAY_HTML, HTML_PAGE, type FaultDice } from './faults.js';
 import type { LogStore } from './log-store.js';
 import { SIMULATED_SCENES } from './scenes.js';
 import { parseSearchQuery } from './search-params.js';
 import type { SlidingLimiter } from './sliding-limiter.js';
 import type { TokenRegistry } from './token-registry.js';
+import { ERRORS, type WeChatError } from './wechat-errors.js';
 
 /** A pending `addDuringPaging` request. */
 export interface PagingInsert {
@@ -18,6 +20,8 @@ export interface RequestHandlerDeps {
   /** Read on every request: `setFaults` changes `faults` in place. */
   options: ResolvedSimulatorOptions;
   store: LogStore;
+  /** Daily quota of `userlog_search`, reported by getApiQuota. */
+  quota: ApiQuota;
   tokens: TokenRegistry;
   limiter: SlidingLimiter;
   dice: FaultDice;
@@ -26,27 +30,6 @@ export interface RequestHandlerDeps {
   /** Aborted when the simulator closes: stalled requests stop waiting. */
   closing: AbortSignal;
 }
-
-interface WeChatError {
-  errcode: number;
-  errmsg: string;
-}
-
-// WeChat's own wording where it is known.
-const ERRORS = {
-  system: { errcode: -1, errmsg: 'system error' },
-  invalidToken: { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' },
-  invalidGrantType: { errcode: 40002, errmsg: 'invalid grant_type' },
-  invalidAppid: { errcode: 40013, errmsg: 'invalid appid' },
-  invalidSecret: { errcode: 40125, errmsg: 'invalid appsecret' },
-  missingToken: { errcode: 41001, errmsg: 'access_token missing' },
-  missingAppid: { errcode: 41002, errmsg: 'appid missing' },
-  missingSecret: { errcode: 41004, errmsg: 'appsecret missing' },
-  expiredToken: { errcode: 42001, errmsg: 'access_token expired' },
-  dailyQuota: { errcode: 45009, errmsg: 'reach max api daily quota limit' },
-  badBody: { errcode: 47001, errmsg: 'data format error' },
-  rateLimited: { errcode: 200010, errmsg: '操作过于频繁,目前限制每分钟50次' },
-} as const satisfies Record<string, WeChatError>;
 
 const JSON_TYPE = 'application/json; encoding=utf-8';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -93,7 +76,7 @@ function waitWhileConnected(ms: number, res: ServerResponse, closing: AbortSigna
 
 /** The HTTP side of the simulator: routes, credential and token checks, rate limit, faults. */
 export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { options, store, tokens, limiter, dice, stats } = deps;
+  const { options, store, quota, tokens, limiter, dice, stats } = deps;
   const forceRefreshes = { day: '', count: 0 };
 
   const credentialError = (grantType: unknown, appid: unknown, secret: unknown): WeChatError | undefined => {
@@ -164,7 +147,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       maxOffset: options.maxOffset,
       offsetCapMode: options.offsetCapMode,
     });
-    if (!parsed.ok) return { body: { errcode: 200002, errmsg: `参数错误: ${parsed.reason}` } };
+    if (!parsed.ok) return { body: { errcode: 200002, errmsg: parsed.errmsg } };
     const { query } = parsed;
     const data = store.search(parsed.beyondOffset ? { ...query, limit: 0 } : query);
     return { body: { errcode: 0, errmsg: 'ok', data: { list: data.list, total: data.total } }, served: query };
@@ -188,6 +171,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       stats.searchRateLimited += 1;
       return sendJson(res, ERRORS.rateLimited);
     }
+    if (quota.exhausted()) return sendJson(res, ERRORS.dailyQuota);
     switch (dice.roll(options.faults)) {
       case 'errcode-1':
         return sendJson(res, ERRORS.system);
@@ -214,9 +198,17 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     sendJson(res, answer.body);
     if (answer.served) {
       stats.searchServed += 1;
+      quota.record();
       afterServedPage(answer.served);
     }
     return undefined;
+  };
+
+  const quotaGet = async (req: IncomingMessage, params: URLSearchParams, res: ServerResponse): Promise<void> => {
+    stats.quotaRequests += 1;
+    const error = tokenError(params);
+    if (error) return sendJson(res, error);
+    return sendJson(res, quotaAnswer(await readBody(req), quota, options));
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -237,6 +229,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
         return;
       case '/wxaapi/userlog/userlog_search':
         if (allow('GET')) await search(req, url.searchParams, res);
+        return;
+      case '/cgi-bin/openapi/quota/get':
+        if (allow('POST')) await quotaGet(req, url.searchParams, res);
         return;
       case '/wxaapi/log/get_scene':
         if (allow('GET')) scenes(url.searchParams, res);

@@ -2,19 +2,27 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { LogEntry } from '../wechat/types.js';
+import { ApiQuota } from './api-quota.js';
 import { FaultDice, resolveFaults } from './faults.js';
 import { LogStore } from './log-store.js';
-import { resolveSimulatorOptions } from './options.js';
+import { dailyQuotaOption, resolveSimulatorOptions, servedDaysOption } from './options.js';
 import { hashInts } from './prng.js';
 import { createRequestHandler, type PagingInsert } from './request-handler.js';
+import type { ResultOrder } from './result-order.js';
+import type { ResolvedShapeDrift, ShapeDriftOptions } from './shape-drift.js';
 import { SlidingLimiter, maxInAnyInterval } from './sliding-limiter.js';
 import { TokenRegistry } from './token-registry.js';
 
 /**
  * The built-in WeChat API simulator: a loopback HTTP server that answers `stable_token`, `cgi-bin/token`,
- * `userlog_search` and `get_scene` as WeChat's documents describe, with seeded data, a sliding rate limit,
- * token expiry and optional faults. Tests, `wxlog demo` and benchmarks run against it.
+ * `userlog_search`, `get_scene` and getApiQuota (`openapi/quota/get`) as WeChat's documents describe,
+ * with seeded data, a sliding rate limit, a daily quota, token expiry and optional faults. Where the
+ * documents leave behaviour open (order, endtime, retention, page size, shapes), options play each
+ * plausible variant; every default is the plainest reading. Tests, `wxlog demo` and benchmarks run against it.
  */
+
+export type { ResultOrder } from './result-order.js';
+export type { ShapeDriftOptions } from './shape-drift.js';
 
 export type FaultKind = 'errcode-1' | 'http-502' | 'reset' | 'truncated-json' | 'stall' | 'html' | 'bad-shape';
 
@@ -68,11 +76,31 @@ export interface SimulatorOptions {
   offsetCapMode?: 'empty' | 'reject';
   /** Share (0..1) of generated entries held back until `releaseLate()`; default 0. */
   lateFraction?: number;
+  /**
+   * Order of `list`: 'newest' first (default; ties: later added first), 'oldest' first (exactly the
+   * reverse), or 'shuffled': unrelated to time but the same on every call, a later entry taking a
+   * hash-determined place. Filtered queries follow it too.
+   */
+  order?: ResultOrder;
+  /** 'inclusive' (default) serves entries at exactly `endtime`; 'exclusive' does not (begintime stays inclusive). */
+  endtime?: 'inclusive' | 'exclusive';
+  /** CST days served, today included, 1 to 60; default 7. An older date answers 200002. */
+  servedDays?: number;
+  /** CST days that hold entries, today included, from servedDays to 60; default servedDays. */
+  dataDays?: number;
+  /** Shares (0..1) of entries served in undocumented shapes; default none. */
+  shapeDrift?: ShapeDriftOptions;
+  /**
+   * `userlog_search` calls answered (errcode 0) per CST day of `now` before errcode 45009; default
+   * Infinity (getApiQuota then reports a daily limit of 100 000).
+   */
+  dailyQuota?: number;
 }
 
 /** Options after defaults; `faults` is undefined when none are injected. */
-export type ResolvedSimulatorOptions = Required<Omit<SimulatorOptions, 'faults'>> & {
+export type ResolvedSimulatorOptions = Required<Omit<SimulatorOptions, 'faults' | 'shapeDrift'>> & {
   faults: Required<FaultOptions> | undefined;
+  shapeDrift: ResolvedShapeDrift;
 };
 
 export interface SimulatorStats {
@@ -84,6 +112,8 @@ export interface SimulatorStats {
   searchServed: number;
   tokenRequests: { stable: number; classic: number; forceRefresh: number };
   sceneRequests: number;
+  /** getApiQuota requests, refused ones included. */
+  quotaRequests: number;
 }
 
 export interface Simulator {
@@ -94,13 +124,20 @@ export interface Simulator {
   readonly stats: SimulatorStats;
   /** Closes the server and every open socket (stalled ones too). */
   close(): Promise<void>;
-  /** CST days currently inside retention (today and 6 before, per `now`), oldest first. */
+  /** CST days currently served (today and servedDays - 1 before, per `now`), oldest first. */
   retentionDays(): string[];
-  /** Entries currently served for `day` with no filters, in the server's order (newest first). */
+  /** CST days currently holding entries (today and dataDays - 1 before), oldest first; served or not. */
+  dataDays(): string[];
+  /**
+   * Exactly what a client can obtain for `day` with valid requests and no filters, in the server's order
+   * and serialized as served: [] for a day not served, without the day's last second under 'exclusive'.
+   * With `shapeDrift`, some entries deliberately break `LogEntry`'s declared types (a `msg` object or
+   * string, numbers as strings, no `timestamp`): treat them as the JSON that went over the wire.
+   */
   entriesForDay(day: string): LogEntry[];
-  /** Count without materializing (fast even at 150k/day). */
+  /** How many entries entriesForDay(day) holds, without materializing them (fast even at 150k/day). */
   countForDay(day: string): number;
-  /** All entries currently served across retentionDays(), day by day (oldest day first), each day newest first. */
+  /** entriesForDay() of every day of retentionDays(), oldest day first. */
   allEntries(): LogEntry[];
   /** Makes held-back late entries visible; returns how many. */
   releaseLate(): number;
@@ -115,6 +152,13 @@ export interface Simulator {
    */
   addDuringPaging(count: number, times?: number): void;
   setFaults(faults: FaultOptions | undefined): void;
+  /**
+   * A plan change: from now on the last `days` (1 to 60) CST days are served, so older days with data
+   * become servable or stop being. Days served beyond dataDays answer total 0 (their logs are gone).
+   */
+  setServedDays(days: number): void;
+  /** Changes the daily quota of `userlog_search` (an integer >= 0 or Infinity); today's use is kept. */
+  setDailyQuota(limit: number): void;
   /** Expires every token now (next use answers 42001). */
   expireTokens(): void;
   /** Most `userlog_search` arrivals inside any sliding window of `intervalMs` (from stats.searchArrivals). */
@@ -136,8 +180,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     searchServed: 0,
     tokenRequests: { stable: 0, classic: 0, forceRefresh: 0 },
     sceneRequests: 0,
+    quotaRequests: 0,
   };
-  const store = new LogStore({ seed, perDay: resolved.perDay, lateFraction: resolved.lateFraction, now: resolved.now });
+  const store = new LogStore({
+    seed,
+    perDay: resolved.perDay,
+    lateFraction: resolved.lateFraction,
+    now: resolved.now,
+    order: resolved.order,
+    endtime: resolved.endtime,
+    servedDays: resolved.servedDays,
+    dataDays: resolved.dataDays,
+    shapeDrift: resolved.shapeDrift,
+  });
+  const quota = new ApiQuota(resolved.dailyQuota, resolved.now);
   const tokens = new TokenRegistry({
     ttlMs: resolved.tokenTtlMs,
     maxUses: resolved.tokenMaxUses,
@@ -149,6 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const handler = createRequestHandler({
     options: resolved,
     store,
+    quota,
     tokens,
     limiter: new SlidingLimiter(resolved.callsPerMinute, resolved.intervalMs, realClock),
     dice: new FaultDice(seed),
@@ -191,6 +248,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats,
     close,
     retentionDays: () => store.retentionDays(),
+    dataDays: () => store.dataDays(),
     entriesForDay: (day) => store.entries(day),
     countForDay: (day) => store.count(day),
     allEntries: () => store.retentionDays().flatMap((day) => store.entries(day)),
@@ -203,6 +261,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setFaults: (faults) => {
       resolved.faults = resolveFaults(faults);
+    },
+    setServedDays: (days) => {
+      resolved.servedDays = servedDaysOption(days);
+      store.setServedDays(days);
+    },
+    setDailyQuota: (limit) => {
+      resolved.dailyQuota = dailyQuotaOption(limit);
+      quota.setLimit(limit);
     },
     expireTokens: () => tokens.expireAll(),
     maxSearchesInAnyInterval: (intervalMs) => maxInAnyInterval(stats.searchArrivals, intervalMs),

@@ -84,6 +84,12 @@ describe('the HTTP server', () => {
       pageSizeCapMode: 'reject',
       offsetCapMode: 'empty',
       lateFraction: 0,
+      order: 'newest',
+      endtime: 'inclusive',
+      servedDays: 7,
+      dataDays: 7,
+      shapeDrift: { objectMsg: 0, stringMsg: 0, numericStrings: 0, unknownFields: 0, missingTimestamp: 0 },
+      dailyQuota: Infinity,
     });
     expect(s.options.now()).toBe(NOW);
   });
@@ -98,6 +104,13 @@ describe('the HTTP server', () => {
     ['lateFraction', { lateFraction: 1.5 }],
     ['maxPageSize', { maxPageSize: 0 }],
     ['pageSizeCapMode', { pageSizeCapMode: 'clip' as 'truncate' }],
+    ['order', { order: 'random' as 'shuffled' }],
+    ['endtime', { endtime: 'open' as 'exclusive' }],
+    ['servedDays', { servedDays: 0 }],
+    ['servedDays', { servedDays: 61 }],
+    ['dataDays', { servedDays: 14, dataDays: 7 }],
+    ['dataDays', { dataDays: 61 }],
+    ['dailyQuota', { dailyQuota: -1 }],
   ])('refuses a bad `%s` with a message naming it', async (name, options) => {
     await expect(startSimulator(options)).rejects.toThrow(new RegExp(`\`${name}\``));
   });

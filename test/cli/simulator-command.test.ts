@@ -78,6 +78,74 @@ describe('wxlog simulator', () => {
     expect(run.stderr()).not.toContain(tokenRes.access_token);
   });
 
+  it('plays the undocumented variants its flags name', async () => {
+    const run = wxlog([
+      'simulator',
+      '--per-day', '50',
+      '--max-page-size', '4',
+      '--page-size-cap-mode', 'truncate',
+      '--order', 'oldest',
+      '--endtime', 'exclusive',
+      '--served-days', '3',
+      '--data-days', '5',
+      '--shape-drift', '1',
+      '--daily-quota', '3',
+    ]);
+    const [, url] = await waitFor(run.stdout, /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> =>
+      (await (await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+    const credentials = { grant_type: 'client_credential', appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' };
+    const token = (await post('/cgi-bin/stable_token', credentials))['access_token'] as string;
+    type Answer = { errcode: number; errmsg: string; data?: { list: Record<string, unknown>[]; total: number } };
+    const searchDay = async (day: string, extra: Record<string, string> = {}): Promise<Answer> => {
+      const { begin, end } = cstDayBounds(day);
+      const query = new URLSearchParams({ access_token: token, date: day, begintime: String(begin), endtime: String(end), ...extra });
+      return (await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as Answer;
+    };
+    const today = cstDayOf(Date.now() / 1000);
+    const yesterday = cstDayOf(Date.now() / 1000 - 86_400);
+    const page = await searchDay(yesterday, { limit: '10' });
+    expect(page.errcode).toBe(0);
+    // truncate: at most 4; exclusive: the entry generated at 23:59:59 is not counted; drift: msg objects.
+    expect(page.data?.list).toHaveLength(4);
+    expect(page.data?.total).toBeLessThan(50);
+    const stamps = (page.data?.list ?? []).map((e) => Number(e['timestamp']));
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+    expect((page.data?.list ?? []).every((e) => typeof e['timestamp'] === 'string' && 'network' in e)).toBe(true);
+    const old = await searchDay(cstDayOf(cstDayBounds(today).begin - 3 * 86_400));
+    expect(old).toEqual({ errcode: 200002, errmsg: '参数错误,date只能是最近3天的日期' });
+    const quotaPath = `/cgi-bin/openapi/quota/get?access_token=${encodeURIComponent(token)}`;
+    const quota = await post(quotaPath, { cgi_path: '/wxaapi/userlog/userlog_search' });
+    expect(quota['quota']).toEqual({ daily_limit: 3, used: 1, remain: 2 });
+    await searchDay(yesterday);
+    await searchDay(yesterday);
+    expect((await searchDay(yesterday)).errcode).toBe(45009);
+    run.process.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+
+  it('rejects a limit above --max-page-size by default', async () => {
+    const run = wxlog(['simulator', '--per-day', '20', '--max-page-size', '4']);
+    const [, url] = await waitFor(run.stdout, /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+    const token = ((await (
+      await fetch(`${url}/cgi-bin/stable_token`, {
+        method: 'POST',
+        body: JSON.stringify({ grant_type: 'client_credential', appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' }),
+      })
+    ).json()) as { access_token: string }).access_token;
+    const yesterday = cstDayOf(Date.now() / 1000 - 86_400);
+    const { begin, end } = cstDayBounds(yesterday);
+    const ask = async (limit: number): Promise<number> => {
+      const window = { date: yesterday, begintime: String(begin), endtime: String(end) };
+      const query = new URLSearchParams({ access_token: token, ...window, limit: String(limit) });
+      return ((await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as { errcode: number }).errcode;
+    };
+    expect(await ask(5)).toBe(200002);
+    expect(await ask(4)).toBe(0);
+    run.process.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+
   it('documents every option in --help', async () => {
     const run = wxlog(['simulator', '--help']);
     expect(await run.exit).toBe(0);
@@ -93,6 +161,13 @@ describe('wxlog simulator', () => {
       '--fault-rate',
       '--max-page-size',
       '--max-offset',
+      '--page-size-cap-mode',
+      '--order',
+      '--endtime',
+      '--served-days',
+      '--data-days',
+      '--shape-drift',
+      '--daily-quota',
     ]) {
       expect(run.stdout()).toContain(option);
     }
@@ -104,6 +179,13 @@ describe('wxlog simulator', () => {
     [['--fault-rate', '1.5'], '--fault-rate'],
     [['--calls-per-minute', '0'], '--calls-per-minute'],
     [['--bogus'], '--bogus'],
+    [['--page-size-cap-mode', 'clip'], '--page-size-cap-mode'],
+    [['--order', 'random'], '--order'],
+    [['--endtime', 'open'], '--endtime'],
+    [['--served-days', '61'], '--served-days'],
+    [['--served-days', '14', '--data-days', '7'], '--data-days'],
+    [['--shape-drift', '2'], '--shape-drift'],
+    [['--daily-quota', '-1'], '--daily-quota'],
   ])('refuses %j with exit 2 and a message naming %s', async (args, option) => {
     const run = wxlog(['simulator', ...args]);
     expect(await run.exit).toBe(2);

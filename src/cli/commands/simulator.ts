@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { RESULT_ORDERS } from '../../simulator/result-order.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
@@ -15,6 +16,13 @@ const OPTIONS = {
   'fault-rate': { type: 'string' },
   'max-page-size': { type: 'string' },
   'max-offset': { type: 'string' },
+  'page-size-cap-mode': { type: 'string' },
+  order: { type: 'string' },
+  endtime: { type: 'string' },
+  'served-days': { type: 'string' },
+  'data-days': { type: 'string' },
+  'shape-drift': { type: 'string' },
+  'daily-quota': { type: 'string' },
 } as const;
 
 function integerOption(name: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -25,6 +33,18 @@ function integerOption(name: string, raw: string | undefined, min: number, max =
     throw new UsageError(`--${name} must be an integer ${range}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function shareOption(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!(/^\d*\.?\d+$/.test(raw) && Number(raw) <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function choiceOption<T extends string>(name: string, raw: string | undefined, choices: readonly T[]): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!choices.includes(raw as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
 }
 
 function textOption(name: string, raw: string | undefined): string | undefined {
@@ -39,9 +59,13 @@ function parseOptions(argv: string[]): SimulatorOptions {
   } catch (e: unknown) {
     throw new UsageError(e instanceof Error ? e.message : String(e), { cause: e });
   }
-  const faultRate = values['fault-rate'];
-  if (faultRate !== undefined && !(/^\d*\.?\d+$/.test(faultRate) && Number(faultRate) <= 1)) {
-    throw new UsageError(`--fault-rate must be a number from 0 to 1, got ${JSON.stringify(faultRate)}`);
+  const faultRate = shareOption('fault-rate', values['fault-rate']);
+  const drift = shareOption('shape-drift', values['shape-drift']);
+  const servedDays = integerOption('served-days', values['served-days'], 1, 60);
+  const dataDays = integerOption('data-days', values['data-days'], 1, 60);
+  // Checked here so that the message names the flags, not the simulator's option names.
+  if (dataDays !== undefined && dataDays < (servedDays ?? 7)) {
+    throw new UsageError(`--data-days must be at least --served-days (${servedDays ?? 7}), got ${dataDays}`);
   }
   const options: SimulatorOptions = {
     port: integerOption('port', values.port, 0, 65_535),
@@ -52,9 +76,18 @@ function parseOptions(argv: string[]): SimulatorOptions {
     intervalMs: integerOption('interval-ms', values['interval-ms'], 1),
     perDay: integerOption('per-day', values['per-day'], 0, 2_097_152),
     seed: integerOption('seed', values.seed, -Number.MAX_SAFE_INTEGER),
-    faults: faultRate === undefined ? undefined : { rate: Number(faultRate) },
+    faults: faultRate === undefined ? undefined : { rate: faultRate },
     maxPageSize: integerOption('max-page-size', values['max-page-size'], 1),
+    pageSizeCapMode: choiceOption('page-size-cap-mode', values['page-size-cap-mode'], ['truncate', 'reject']),
     maxOffset: integerOption('max-offset', values['max-offset'], 1),
+    order: choiceOption('order', values.order, RESULT_ORDERS),
+    endtime: choiceOption('endtime', values.endtime, ['inclusive', 'exclusive']),
+    servedDays,
+    dataDays,
+    // No flag sets missingTimestamp: without its timestamp an entry loses half its identity (traceid,
+    // timestamp), a drill for tests to opt into rather than drift to run a demo under.
+    shapeDrift: drift === undefined ? undefined : { objectMsg: drift, stringMsg: drift, numericStrings: drift, unknownFields: drift },
+    dailyQuota: integerOption('daily-quota', values['daily-quota'], 0),
   };
   // Leave unset options out, so the simulator's own defaults apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
@@ -66,9 +99,12 @@ export const simulatorCommand: Command = {
   help: `wxlog simulator [options]
 
 Runs the built-in simulator of WeChat's realtime-log API (stable_token, cgi-bin/token,
-userlog_search, get_scene) with seeded data for the last 7 CST days, until SIGTERM or Ctrl-C.
-Prints "listening on http://HOST:PORT" once it accepts requests; point WXLOG_API_BASE there
-and use the same appid and secret.
+userlog_search, get_scene, openapi/quota/get) with seeded data for the last 7 CST days (see
+--served-days), until SIGTERM or Ctrl-C. Prints "listening on http://HOST:PORT" once it accepts
+requests; point WXLOG_API_BASE there and use the same appid and secret.
+
+The options from --max-page-size on play behaviours WeChat's documents leave open; each is off
+by default.
 
 Options:
   --port N               port to listen on; 0 picks a free one (default 0)
@@ -81,9 +117,21 @@ Options:
   --seed N               seed of the generated data; the same seed gives the same data (default 1)
   --fault-rate R         share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,
                          connection reset, truncated JSON); default 0
-  --max-page-size N      largest limit accepted; larger ones answer errcode 200002 (default none)
+  --daily-quota N        userlog_search calls answered per CST day, then errcode 45009
+                         (default unlimited; quota/get reports it)
+  --max-page-size N      largest limit served (default none)
+  --page-size-cap-mode M above --max-page-size: reject (errcode 200002, the default) or truncate
+                         (serve at most N entries, silently)
   --max-offset N         largest start served; from there on an empty list with the true total
-                         (default none)`,
+                         (default none)
+  --order O              order of list: newest (first, the default), oldest (first), or shuffled
+                         (unrelated to time, the same on every call)
+  --endtime E            inclusive (default) or exclusive: entries at exactly endtime are not served
+  --served-days N        CST days served, today included, 1 to 60 (default 7); older dates answer
+                         errcode 200002
+  --data-days N          CST days that hold data, from --served-days to 60 (default --served-days)
+  --shape-drift R        share 0..1 of entries served in undocumented shapes, each kind at R:
+                         msg an object, msg a string, numbers as strings, unknown fields`,
   async run(ctx: CommandContext) {
     const options = parseOptions(ctx.argv);
     const simulator = await startSimulator(options);

@@ -159,7 +159,8 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     if (!next) return;
     next.remaining -= 1;
     if (next.remaining <= 0) deps.pagingInserts.shift();
-    const hi = Math.min(page.endtime, store.nowSeconds());
+    // Inside the window being paged, so that its total changes under the client: not at an exclusive endtime.
+    const hi = Math.min(options.endtime === 'exclusive' ? page.endtime - 1 : page.endtime, store.nowSeconds());
     if (hi >= page.begintime) store.add(page.date, next.count, [page.begintime, hi]);
   };
 

@@ -143,7 +143,8 @@ export interface Simulator {
   releaseLate(): number;
   /**
    * Adds `count` new entries to `day`, timestamps spread within `between` (inclusive unix seconds) or the
-   * part of the day up to now; visible at once. Returns them, newest first.
+   * part of the day up to now; visible at once. Returns them newest first (whatever `order`), serialized
+   * as served (with `shapeDrift` applied).
    */
   addEntries(day: string, count: number, between?: [number, number]): LogEntry[];
   /**

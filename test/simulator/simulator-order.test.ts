@@ -157,6 +157,16 @@ describe("endtime: 'exclusive'", () => {
     expect(json((await pageAll(s, t, wholeDay(day), 100)).list)).toEqual(json(served));
   });
 
+  it('inserts addDuringPaging() entries where the paged window counts them', async () => {
+    const { s, t } = await startOwn({ endtime: 'exclusive', perDay: 50 });
+    // A one-second window: the only second it serves is begintime.
+    const window = { date: day, begintime: begin + 3600, endtime: begin + 3601 };
+    s.addDuringPaging(4);
+    const total = (await search(s, t, window)).data?.total ?? 0;
+    await search(s, t, { ...window, start: 1 });
+    expect((await search(s, t, window)).data?.total).toBe(total + 4);
+  });
+
   it('still requires endtime > begintime', async () => {
     const { s, t } = await startOwn({ endtime: 'exclusive' });
     expect((await search(s, t, { date: day, begintime: begin + 5, endtime: begin + 5 })).errcode).toBe(200002);

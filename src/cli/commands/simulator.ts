@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_SERVED_DAYS, MAX_SERVED_DAYS } from '../../simulator/log-store.js';
 import { RESULT_ORDERS } from '../../simulator/result-order.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -61,11 +62,11 @@ function parseOptions(argv: string[]): SimulatorOptions {
   }
   const faultRate = shareOption('fault-rate', values['fault-rate']);
   const drift = shareOption('shape-drift', values['shape-drift']);
-  const servedDays = integerOption('served-days', values['served-days'], 1, 60);
-  const dataDays = integerOption('data-days', values['data-days'], 1, 60);
+  const servedDays = integerOption('served-days', values['served-days'], 1, MAX_SERVED_DAYS);
+  const dataDays = integerOption('data-days', values['data-days'], 1, MAX_SERVED_DAYS);
   // Checked here so that the message names the flags, not the simulator's option names.
-  if (dataDays !== undefined && dataDays < (servedDays ?? 7)) {
-    throw new UsageError(`--data-days must be at least --served-days (${servedDays ?? 7}), got ${dataDays}`);
+  if (dataDays !== undefined && dataDays < (servedDays ?? DEFAULT_SERVED_DAYS)) {
+    throw new UsageError(`--data-days must be at least --served-days (${servedDays ?? DEFAULT_SERVED_DAYS}), got ${dataDays}`);
   }
   const options: SimulatorOptions = {
     port: integerOption('port', values.port, 0, 65_535),

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-schema.js';
 import { filterKey } from '../config/filter-key.js';
 import { RateBudget } from '../export/rate-budget.js';
-import { coverage, RETENTION_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
+import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
 import { processLock } from './process-lock.js';
@@ -55,9 +55,11 @@ export function summarize(result: ExportResult, searchCalls: number, elapsedMs: 
         : result.windowsIncomplete > 0
           ? 'incomplete; the next run continues'
           : 'complete';
+  const unavailable = result.daysUnavailable > 0 ? ` (${result.daysUnavailable} not served by WeChat)` : '';
+  const shape = result.unexpectedShape > 0 ? `, ${result.unexpectedShape} of an undocumented shape` : '';
   return (
-    `${state}: ${result.days.length} days, ${result.windowsComplete}/${windows} windows complete, ` +
-    `${result.entriesNew} new entries (${result.entriesSeen} read), ${searchCalls} search calls, ` +
+    `${state}: ${result.days.length} days${unavailable}, ${result.windowsComplete}/${windows} windows complete, ` +
+    `${result.entriesNew} new entries (${result.entriesSeen} read${shape}), ${searchCalls} search calls, ` +
     `${result.errors.length} errors, ${(elapsedMs / 1000).toFixed(1)}s`
   );
 }
@@ -107,7 +109,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         new ExportProgress({
           line: o.progress,
           label: `wxlog ${o.command}`,
-          days: recentCstDays(Math.floor(started / 1000), Math.min(config.lookbackDays, RETENTION_DAYS)),
+          days: recentCstDays(Math.floor(started / 1000), Math.min(config.lookbackDays, MAX_LOOKBACK_DAYS)),
           coverage: (date) => coverage(store, config.appid, filters, date),
           searchCalls: () => client.stats.searchRequests,
           pageSize: config.pageSize,
@@ -144,6 +146,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         windowsComplete: result?.windowsComplete ?? null,
         windowsIncomplete: result?.windowsIncomplete ?? null,
         rateLimited: client.stats.rateLimited,
+        unexpectedShape: result?.unexpectedShape ?? 0,
         errors: result?.errors.length ?? 1,
         message: result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
       });

@@ -21,7 +21,7 @@ export interface Config {
   /** Search calls allowed per `rateIntervalMs`, 1..49. */
   callsPerMinute: number;
   rateIntervalMs: number;
-  /** CST days to cover, today included, 1..7. */
+  /** CST days to cover, today included, 1..30 (days the server will not serve are recorded as unavailable). */
   lookbackDays: number;
   /** `limit` per search call, 1..1000. */
   pageSize: number;
@@ -135,12 +135,19 @@ export const settingSchemas = {
   rateIntervalMs: integer('must be an integer number of milliseconds, at least 100', 100)
     .default(60_000)
     .meta({ description: 'The interval of the call budget in milliseconds (WXLOG_RATE_INTERVAL_MS).' }),
-  lookbackDays: integer('must be an integer from 1 to 7 (WeChat keeps 7 CST days, today included)', 1, 7)
+  lookbackDays: integer('must be an integer from 1 to 30 (CST days, today included)', 1, 30)
     .default(7)
-    .meta({ description: 'CST days to cover, today included (WXLOG_LOOKBACK_DAYS).' }),
+    .meta({
+      description:
+        'CST days to cover, today included (WXLOG_LOOKBACK_DAYS). WeChat keeps 3, 7, 14 or 30 days by its documents and plans: ' +
+        'days it will not serve are recorded as unavailable and not asked again.',
+    }),
   pageSize: integer('must be an integer from 1 to 1000', 1, 1000)
-    .default(100)
-    .meta({ description: 'Entries asked for per search call, the API\'s "limit" (WXLOG_PAGE_SIZE).' }),
+    .default(1000)
+    .meta({
+      description:
+        'The largest "limit" asked per search call (WXLOG_PAGE_SIZE). A smaller ceiling of the server is learnt and kept per app.',
+    }),
   'filters.level': z
     .union([z.literal([2, 4, 8]), z.enum(['info', 'warn', 'error'])], {
       error: 'must be 2, 4 or 8, or "info", "warn" or "error"',

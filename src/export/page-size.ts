@@ -1,15 +1,51 @@
 import type { StateStore } from '../store/state-store.js';
-
-/** The smallest page size wxlog halves down to when the server refuses a `limit` (SPEC §1). */
-export const MIN_PAGE_SIZE = 20;
+import { cstDayOf } from '../wechat/cst-day.js';
 
 /**
- * The `limit` to send. WeChat does not document the largest it accepts: a 200002 on a valid window halves
- * it (not below 20) and the size that then works is remembered in the database for later runs.
+ * The `limit` to send. WeChat does not document the largest it accepts (docs/real-api.md). A server that
+ * serves fewer than asked costs nothing (paging advances by what came back). A server that refuses a size
+ * with 200002 has its ceiling searched between the largest size it served and the smallest it refused:
+ * first down a ladder of round sizes (ceilings are round numbers in practice), then by bisection until
+ * the two are within 5%. What was learnt is kept per app, and the smallest refused size is tried again
+ * once per CST day, in case the ceiling rose.
  */
+
+/** Round sizes tried, largest first, until one is served. */
+const LADDER = [1000, 500, 300, 200, 100, 50, 20, 10, 5, 2, 1] as const;
+/** Bisection stops when the smallest refused size is within this factor of the largest served one. */
+const CLOSE_ENOUGH = 1.05;
+
+/** What is known of an app's ceiling: sizes served and refused (0 and Infinity: none yet). */
+export interface PageSizeBounds {
+  served: number;
+  refused: number;
+}
+
+/**
+ * The next size to ask for, given what is known: the configured size while nothing was refused, else
+ * the next rung of the ladder below the smallest refused size, else a bisection step.
+ */
+export function nextPageSize(configured: number, bounds: PageSizeBounds): number {
+  const { served, refused } = bounds;
+  if (refused > configured) return configured;
+  if (served >= refused - 1 || refused <= Math.ceil(served * CLOSE_ENOUGH)) return Math.max(1, served);
+  if (served === 0) return LADDER.find((size) => size < refused) ?? 1;
+  const rung = LADDER.find((size) => size > served && size < refused);
+  return rung ?? Math.floor((served + refused) / 2);
+}
+
+interface Kept extends PageSizeBounds {
+  /** The CST day the bounds were last confirmed; a new day tries the refused size once more. */
+  day: string;
+}
+
 export class PageSize {
+  private bounds: PageSizeBounds = { served: 0, refused: Infinity };
   private size: number;
+  /** The most entries one page ever came with when fewer than asked were served and more remained. */
+  private cap = Infinity;
   private readonly key: string;
+  private day: string;
 
   constructor(
     private readonly state: StateStore,
@@ -17,36 +53,80 @@ export class PageSize {
     private readonly configured: number,
     private readonly now: () => number,
   ) {
-    this.key = `page_size:${appid}:${configured}`;
-    const learnt = state.getNumber(this.key);
-    this.size = learnt !== undefined && learnt >= Math.min(MIN_PAGE_SIZE, configured) && learnt <= configured ? learnt : configured;
+    this.key = `page_size:${appid}`;
+    this.day = this.today();
+    const kept = this.read();
+    const usable = kept !== undefined && kept.refused <= configured;
+    if (usable) {
+      this.bounds = { served: Math.min(kept.served, configured), refused: kept.refused };
+      this.day = kept.day;
+    }
+    // Once a CST day, ask the smallest refused size again: the server may take it now.
+    this.size = usable && kept.day !== this.today() ? kept.refused : nextPageSize(configured, this.bounds);
   }
 
+  /** The `limit` to send now. */
   get current(): number {
     return this.size;
   }
 
+  /** The most entries a page is expected to hold: `current`, or less where the server caps pages silently. */
+  get effective(): number {
+    return Math.min(this.size, this.cap);
+  }
+
+  /** True when `limit` is known to be served, so that a refusal at it is about something else. */
+  isProven(limit: number): boolean {
+    return limit <= this.bounds.served;
+  }
+
+  /** A page asked at `limit` came back with `returned` entries, and `more` remained after it. */
+  served(limit: number, returned: number, more: boolean): void {
+    if (more && returned < limit && returned > 0) this.cap = Math.min(this.cap, returned);
+    if (limit <= this.bounds.served && this.day === this.today()) return;
+    // A size served at or above one refused earlier: the ceiling rose; search upwards again.
+    if (limit >= this.bounds.refused) this.bounds.refused = Infinity;
+    this.bounds.served = Math.max(this.bounds.served, limit);
+    this.day = this.today();
+    this.size = nextPageSize(this.configured, this.bounds);
+    this.keep();
+  }
+
   /**
-   * Halves the size after a refusal of `refused`; false when it cannot go lower. A refusal of a size
-   * already halved below (by a concurrent read) only means: retry at the current size.
+   * A page asked at `limit` was refused with 200002. Returns the size to try next, or null when the
+   * refusal cannot be about the size (it is proven, or even one entry was refused).
    */
-  halve(refused: number): boolean {
-    if (refused > this.size) return true;
-    const next = Math.max(Math.min(MIN_PAGE_SIZE, this.configured), Math.floor(this.size / 2));
-    if (next >= this.size) return false;
-    this.size = next;
-    return true;
+  refused(limit: number): number | null {
+    if (this.isProven(limit)) return null;
+    if (limit <= 1) return null;
+    this.bounds.refused = Math.min(this.bounds.refused, limit);
+    this.day = this.today();
+    this.size = nextPageSize(this.configured, this.bounds);
+    this.keep();
+    return this.size;
   }
 
-  /** Goes back to `size` (the refusal turned out not to be about the page size). */
-  restore(size: number): void {
-    this.size = size;
+  private today(): string {
+    return cstDayOf(Math.floor(this.now() / 1000));
   }
 
-  /** A request at the current size was served: keep the size if it was learnt. */
-  confirm(): void {
-    if (this.size !== this.configured && this.state.getNumber(this.key) !== this.size) {
-      this.state.set(this.key, this.size, Math.floor(this.now() / 1000));
+  private read(): Kept | undefined {
+    const text = this.state.get(this.key);
+    if (text === undefined) return undefined;
+    try {
+      const kept = JSON.parse(text) as Partial<Kept>;
+      const served = Number(kept.served);
+      const refused = kept.refused === null ? Infinity : Number(kept.refused);
+      if (!Number.isInteger(served) || served < 0 || !(refused > served) || typeof kept.day !== 'string') return undefined;
+      return { served, refused, day: kept.day };
+    } catch {
+      return undefined;
     }
+  }
+
+  private keep(): void {
+    const refused = Number.isFinite(this.bounds.refused) ? this.bounds.refused : null;
+    const text = JSON.stringify({ served: this.bounds.served, refused, day: this.day });
+    if (this.state.get(this.key) !== text) this.state.set(this.key, text, Math.floor(this.now() / 1000));
   }
 }

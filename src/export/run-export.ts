@@ -6,11 +6,13 @@ import type { WindowRow } from '../store/window-ledger.js';
 import { addCstDays, cstDayBounds, cstDayOf, recentCstDays } from '../wechat/cst-day.js';
 import { coerceError, WechatError } from '../wechat/errors.js';
 import type { Scene, SearchFilters } from '../wechat/types.js';
+import { EndtimeKnowledge } from './endtime-rule.js';
 import { PageSize } from './page-size.js';
-import { WindowSync, type SearchApi, type SyncCounters } from './window-sync.js';
+import { RetentionBoundary } from './retention.js';
+import { DayUnavailableError, WindowSync, type SearchApi, type SyncCounters } from './window-sync.js';
 
-/** WeChat serves today and the six CST days before it. */
-export const RETENTION_DAYS = 7;
+/** The most CST days a run covers (WXLOG_LOOKBACK_DAYS): WeChat's longest retention, by plan, is 30. */
+export const MAX_LOOKBACK_DAYS = 30;
 
 export interface ExportApi extends SearchApi {
   getSceneList(signal?: AbortSignal): Promise<Scene[]>;
@@ -49,6 +51,8 @@ export interface DayCoverage {
   serverTotal: number | null;
   /** Why this run could not finish the day (its windows keep the status an earlier run gave them). */
   error: string | null;
+  /** The server will not serve the day (out of its retention): neither complete nor incomplete. */
+  unavailable: boolean;
 }
 
 /** What a run did: the CLI turns it into an exit code and a summary line. */
@@ -58,6 +62,10 @@ export interface ExportResult {
   windowsIncomplete: number;
   entriesNew: number;
   entriesSeen: number;
+  /** Entries read that did not have the documented shape (stored all the same). */
+  unexpectedShape: number;
+  /** Days the server would not serve. */
+  daysUnavailable: number;
   scenes: number | null;
   /** One line per error that left something incomplete. */
   errors: string[];
@@ -90,13 +98,15 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     windowsIncomplete: 0,
     entriesNew: 0,
     entriesSeen: 0,
+    unexpectedShape: 0,
+    daysUnavailable: 0,
     scenes: null,
     errors: [],
     fatal: null,
     quotaExhausted: false,
     aborted: false,
   };
-  const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, windowsRead: 0, splits: 0 };
+  const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, unexpectedShape: 0, windowsRead: 0, splits: 0 };
 
   const dayErrors = new Map<string, string>();
   /** Sorts an error into the result; a fatal or quota error stops the whole run. */
@@ -116,9 +126,11 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   };
 
   const today = cstDayOf(seconds());
-  const days = recentCstDays(seconds(), Math.min(options.lookbackDays, RETENTION_DAYS));
-  const expired = store.windows.expireBefore(appid, addCstDays(today, -(RETENTION_DAYS - 1)), seconds());
-  if (expired > 0) logger.info('days left WeChat retention; their entries are kept', { windows: expired });
+  const lookback = Math.min(options.lookbackDays, MAX_LOOKBACK_DAYS);
+  const days = recentCstDays(seconds(), lookback);
+  const expired = store.windows.expireBefore(appid, addCstDays(today, -(lookback - 1)), seconds());
+  if (expired > 0) logger.info('days left the lookback; their entries are kept', { windows: expired });
+  const retention = new RetentionBoundary(store.state, appid, now);
 
   try {
     if (options.scenes !== false) {
@@ -132,21 +144,42 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     }
 
     const pageSize = new PageSize(store.state, appid, options.pageSize, now);
-    const sync = new WindowSync({ appid, filterKey, filters: options.filters, api: options.api, store, pageSize, now, logger, signal, counters });
-    const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
-    for (const date of days) {
-      void queue.add(async () => {
-        if (signal.aborted) return;
-        const { begin, end } = cstDayBounds(date);
-        try {
-          await sync.reconcile(store.windows.dayRoot(appid, filterKey, date, begin, end));
-        } catch (e: unknown) {
+    const endtime = new EndtimeKnowledge(store.state, appid, now);
+    const sync = new WindowSync({ appid, filterKey, filters: options.filters, api: options.api, store, pageSize, endtime, now, logger, signal, counters });
+    /** Reconciles one day; false when the server would not serve it. */
+    const readDay = async (date: string): Promise<boolean> => {
+      if (signal.aborted) return true;
+      const { begin, end } = cstDayBounds(date);
+      let served = true;
+      try {
+        await sync.reconcile(store.windows.dayRoot(appid, filterKey, date, begin, end));
+        retention.served(date);
+      } catch (e: unknown) {
+        if (e instanceof DayUnavailableError) {
+          served = false;
+          store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
+          retention.refused(date, today);
+          logger.info('the server does not serve this day (out of its retention); recorded as unavailable', { date });
+        } else {
           const message = absorb(e, `day ${date}`);
           if (message !== undefined) dayErrors.set(date, message);
         }
-        options.onDayDone?.(coverage(store, appid, filterKey, date, dayErrors.get(date)));
-      });
+      }
+      options.onDayDone?.(coverage(store, appid, filterKey, date, dayErrors.get(date)));
+      return served;
+    };
+    const plan = retention.plan(days, today);
+    let toRead = plan.read;
+    // The newest refused day first, once a CST day: if it is served now, so may the older ones be.
+    if (plan.probe !== undefined && (await readDay(plan.probe))) toRead = [...plan.skip, ...plan.read];
+    else {
+      for (const date of plan.skip) {
+        store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day');
+        options.onDayDone?.(coverage(store, appid, filterKey, date));
+      }
     }
+    const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
+    for (const date of toRead) void queue.add(() => readDay(date));
     await queue.onIdle();
   } finally {
     outer?.removeEventListener('abort', onOuterAbort);
@@ -155,10 +188,15 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   result.aborted = outer?.aborted ?? false;
   result.entriesNew = counters.entriesNew;
   result.entriesSeen = counters.entriesSeen;
+  result.unexpectedShape = counters.unexpectedShape;
+  if (counters.unexpectedShape > 0) {
+    logger.warn('entries of an undocumented shape were stored as served', { entries: counters.unexpectedShape });
+  }
   result.days = days.map((d) => coverage(store, appid, filterKey, d, dayErrors.get(d)));
   for (const d of result.days) {
     result.windowsComplete += d.windowsComplete;
     result.windowsIncomplete += d.windowsIncomplete;
+    if (d.unavailable) result.daysUnavailable += 1;
   }
   return result;
 }
@@ -173,13 +211,18 @@ export function coverage(store: Store, appid: string, filterKey: string, date: s
   const leaves = rows.filter((w) => w.status !== 'split');
   const root: WindowRow | undefined = rows.find((w) => w.parentId === null);
   const { begin, end } = cstDayBounds(date);
+  const unavailable = error === undefined && leaves.some((w) => w.status === 'unavailable');
   return {
     date,
     windowsComplete: leaves.filter((w) => w.status === 'complete').length,
-    // A day never looked at, or not checked by this run, counts as one incomplete window at least.
-    windowsIncomplete: Math.max(leaves.length === 0 || error !== undefined ? 1 : 0, leaves.filter((w) => w.status !== 'complete').length),
+    // A day never looked at, or not checked by this run, counts as one incomplete window at least; a day the
+    // server will not serve is not incomplete: nothing more can be read of it.
+    windowsIncomplete: unavailable
+      ? 0
+      : Math.max(leaves.length === 0 || error !== undefined ? 1 : 0, leaves.filter((w) => w.status !== 'complete').length),
     stored: store.windows.countStored(appid, filterKey, begin, end),
     serverTotal: root?.serverTotal ?? null,
     error: error ?? null,
+    unavailable,
   };
 }

@@ -1,9 +1,12 @@
 /**
- * Where to cut a window that paging alone cannot read in full. Windows are inclusive [begintime, endtime]
- * and WeChat needs endtime > begintime, so every part must span at least two seconds.
+ * Where to cut a window that paging alone cannot read in full. A ledger window is the seconds
+ * [begin, end] it covers, both inclusive. WeChat needs endtime > begintime: where the server's endtime is
+ * inclusive a window is asked for as it is and must span two seconds at least (`minSpan` 1); where it is
+ * exclusive, [begin, end] is asked for as endtime = end + 1 and one second is enough (`minSpan` 0). The
+ * caller passes as `end` the last second the window can be served (docs/real-api.md).
  */
 
-/** The smallest window the API accepts: begintime and endtime one second apart. */
+/** The smallest window the API accepts when its endtime is inclusive: begintime and endtime one second apart. */
 export const MIN_WINDOW_SPAN = 1;
 
 /** What one read of a window saw, in the server's order. */
@@ -14,13 +17,13 @@ export interface ReadShape {
   maxTs: number | null;
 }
 
-/** A cut at second `cut` makes [begin, cut] and [cut + 1, end]: valid when both span at least two seconds. */
-export function isValidCut(begin: number, end: number, cut: number): boolean {
-  return cut - begin >= MIN_WINDOW_SPAN && end - (cut + 1) >= MIN_WINDOW_SPAN;
+/** A cut at second `cut` makes [begin, cut] and [cut + 1, end]: valid when both span `minSpan` at least. */
+export function isValidCut(begin: number, end: number, cut: number, minSpan = MIN_WINDOW_SPAN): boolean {
+  return cut - begin >= minSpan && end - (cut + 1) >= minSpan;
 }
 
-export function canSplit(begin: number, end: number): boolean {
-  return end - begin >= 2 * MIN_WINDOW_SPAN + 1;
+export function canSplit(begin: number, end: number, minSpan = MIN_WINDOW_SPAN): boolean {
+  return end - begin >= 2 * minSpan + 1;
 }
 
 export function midpoint(begin: number, end: number): number {
@@ -35,12 +38,17 @@ export function midpoint(begin: number, end: number): number {
  * Returns the cut and whether the part on the read side is fully read, or null when the window is too
  * narrow to split.
  */
-export function chooseCut(begin: number, end: number, shape: ReadShape): { cut: number; readSide: 'upper' | 'lower' | null } | null {
-  if (!canSplit(begin, end)) return null;
-  if (shape.order === 'desc' && shape.minTs !== null && isValidCut(begin, end, shape.minTs)) {
+export function chooseCut(
+  begin: number,
+  end: number,
+  shape: ReadShape,
+  minSpan = MIN_WINDOW_SPAN,
+): { cut: number; readSide: 'upper' | 'lower' | null } | null {
+  if (!canSplit(begin, end, minSpan)) return null;
+  if (shape.order === 'desc' && shape.minTs !== null && isValidCut(begin, end, shape.minTs, minSpan)) {
     return { cut: shape.minTs, readSide: 'upper' };
   }
-  if (shape.order === 'asc' && shape.maxTs !== null && isValidCut(begin, end, shape.maxTs - 1)) {
+  if (shape.order === 'asc' && shape.maxTs !== null && isValidCut(begin, end, shape.maxTs - 1, minSpan)) {
     return { cut: shape.maxTs - 1, readSide: 'lower' };
   }
   return { cut: midpoint(begin, end), readSide: null };

@@ -1,8 +1,10 @@
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import type { WindowRow } from '../store/window-ledger.js';
+import { cstDayBounds } from '../wechat/cst-day.js';
 import { WechatError } from '../wechat/errors.js';
 import type { SearchFilters, SearchPage, SearchParams } from '../wechat/types.js';
+import { judgeProbe, minSpanOf, windowRequest, type EndtimeKnowledge, type WindowRequest } from './endtime-rule.js';
 import type { PageSize } from './page-size.js';
 import { canSplit, chooseCut, midpoint, ShapeTracker } from './window-split.js';
 
@@ -15,8 +17,22 @@ export interface SearchApi {
 export interface SyncCounters {
   entriesNew: number;
   entriesSeen: number;
+  /** Entries read that did not have the documented shape (kept all the same). */
+  unexpectedShape: number;
   windowsRead: number;
   splits: number;
+}
+
+/** The server refused a valid window of this day whatever the page size: the day is out of its retention. */
+export class DayUnavailableError extends Error {
+  override name = 'DayUnavailableError';
+
+  constructor(
+    readonly date: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the server does not serve ${date} (errcode 200002 for a valid window)`, options);
+  }
 }
 
 export interface WindowSyncOptions {
@@ -26,6 +42,7 @@ export interface WindowSyncOptions {
   api: SearchApi;
   store: Store;
   pageSize: PageSize;
+  endtime: EndtimeKnowledge;
   now: () => number;
   logger: Logger;
   signal: AbortSignal;
@@ -55,6 +72,7 @@ interface ReadOutcome {
 export class WindowSync {
   private readonly reads = new Map<number, number>();
   private readonly maxOffsetKey: string;
+  private endtimeProbed = false;
 
   constructor(private readonly o: WindowSyncOptions) {
     this.maxOffsetKey = `max_offset:${o.appid}`;
@@ -64,50 +82,78 @@ export class WindowSync {
     return Math.floor(this.o.now() / 1000);
   }
 
-  private params(w: WindowRow, start: number, limit: number): SearchParams {
-    return { date: w.date, begintime: w.begintime, endtime: w.endtime, start, limit, filters: this.o.filters };
+  /** How `w` is asked for under what is known of the server's endtime (endtime-rule.ts). */
+  private request(w: WindowRow): WindowRequest {
+    return windowRequest(w.begintime, w.endtime, cstDayBounds(w.date).end, this.o.endtime.known);
   }
 
   private stored(w: WindowRow): number {
     return this.o.store.windows.countStored(w.appid, w.filterKey, w.begintime, w.endtime);
   }
 
-  /** Stores a page; returns how many of its entries were new. */
-  private save(page: SearchPage, progress?: { w: WindowRow; nextStart: number; readTotal: number }): number {
-    const result = this.o.store.savePage(
-      this.o.appid,
-      this.o.filterKey,
-      page.list,
-      this.seconds(),
-      progress && { windowId: progress.w.id, nextStart: progress.nextStart, readTotal: progress.readTotal, serverTotal: page.total },
-    );
+  /** Stores a page served for `w`; returns how many of its entries were new. */
+  private save(w: WindowRow, page: SearchPage, progress?: { nextStart: number; readTotal: number }): number {
+    const result = this.o.store.savePage(this.o.appid, this.o.filterKey, page.list, this.seconds(), {
+      window: w,
+      ...(progress && { progress: { ...progress, serverTotal: page.total } }),
+    });
     this.o.counters.entriesNew += result.inserted;
     this.o.counters.entriesSeen += result.seen;
+    this.o.counters.unexpectedShape += page.unexpected;
     return result.inserted;
   }
 
+  /** One request as sent, with what it teaches about the page size and the server's endtime. */
+  private async send(w: WindowRow, params: SearchParams): Promise<SearchPage> {
+    const page = await this.o.api.searchLogs(params, this.o.signal);
+    this.o.pageSize.served(params.limit, page.list.length, params.start + page.list.length < page.total);
+    if (this.o.endtime.known !== 'inclusive' && page.list.some((e) => e.timestamp === params.endtime)) {
+      // An entry stamped with the endtime itself came back: the server's endtime is inclusive.
+      if (this.o.endtime.learn('inclusive')) this.o.logger.debug("the server's endtime is inclusive", { date: w.date });
+    }
+    return page;
+  }
+
   /**
-   * Fetches one page at `start`, halving the page size on a 200002 (SPEC §1). Returns null when the
-   * refusal is about the offset, not the size: the same size was served earlier in this read
-   * (`provenSize`), or even the smallest size is refused here.
+   * Fetches one page of `w` at `start`. A 200002 is first taken to be about the page size (page-size.ts
+   * searches the ceiling); returns null when it is about the offset instead (a size the server served was
+   * refused this deep), and throws DayUnavailableError when even a one-entry first page is refused.
    */
-  private async fetchPage(w: WindowRow, start: number, provenSize?: number): Promise<SearchPage | null> {
-    const before = this.o.pageSize.current;
+  private async fetchPage(w: WindowRow, start: number): Promise<SearchPage | null> {
+    const req = this.request(w);
+    const params = (limit: number): SearchParams => ({
+      date: w.date,
+      begintime: req.begintime,
+      endtime: req.endtime,
+      start,
+      limit,
+      filters: this.o.filters,
+    });
     for (;;) {
       const limit = this.o.pageSize.current;
       try {
-        const page = await this.o.api.searchLogs(this.params(w, start, limit), this.o.signal);
-        this.o.pageSize.confirm();
-        return page;
+        return await this.send(w, params(limit));
       } catch (e: unknown) {
         if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
-        if (start > 0 && limit === provenSize) return null;
-        if (this.o.pageSize.halve(limit)) {
-          this.o.logger.warn('server refused the page size; halving it', { limit: this.o.pageSize.current, start });
+        if (start === 0 && !this.o.pageSize.isProven(limit) && limit > 1) {
+          // Nothing proves the size yet: one entry tells a size refusal from a day the server will not serve.
+          try {
+            const one = await this.send(w, params(1));
+            if (this.o.pageSize.refused(limit) !== null) {
+              this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next: this.o.pageSize.current });
+            }
+            return one;
+          } catch (inner: unknown) {
+            if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
+            throw inner;
+          }
+        }
+        const next = this.o.pageSize.refused(limit);
+        if (next !== null) {
+          this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
           continue;
         }
-        if (start === 0) throw e;
-        this.o.pageSize.restore(before);
+        if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
         return null;
       }
     }
@@ -126,12 +172,45 @@ export class WindowSync {
   }
 
   /**
+   * Learns whether the server's endtime is inclusive before a window is cut (the cut's second would
+   * otherwise be lost where it is exclusive): asks [s - 1, s] for a second s holding a stored entry.
+   * Tried once per run; while unknown, windows are asked as if exclusive (endtime-rule.ts).
+   */
+  private async ensureEndtimeKnown(w: WindowRow): Promise<void> {
+    if (this.o.endtime.known !== undefined || this.endtimeProbed) return;
+    this.endtimeProbed = true;
+    const { begin, end } = cstDayBounds(w.date);
+    const second = this.o.store.windows.latestStoredSecond(w.appid, w.filterKey, begin + 1, end);
+    if (second === undefined) return;
+    const root = this.o.store.windows.dayRoot(w.appid, w.filterKey, w.date, begin, end);
+    const params: SearchParams = { date: w.date, begintime: second - 1, endtime: second, start: 0, limit: this.o.pageSize.current, filters: this.o.filters };
+    let page: SearchPage;
+    try {
+      page = await this.send(root, params);
+    } catch (e: unknown) {
+      if (e instanceof WechatError && e.kind === 'params') return;
+      throw e;
+    }
+    this.save(root, page);
+    const rule = judgeProbe(second, page.list.map((e) => e.timestamp), page.total);
+    if (rule !== undefined && this.o.endtime.learn(rule)) this.o.logger.debug(`the server's endtime is ${rule}`, { date: w.date, probe: second });
+  }
+
+  /**
    * Brings window `w` (and its subtree) up to date. `knownTotal` is its server total when the caller could
    * derive it (a parent's total minus its siblings'), which spares a call when it matches.
    * Returns the server's total for the window as last seen.
    */
   async reconcile(w: WindowRow, knownTotal?: number): Promise<number> {
     this.o.signal.throwIfAborted();
+    // Below a day's root, how a window is asked for depends on the server's endtime.
+    if (w.parentId !== null || w.status === 'split') await this.ensureEndtimeKnown(w);
+    const req = this.request(w);
+    if (req.endtime <= req.begintime) {
+      // The day's last second alone, where the endtime is exclusive: no request can serve it.
+      this.o.store.windows.recordCheck(w.id, { status: 'complete', serverTotal: 0, storedCount: this.stored(w), at: this.seconds(), note: 'cannot be asked for: the endtime is exclusive' });
+      return 0;
+    }
     return w.status === 'split' ? this.reconcileSplit(w, knownTotal) : this.reconcileLeaf(w, knownTotal);
   }
 
@@ -140,7 +219,7 @@ export class WindowSync {
     if (total === undefined) {
       const probe = await this.fetchPage(w, 0);
       if (probe === null) throw new Error(`window ${w.begintime}..${w.endtime} of ${w.date}: first page refused`);
-      this.save(probe);
+      this.save(w, probe);
       total = probe.total;
     }
     const children = this.o.store.windows.children(w.id);
@@ -178,7 +257,7 @@ export class WindowSync {
     }
     const first = await this.fetchPage(w, 0);
     if (first === null) throw new Error(`window ${w.begintime}..${w.endtime} of ${w.date}: first page refused`);
-    this.save(first);
+    this.save(w, first);
     const stored = this.stored(w);
     if (stored >= first.total) {
       windows.recordCheck(w.id, {
@@ -192,8 +271,12 @@ export class WindowSync {
     }
     // Something is missing. A large window that was complete changed only a little: bisect to find where,
     // rather than paging through all of it again.
-    if (w.status === 'complete' && first.total > REREAD_PAGES * this.o.pageSize.current && canSplit(w.begintime, w.endtime)) {
-      return this.splitAndReconcile(w, [midpoint(w.begintime, w.endtime)], first.total, first.total, 'changed since it was complete');
+    if (w.status === 'complete' && first.total > REREAD_PAGES * this.o.pageSize.effective) {
+      await this.ensureEndtimeKnown(w);
+      const last = this.request(w).last;
+      if (canSplit(w.begintime, last, minSpanOf(this.o.endtime.known))) {
+        return this.splitAndReconcile(w, [midpoint(w.begintime, last)], first.total, first.total, 'changed since it was complete');
+      }
     }
     const reads = (this.reads.get(w.id) ?? 0) + 1;
     this.reads.set(w.id, reads);
@@ -213,14 +296,12 @@ export class WindowSync {
   private async readPages(w: WindowRow, first: SearchPage, storedAfterFirst: number): Promise<ReadOutcome> {
     this.o.counters.windowsRead += 1;
     const tracker = new ShapeTracker();
-    tracker.add(first.list.map((e) => e.timestamp));
+    tracker.add(timestampsOf(first));
     const readTotal = first.total;
     let total = first.total;
     let totalChanged = false;
     let cutShort = false;
     let start = first.list.length;
-    // The first page was served at the current size: a later refusal at that size is about the offset.
-    const provenSize = this.o.pageSize.current;
     // Resume only a read that was interrupted: one that reached the end is read again from the start.
     if (w.nextStart > start && w.nextStart < first.total && w.readTotal === first.total) {
       this.o.logger.debug('resuming an interrupted read', { date: w.date, window: [w.begintime, w.endtime], start: w.nextStart });
@@ -237,15 +318,15 @@ export class WindowSync {
         cutShort = true;
         break;
       }
-      const page = await this.fetchPage(w, start, provenSize);
+      const page = await this.fetchPage(w, start);
       if (page === null) {
         this.learnMaxOffset(start);
         cutShort = true;
         break;
       }
       const next = start + page.list.length;
-      stored += this.save(page, { w, nextStart: next, readTotal });
-      tracker.add(page.list.map((e) => e.timestamp));
+      stored += this.save(w, page, { nextStart: next, readTotal });
+      tracker.add(timestampsOf(page));
       if (page.total !== total) {
         totalChanged = true;
         total = page.total;
@@ -276,7 +357,14 @@ export class WindowSync {
       // Read it again (the reads cap above stops a window that never settles).
       return this.reconcileLeaf(this.o.store.windows.get(w.id));
     }
-    const choice = outcome.cutShort ? chooseCut(w.begintime, w.endtime, outcome.tracker.shape()) : canSplit(w.begintime, w.endtime) ? { cut: midpoint(w.begintime, w.endtime), readSide: null } : null;
+    await this.ensureEndtimeKnown(w);
+    const last = this.request(w).last;
+    const minSpan = minSpanOf(this.o.endtime.known);
+    const choice = outcome.cutShort
+      ? chooseCut(w.begintime, last, outcome.tracker.shape(), minSpan)
+      : canSplit(w.begintime, last, minSpan)
+        ? { cut: midpoint(w.begintime, last), readSide: null }
+        : null;
     if (choice === null) {
       this.o.store.windows.recordCheck(w.id, {
         status: 'incomplete',
@@ -317,4 +405,10 @@ export class WindowSync {
     }
     return knownTotal;
   }
+}
+
+function timestampsOf(page: SearchPage): number[] {
+  const out: number[] = [];
+  for (const e of page.list) if (e.timestamp !== null) out.push(e.timestamp);
+  return out;
 }

@@ -2,8 +2,11 @@ import type { Database, Statement } from 'better-sqlite3';
 import { cstDayBounds, type CstDay } from '../wechat/cst-day.js';
 import { singleApp } from './single-app.js';
 
-/** How far one CST day is covered: `not-read` (no window yet), `expired` (left WeChat's retention). */
-export type DayState = 'complete' | 'incomplete' | 'not-read' | 'expired';
+/**
+ * How far one CST day is covered: `not-read` (no window yet), `unavailable` (the server will not serve it
+ * and it was not read in full), `expired` (read, then left the lookback or the server's retention).
+ */
+export type DayState = 'complete' | 'incomplete' | 'not-read' | 'expired' | 'unavailable';
 
 /** One CST day of the coverage ledger, with what is stored for it. */
 export interface DayCoverage {
@@ -53,6 +56,7 @@ interface WindowAggregate {
   rootsChecked: number;
   lastCheckedAt: number | null;
   expired: number;
+  unavailable: number;
   storedComplete: number | null;
 }
 
@@ -65,6 +69,7 @@ const WINDOW_AGGREGATE = `
          count(server_total) FILTER (WHERE parent_id IS NULL) AS rootsChecked,
          max(checked_at) AS lastCheckedAt,
          max(expired_at IS NOT NULL) AS expired,
+         count(*) FILTER (WHERE status = 'unavailable') AS unavailable,
          sum(stored_count) FILTER (WHERE status = 'complete') AS storedComplete
   FROM windows
   WHERE filter_key = @filterKey AND date BETWEEN @first AND @last`;
@@ -156,6 +161,7 @@ export class CoverageReport {
 
 function dayState(w: WindowAggregate | undefined): DayState {
   if (w === undefined) return 'not-read';
+  if (w.unavailable > 0) return 'unavailable';
   if (w.expired) return 'expired';
   return w.incomplete === 0 && w.complete > 0 ? 'complete' : 'incomplete';
 }

@@ -21,6 +21,6 @@ export function canonicalJson(value: unknown): string {
  * The content fingerprint of a log entry: 16 bytes of SHA-256 over its canonical JSON. Entries have no id,
  * so this (with appid and timestamp) is what tells two entries apart and a re-read entry from a new one.
  */
-export function entryFingerprint(entry: object): Buffer {
+export function entryFingerprint(entry: unknown): Buffer {
   return createHash('sha256').update(canonicalJson(entry)).digest().subarray(0, 16);
 }

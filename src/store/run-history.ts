@@ -9,6 +9,8 @@ export interface RunRecord {
   windowsComplete: number | null;
   windowsIncomplete: number | null;
   rateLimited: number;
+  /** Entries read that did not have the documented shape (stored all the same). */
+  unexpectedShape: number;
   errors: number;
   message: string | null;
 }
@@ -32,13 +34,14 @@ export class RunHistory {
     this.finish = db.prepare(`
       UPDATE runs SET finished_at = @finishedAt, exit_code = @exitCode, search_calls = @searchCalls,
         entries_new = @entriesNew, entries_seen = @entriesSeen, windows_complete = @windowsComplete,
-        windows_incomplete = @windowsIncomplete, rate_limited = @rateLimited, errors = @errors, message = @message
+        windows_incomplete = @windowsIncomplete, rate_limited = @rateLimited, unexpected_shape = @unexpectedShape,
+        errors = @errors, message = @message
       WHERE id = @id`);
     this.latest = db.prepare(`
       SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
         search_calls AS searchCalls, entries_new AS entriesNew, entries_seen AS entriesSeen,
         windows_complete AS windowsComplete, windows_incomplete AS windowsIncomplete, rate_limited AS rateLimited,
-        errors, message
+        unexpected_shape AS unexpectedShape, errors, message
       FROM runs ORDER BY id DESC LIMIT ?`);
   }
 

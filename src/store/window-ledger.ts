@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { cstDayBounds } from '../wechat/cst-day.js';
 
-export type WindowStatus = 'pending' | 'incomplete' | 'complete' | 'split';
+/** `unavailable`: the server refused the window's day (out of its retention); see docs/real-api.md. */
+export type WindowStatus = 'pending' | 'incomplete' | 'complete' | 'split' | 'unavailable';
 
 /** One row of the `windows` coverage ledger. `begintime`/`endtime` are inclusive unix seconds. */
 export interface WindowRow {
@@ -28,7 +30,7 @@ const COLUMNS = `id, appid, filter_key AS filterKey, date, begintime, endtime, p
 
 /** The outcome of checking a window against the server. */
 export interface WindowCheck {
-  status: Exclude<WindowStatus, 'split'>;
+  status: Exclude<WindowStatus, 'split' | 'unavailable'>;
   serverTotal: number;
   storedCount: number;
   at: number;
@@ -49,6 +51,10 @@ export class WindowLedger {
   private readonly countFiltered: Statement;
   private readonly forDays: Statement;
   private readonly expire: Statement;
+  private readonly unavailable: Statement;
+  private readonly expireDay: Statement;
+  private readonly latestAll: Statement;
+  private readonly latestFiltered: Statement;
 
   constructor(private readonly db: Database) {
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM windows WHERE id = ?`);
@@ -86,6 +92,19 @@ export class WindowLedger {
     this.forDays = db.prepare(
       `SELECT ${COLUMNS} FROM windows WHERE appid = ? AND filter_key = ? AND date >= ? AND date <= ? ORDER BY date, begintime`,
     );
+    this.unavailable = db.prepare(`
+      UPDATE windows SET status = 'unavailable', checked_at = @at, note = @note
+      WHERE appid = @appid AND filter_key = @filterKey AND date = @date AND status IN ('pending', 'incomplete', 'unavailable')`);
+    this.expireDay = db.prepare(
+      'UPDATE windows SET expired_at = coalesce(expired_at, @at) WHERE appid = @appid AND filter_key = @filterKey AND date = @date',
+    );
+    // Entries filed under their window (no timestamp of their own) say nothing about a second.
+    this.latestAll = db.prepare(
+      'SELECT max(timestamp) AS t FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ? AND window_id IS NULL',
+    );
+    this.latestFiltered = db.prepare(`
+      SELECT max(l.timestamp) AS t FROM ledger_entries l JOIN log_entries e ON e.id = l.entry_id
+      WHERE l.filter_key = ? AND e.appid = ? AND l.timestamp BETWEEN ? AND ? AND e.window_id IS NULL`);
     this.expire = db.prepare('UPDATE windows SET expired_at = ? WHERE appid = ? AND date < ? AND expired_at IS NULL');
   }
 
@@ -111,6 +130,14 @@ export class WindowLedger {
       ? this.countAll.get(appid, begintime, endtime)
       : this.countFiltered.get(filterKey, appid, begintime, endtime)) as { n: number };
     return row.n;
+  }
+
+  /** The latest second in [begintime, endtime] holding an entry this ledger stored with its own timestamp. */
+  latestStoredSecond(appid: string, filterKey: string, begintime: number, endtime: number): number | undefined {
+    const row = (filterKey === ''
+      ? this.latestAll.get(appid, begintime, endtime)
+      : this.latestFiltered.get(filterKey, appid, begintime, endtime)) as { t: number | null };
+    return row.t ?? undefined;
   }
 
   /** Records how far a read got; call it in the same transaction as the page's entries. */
@@ -149,6 +176,20 @@ export class WindowLedger {
   /** Every window of the days from `firstDate` to `lastDate` (YYYYMMDD, inclusive). */
   windowsForDays(appid: string, filterKey: string, firstDate: string, lastDate: string): WindowRow[] {
     return this.forDays.all(appid, filterKey, firstDate, lastDate) as WindowRow[];
+  }
+
+  /**
+   * The server will not serve `date`: its windows not read in full become `unavailable` (a day never read
+   * gets its root for that), and every window of the day is marked as out of retention. Complete windows
+   * keep their status: what they hold was read in full before the day left.
+   */
+  markUnavailable(appid: string, filterKey: string, date: string, at: number, note: string): void {
+    this.db.transaction(() => {
+      const { begin, end } = cstDayBounds(date);
+      this.dayRoot(appid, filterKey, date, begin, end);
+      this.unavailable.run({ appid, filterKey, date, at, note });
+      this.expireDay.run({ appid, filterKey, date, at });
+    })();
   }
 
   /** Marks the windows of days before `oldestRetained` as out of WeChat's retention. Their data stays. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServedEntry } from './served-entry.js';
 
 /**
  * Shapes of what WeChat returns, validated leniently: unknown fields are kept, every optional field
@@ -31,19 +32,20 @@ export const logEntrySchema = z.looseObject({
 export type LogEntry = z.infer<typeof logEntrySchema>;
 export type LogMessage = z.infer<typeof logMessageSchema>;
 
-export const searchDataSchema = z.looseObject({
-  list: z.array(logEntrySchema),
-  total: z.number().int().nonnegative(),
-});
-
-export type SearchPage = z.infer<typeof searchDataSchema>;
+/** One page of `userlog_search`: its entries, each read leniently, and the server's total for the query. */
+export interface SearchPage {
+  list: ServedEntry[];
+  total: number;
+  /** Entries of `list` that did not have the documented shape (kept all the same). */
+  unexpected: number;
+}
 
 export const sceneSchema = z.looseObject({
   name: z.string(),
   value: z.union([z.string(), z.number()]),
 });
 
-/** Query of one `userlog_search` call. `begintime`/`endtime` are inclusive unix seconds inside `date`. */
+/** Query of one `userlog_search` call: `begintime`/`endtime` are unix seconds inside `date`, sent as given. */
 export interface SearchParams {
   /** CST day, YYYYMMDD. */
   date: string;

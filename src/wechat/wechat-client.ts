@@ -7,7 +7,8 @@ import { redactSecrets } from './redact.js';
 import { backoffDelay, resolveRetryPolicy, type RetryRule } from './retry-policy.js';
 import { buildSearchQuery, validateSearchParams } from './search-query.js';
 import { TokenProvider } from './token-provider.js';
-import { sceneSchema, searchDataSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
+import { readSearchData } from './served-entry.js';
+import { sceneSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
 
 type LogFields = Record<string, unknown>;
 
@@ -49,7 +50,6 @@ const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
 const SCENE_PATH = '/wxaapi/log/get_scene';
 
 const envelopeSchema = z.looseObject({ errcode: z.number().optional(), errmsg: z.string().optional() });
-const searchAnswerSchema = z.looseObject({ data: searchDataSchema });
 const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
 
 const ERRCODE_MEANING: Readonly<Record<number, string>> = {
@@ -154,8 +154,11 @@ export class WechatClient {
         const query = buildSearchQuery(params, token);
         await gate?.acquire(signal);
         const answer = await this.#transport.call({ api: 'search', method: 'GET', path: SEARCH_PATH, query, signal });
-        const parsed = this.#parse('search', 'userlog_search', answer, searchAnswerSchema, window);
-        return parsed.data;
+        const envelope = this.#parse('search', 'userlog_search', answer, envelopeSchema, window);
+        // Entry by entry, never the page as a whole: an entry of an undocumented shape is kept, not refused.
+        const page = readSearchData(envelope['data']);
+        if (typeof page === 'string') throw new WechatError(`userlog_search: ${page}`, { kind: 'transient', api: 'search' });
+        return page;
       },
       signal,
       (error) => {

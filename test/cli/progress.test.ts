@@ -162,8 +162,8 @@ describe('ExportProgress', () => {
     const tty = terminal();
     let now = 0;
     const ledger = new Map<string, DayCoverage>([
-      ['20261121', { date: '20261121', windowsComplete: 1, windowsIncomplete: 0, stored: 40, serverTotal: 40, error: null }],
-      ['20261122', { date: '20261122', windowsComplete: 0, windowsIncomplete: 1, stored: 0, serverTotal: null, error: null }],
+      ['20261121', { date: '20261121', windowsComplete: 1, windowsIncomplete: 0, stored: 40, serverTotal: 40, error: null, unavailable: false }],
+      ['20261122', { date: '20261122', windowsComplete: 0, windowsIncomplete: 1, stored: 0, serverTotal: null, error: null, unavailable: false }],
     ]);
     let calls = 0;
     const progress = new ExportProgress({
@@ -180,8 +180,8 @@ describe('ExportProgress', () => {
       searchLogs: async (params: SearchParams): Promise<SearchPage> => {
         calls += 1;
         // The server reports 95 entries for the day; the exporter stores the page.
-        ledger.set(params.date, { date: params.date, windowsComplete: 0, windowsIncomplete: 1, stored: 10 * calls, serverTotal: 95, error: null });
-        return { list: [], total: 95 };
+        ledger.set(params.date, { date: params.date, windowsComplete: 0, windowsIncomplete: 1, stored: 10 * calls, serverTotal: 95, error: null, unavailable: false });
+        return { list: [], total: 95, unexpected: 0 };
       },
       getSceneList: async () => [],
     });
@@ -196,7 +196,7 @@ describe('ExportProgress', () => {
     expect(tty.text()).toContain('wxlog run: 0/2 days, ETA');
 
     now += 300;
-    progress.dayDone({ date: '20261122', windowsComplete: 1, windowsIncomplete: 0, stored: 95, serverTotal: 95, error: null });
+    progress.dayDone({ date: '20261122', windowsComplete: 1, windowsIncomplete: 0, stored: 95, serverTotal: 95, error: null, unavailable: false });
     const after = progress.state();
     expect(after.days.map((d) => d.state)).toEqual(['waiting', 'done']);
     expect(after.entriesNew).toBe(95);

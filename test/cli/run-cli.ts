@@ -44,6 +44,8 @@ export function simulatorEnv(
     WXLOG_API_BASE: sim.url,
     WXLOG_DB: join(dir, 'wxlog.db'),
     WXLOG_RATE_INTERVAL_MS: String(sim.options.intervalMs),
+    // Pages of 100 (not the default 1000), so that the simulator's few hundred entries a day take pages.
+    WXLOG_PAGE_SIZE: '100',
     ...extra,
   };
 }

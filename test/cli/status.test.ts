@@ -65,6 +65,7 @@ beforeAll(() => {
           windowsComplete: null,
           windowsIncomplete: null,
           rateLimited: 0,
+          unexpectedShape: 0,
           errors: r.errors,
           message: r.message,
         });

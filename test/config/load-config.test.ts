@@ -146,16 +146,16 @@ const cases: SettingCase[] = [
     fromEnv: 1,
     fileValue: 3,
     fromFile: 3,
-    badEnv: '8',
+    badEnv: '31',
     badFile: 0,
-    rule: 'must be an integer from 1 to 7',
+    rule: 'must be an integer from 1 to 30',
   },
   {
     key: 'pageSize',
     env: 'WXLOG_PAGE_SIZE',
-    defaultValue: 100,
-    envValue: '1000',
-    fromEnv: 1000,
+    defaultValue: 1000,
+    envValue: '500',
+    fromEnv: 500,
     fileValue: 20,
     fromFile: 20,
     badEnv: '1e3',
@@ -291,7 +291,7 @@ describe('messages', () => {
 
   it('refuses text where a number is expected', () => {
     expect(refusal(() => load({ WXLOG_PAGE_SIZE: 'lots' })).message).toContain('got "lots"');
-    expect(refusal(() => load({ WXLOG_LOOKBACK_DAYS: '2.5' })).message).toContain('must be an integer from 1 to 7');
+    expect(refusal(() => load({ WXLOG_LOOKBACK_DAYS: '2.5' })).message).toContain('must be an integer from 1 to 30');
   });
 
   it('explains which part of a cron expression is wrong', () => {
@@ -351,7 +351,7 @@ describe('precedence', () => {
   });
 
   it('ignores WXLOG_ variables it does not know', () => {
-    expect(load({ WXLOG_PAGESIZE: '5', WXLOG_SOMETHING: 'x' }).pageSize).toBe(100);
+    expect(load({ WXLOG_PAGESIZE: '5', WXLOG_SOMETHING: 'x' }).pageSize).toBe(1000);
   });
 
   it('allows "$schema" in the file', () => {

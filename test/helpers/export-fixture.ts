@@ -27,7 +27,10 @@ export async function simulator(options: SimulatorOptions & { now: () => number 
   return startSimulator({ intervalMs: 1000, seed: 42, ...options, now: () => frozen });
 }
 
-/** Settings pointing at `sim`, with the budget scaled to the simulator's interval. */
+/**
+ * Settings pointing at `sim`, with the budget scaled to the simulator's interval. Pages of 100 (not the
+ * default 1000) so that a day of a few hundred entries takes several pages, as the tests need.
+ */
 export function configFor(sim: Simulator, dir: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     env: {
@@ -36,6 +39,7 @@ export function configFor(sim: Simulator, dir: string, env: Record<string, strin
       WXLOG_API_BASE: sim.url,
       WXLOG_DB: join(dir, 'wxlog.db'),
       WXLOG_RATE_INTERVAL_MS: String(sim.options.intervalMs),
+      WXLOG_PAGE_SIZE: '100',
       ...env,
     },
     cwd: dir,

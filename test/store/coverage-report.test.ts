@@ -1,3 +1,4 @@
+import { savePage } from '../helpers/save-page.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
@@ -21,8 +22,8 @@ describe('CoverageReport', () => {
     const path = join(tempDir(), 'wxlog.db');
     const store = Store.open(path);
     // The last second of the 21st and the first of the 22nd fall on different days.
-    store.savePage(A, '', [entry(D21), entry(D22 - 1), entry(D22), entry(D22 + 86_399)], D22);
-    store.savePage(B, '', [entry(D22 + 5), entry(D21 - 10)], D22);
+    savePage(store, A, '', [entry(D21), entry(D22 - 1), entry(D22), entry(D22 + 86_399)], D22);
+    savePage(store, B, '', [entry(D22 + 5), entry(D21 - 10)], D22);
     store.close();
     const { db } = openDatabase(path, { readonly: true });
     const report = new CoverageReport(db);
@@ -38,7 +39,7 @@ describe('CoverageReport', () => {
   it('counts, in a file of one app, the same as with the app condition', () => {
     const path = join(tempDir(), 'wxlog.db');
     const store = Store.open(path);
-    store.savePage(A, '', [entry(D21 + 1), entry(D22 + 1), entry(D22 + 2)], D22);
+    savePage(store, A, '', [entry(D21 + 1), entry(D22 + 1), entry(D22 + 2)], D22);
     store.close();
     const { db } = openDatabase(path, { readonly: true });
     const report = new CoverageReport(db);
@@ -52,8 +53,8 @@ describe('CoverageReport', () => {
     const path = join(tempDir(), 'wxlog.db');
     const store = Store.open(path);
     const key = '{"level":8}';
-    store.savePage(A, '', [entry(D22 + 1), entry(D22 + 2)], D22);
-    store.savePage(A, key, [entry(D22 + 3, 8)], D22);
+    savePage(store, A, '', [entry(D22 + 1), entry(D22 + 2)], D22);
+    savePage(store, A, key, [entry(D22 + 3, 8)], D22);
     const root = store.windows.dayRoot(A, key, '20261122', D22, D22 + 86_399);
     store.windows.recordCheck(root.id, { status: 'complete', serverTotal: 1, storedCount: 1, at: D22 + 100 });
     store.close();

@@ -1,3 +1,4 @@
+import { savePage } from '../helpers/save-page.js';
 import { Store } from '../../src/store/store.js';
 import { cstDayOf, type CstDay } from '../../src/wechat/cst-day.js';
 import type { JsonValue, LogEntry } from '../../src/wechat/types.js';
@@ -101,7 +102,7 @@ export function buildFixture(path: string, now: number, options: FixtureOptions 
   const store = Store.open(path);
   try {
     for (const appid of [APPID, OTHER_APPID]) {
-      store.savePage(appid, '', entries.filter((e) => e.appid === appid).map((e) => e.entry), now);
+      savePage(store, appid, '', entries.filter((e) => e.appid === appid).map((e) => e.entry), now);
     }
   } finally {
     store.close();

@@ -1,3 +1,4 @@
+import { savePage } from '../helpers/save-page.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
@@ -17,7 +18,7 @@ function entry(timestamp: number, calls: { time?: number; level: number; args: J
 
 function open(path = join(tempDir(), 'wxlog.db')): Store {
   const store = Store.open(path);
-  store.savePage(APPID, '', [
+  savePage(store, APPID, '', [
     entry(T, [{ time: T - 5, level: 2, args: ['开始请求'] }, { time: T, level: 4, args: ['网络请求失败', 404] }]),
     entry(T + 60, [{ level: 8, args: ['支付请求失败', { code: 'E_PAY' }] }]),
     entry(T - 60, [{ time: T - 60, level: 2, args: ['progress 50%_done'] }, { time: T - 59, level: 2, args: ['progress 50 done'] }]),
@@ -56,7 +57,7 @@ describe('searchMessages', () => {
     const store = open();
     const mine = searchMessages(store.db, { text: '请求失败', limit: 10, appid: APPID });
     expect(mine).toEqual(searchMessages(store.db, { text: '请求失败', limit: 10 }));
-    store.savePage('wxother', '', [entry(T + 30, [{ time: T + 30, level: 8, args: ['登录请求失败'] }])], T + 60);
+    savePage(store, 'wxother', '', [entry(T + 30, [{ time: T + 30, level: 8, args: ['登录请求失败'] }])], T + 60);
     expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: APPID })).toEqual(mine);
     expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: 'wxother' }).map((h) => [h.appid, h.text, h.time])).toEqual([
       ['wxother', '登录请求失败', T + 30],
@@ -109,7 +110,7 @@ describe('searchMessages', () => {
         args: [rng.pick(phrases), rng.int(1000)] as JsonValue[],
       }));
       const e = { ...entry(timestamp, calls), traceid: `trace-${i}` };
-      store.savePage(appid, '', [e], T);
+      savePage(store, appid, '', [e], T);
       calls.forEach((c, seq) => saved.push({ appid, traceid: e.traceid, seq, loggedAt: c.time ?? timestamp, timestamp, level: c.level, text: messageText(c.args) }));
     }
     const ids = new Map(

@@ -1,3 +1,4 @@
+import { savePage } from '../helpers/save-page.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { countPrunable, pruneEntries, reclaimSpace } from '../../src/store/prune.js';
@@ -21,8 +22,8 @@ describe('prune', () => {
   it('deletes exactly the entries before the cut (the last second of the day before goes, midnight stays)', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     const filterKey = '{"level":4}';
-    store.savePage(APPID, '', [entry(MIDNIGHT - 86_400, '网络请求失败 old'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
-    store.savePage(APPID, filterKey, [entry(MIDNIGHT, '网络请求失败 first'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
+    savePage(store, APPID, '', [entry(MIDNIGHT - 86_400, '网络请求失败 old'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
+    savePage(store, APPID, filterKey, [entry(MIDNIGHT, '网络请求失败 first'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
     // The day before the cut, split into two children; and the day of the cut.
     const old = store.windows.dayRoot(APPID, '', '20261119', MIDNIGHT - 86_400, MIDNIGHT - 1);
     store.windows.split(old.id, [MIDNIGHT - 43_201], 2, MIDNIGHT, 'test');
@@ -46,7 +47,7 @@ describe('prune', () => {
     const path = join(tempDir(), 'wxlog.db');
     const store = Store.open(path);
     const big = Array.from({ length: 300 }, (_, i) => entry(MIDNIGHT - 86_400 + i, `${'日志'.repeat(1000)} ${i}`));
-    store.savePage(APPID, '', big, MIDNIGHT);
+    savePage(store, APPID, '', big, MIDNIGHT);
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const pages = () => store.db.pragma('page_count', { simple: true }) as number;
     const before = pages();

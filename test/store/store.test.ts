@@ -1,3 +1,4 @@
+import { savePage } from '../helpers/save-page.js';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,10 +60,10 @@ describe('store', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     const a = entry();
     const b = entry({ msg: [{ time: 1, level: 8, msg: ['another entry, same traceid and second'] }], level: 8 });
-    expect(store.savePage(APPID, '', [a, b], 100)).toEqual({ inserted: 2, seen: 2 });
+    expect(savePage(store, APPID, '', [a, b], 100)).toEqual({ inserted: 2, seen: 2 });
     // Same content with fields in another order is the same entry.
     const reordered = Object.fromEntries(Object.entries(a).reverse()) as LogEntry;
-    expect(store.savePage(APPID, '', [reordered, b], 200)).toEqual({ inserted: 0, seen: 2 });
+    expect(savePage(store, APPID, '', [reordered, b], 200)).toEqual({ inserted: 0, seen: 2 });
     const rows = store.db.prepare('SELECT first_seen_at, last_seen_at FROM log_entries ORDER BY id').all();
     expect(rows).toEqual([
       { first_seen_at: 100, last_seen_at: 200 },
@@ -76,7 +77,7 @@ describe('store', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     const full = entry({ newField: { x: 1 } } as Partial<LogEntry>);
     const bare: LogEntry = { timestamp: 1_763_700_001, msg: [{ msg: [0, false, '', { '😀': 'emoji 表情' }] }] };
-    store.savePage(APPID, '', [full, bare], 1);
+    savePage(store, APPID, '', [full, bare], 1);
     const rows = store.db.prepare('SELECT * FROM log_entries ORDER BY timestamp').all() as Record<string, unknown>[];
     expect(rows[0]).toMatchObject({
       appid: APPID,
@@ -103,7 +104,7 @@ describe('store', () => {
 
   it('finds Chinese substrings with the trigram index and views CST times', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
-    store.savePage(APPID, '', [entry()], 1);
+    savePage(store, APPID, '', [entry()], 1);
     const hits = store.db.prepare("SELECT text FROM log_messages_fts WHERE log_messages_fts MATCH '请求失败'").all();
     expect(hits).toHaveLength(1);
     // 1763700000 is 2025-11-21 04:40:00 UTC, 12:40:00 in China.

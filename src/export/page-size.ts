@@ -22,14 +22,17 @@ export interface PageSizeBounds {
 }
 
 /**
- * The next size to ask for, given what is known: the configured size while nothing was refused, else
- * the next rung of the ladder below the smallest refused size, else a bisection step.
+ * The next size to ask for, given what is known and how many entries of the window in hand are still to
+ * read: the configured size while nothing was refused; the largest size served when the ceiling is known
+ * closely enough, or when a larger size would spare no more than the one call a refused try costs;
+ * else the next rung of the ladder below the smallest refused size, else a bisection step.
  */
-export function nextPageSize(configured: number, bounds: PageSizeBounds): number {
+export function nextPageSize(configured: number, bounds: PageSizeBounds, remaining = Infinity): number {
   const { served, refused } = bounds;
   if (refused > configured) return configured;
   if (served >= refused - 1 || refused <= Math.ceil(served * CLOSE_ENOUGH)) return Math.max(1, served);
   if (served === 0) return LADDER.find((size) => size < refused) ?? 1;
+  if (Math.ceil(remaining / served) - Math.ceil(remaining / (refused - 1)) < 2) return served;
   const rung = LADDER.find((size) => size > served && size < refused);
   return rung ?? Math.floor((served + refused) / 2);
 }
@@ -80,28 +83,41 @@ export class PageSize {
     return limit <= this.bounds.served;
   }
 
-  /** A page asked at `limit` came back with `returned` entries, and `more` remained after it. */
-  served(limit: number, returned: number, more: boolean): void {
-    if (more && returned < limit && returned > 0) this.cap = Math.min(this.cap, returned);
-    if (limit <= this.bounds.served && this.day === this.today()) return;
-    // A size served at or above one refused earlier: the ceiling rose; search upwards again.
-    if (limit >= this.bounds.refused) this.bounds.refused = Infinity;
+  /** True once some size was served: a refusal at it can only be about something else. */
+  get anyProven(): boolean {
+    return this.bounds.served > 0;
+  }
+
+  /**
+   * A page asked at `limit` came back with `returned` entries, and `remaining` entries of the window
+   * are left after it (they decide whether searching for a larger size can pay).
+   */
+  served(limit: number, returned: number, remaining: number): void {
+    if (remaining > 0 && returned < limit && returned > 0) this.cap = Math.min(this.cap, returned);
+    if (limit >= this.bounds.refused) {
+      // A size served at or above one refused earlier: the ceiling rose; search upwards again.
+      this.bounds.refused = Infinity;
+    } else if (limit <= this.bounds.served && this.day === this.today()) {
+      this.size = nextPageSize(this.configured, this.bounds, remaining);
+      return;
+    }
     this.bounds.served = Math.max(this.bounds.served, limit);
     this.day = this.today();
-    this.size = nextPageSize(this.configured, this.bounds);
+    this.size = nextPageSize(this.configured, this.bounds, remaining);
     this.keep();
   }
 
   /**
-   * A page asked at `limit` was refused with 200002. Returns the size to try next, or null when the
-   * refusal cannot be about the size (it is proven, or even one entry was refused).
+   * A page asked at `limit` was refused with 200002, `remaining` entries of the window being left to
+   * read. Returns the size to try next, or null when the refusal cannot be about the size (the size is
+   * proven, or even one entry was refused).
    */
-  refused(limit: number): number | null {
+  refused(limit: number, remaining = Infinity): number | null {
     if (this.isProven(limit)) return null;
     if (limit <= 1) return null;
     this.bounds.refused = Math.min(this.bounds.refused, limit);
     this.day = this.today();
-    this.size = nextPageSize(this.configured, this.bounds);
+    this.size = nextPageSize(this.configured, this.bounds, remaining);
     this.keep();
     return this.size;
   }

@@ -178,8 +178,13 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         options.onDayDone?.(coverage(store, appid, filterKey, date));
       }
     }
+    // The newest day alone first: it is the one most surely served, and what it teaches (the page-size
+    // ceiling, the endtime rule) spares the other days the same lessons; then the oldest first, since
+    // they leave the server's retention first.
+    const newest = toRead.at(-1);
+    if (newest !== undefined) await readDay(newest);
     const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
-    for (const date of toRead) void queue.add(() => readDay(date));
+    for (const date of toRead.slice(0, -1)) void queue.add(() => readDay(date));
     await queue.onIdle();
   } finally {
     outer?.removeEventListener('abort', onOuterAbort);

@@ -106,7 +106,7 @@ export class WindowSync {
   /** One request as sent, with what it teaches about the page size and the server's endtime. */
   private async send(w: WindowRow, params: SearchParams): Promise<SearchPage> {
     const page = await this.o.api.searchLogs(params, this.o.signal);
-    this.o.pageSize.served(params.limit, page.list.length, params.start + page.list.length < page.total);
+    this.o.pageSize.served(params.limit, page.list.length, Math.max(0, page.total - params.start - page.list.length));
     if (this.o.endtime.known !== 'inclusive' && page.list.some((e) => e.timestamp === params.endtime)) {
       // An entry stamped with the endtime itself came back: the server's endtime is inclusive.
       if (this.o.endtime.learn('inclusive')) this.o.logger.debug("the server's endtime is inclusive", { date: w.date });
@@ -129,26 +129,27 @@ export class WindowSync {
       limit,
       filters: this.o.filters,
     });
+    let refusals = 0;
     for (;;) {
       const limit = this.o.pageSize.current;
       try {
         return await this.send(w, params(limit));
       } catch (e: unknown) {
         if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
-        if (start === 0 && !this.o.pageSize.isProven(limit) && limit > 1) {
-          // Nothing proves the size yet: one entry tells a size refusal from a day the server will not serve.
+        refusals += 1;
+        if (start === 0 && !this.o.pageSize.anyProven && refusals >= 2 && limit > 1) {
+          // Two sizes refused and none proven yet: one entry tells a size refusal from a day the server
+          // will not serve.
           try {
             const one = await this.send(w, params(1));
-            if (this.o.pageSize.refused(limit) !== null) {
-              this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next: this.o.pageSize.current });
-            }
+            this.o.pageSize.refused(limit, this.remainingAfter(one, start));
             return one;
           } catch (inner: unknown) {
             if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
             throw inner;
           }
         }
-        const next = this.o.pageSize.refused(limit);
+        const next = this.o.pageSize.refused(limit, this.remainingFrom(w, start));
         if (next !== null) {
           this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
           continue;
@@ -157,6 +158,16 @@ export class WindowSync {
         return null;
       }
     }
+  }
+
+  private remainingAfter(page: SearchPage, start: number): number {
+    return Math.max(0, page.total - start - page.list.length);
+  }
+
+  /** Entries of `w` still to read from `start`, as far as its last known total tells (unknown: Infinity). */
+  private remainingFrom(w: WindowRow, start: number): number {
+    const total = this.o.store.windows.get(w.id).serverTotal;
+    return total === null ? Infinity : Math.max(0, total - start);
   }
 
   private knownMaxOffset(): number | undefined {

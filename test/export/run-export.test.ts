@@ -89,7 +89,11 @@ describe('wxlog run against the simulator', () => {
     expectExact(config.db, sim);
     const db = new BetterSqlite3(config.db, { readonly: true });
     const kept = db.prepare("SELECT value FROM state WHERE key LIKE 'page_size:%'").pluck().get() as string;
-    expect(JSON.parse(kept)).toMatchObject({ served: 40, refused: 42 });
+    // Within 25% of the ceiling: close enough that a larger size would spare at most one call a window.
+    const learnt = JSON.parse(kept) as { served: number; refused: number };
+    expect(learnt.served).toBeLessThanOrEqual(40);
+    expect(learnt.served).toBeGreaterThanOrEqual(32);
+    expect(learnt.refused).toBeGreaterThan(40);
     db.close();
     sim.addEntries(sim.retentionDays()[2] ?? '', 80);
     const served = sim.stats.searchServed;

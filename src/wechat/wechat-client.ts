@@ -48,7 +48,8 @@ export interface ClientStats {
   tokenRefreshes: number;
 }
 
-const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
+/** realtimelogSearch's path: the request path, and the `cgi_path` whose quota getApiQuota reports by default. */
+export const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
 const SCENE_PATH = '/wxaapi/log/get_scene';
 const QUOTA_PATH = '/cgi-bin/openapi/quota/get';
 // The last path segment ("get") would say nothing in an error message.

@@ -5,8 +5,8 @@
 
 export type WechatErrorKind = 'token' | 'rate' | 'transient' | 'quota' | 'fatal' | 'params';
 
-/** Which endpoint failed: userlog_search, get_scene, or a token endpoint. */
-export type WechatApi = 'search' | 'scenes' | 'token';
+/** Which endpoint failed: userlog_search, get_scene, getApiQuota (openapi/quota/get), or a token endpoint. */
+export type WechatApi = 'search' | 'scenes' | 'quota' | 'token';
 
 export interface WechatErrorOptions {
   kind: WechatErrorKind;
@@ -52,6 +52,10 @@ const KIND_BY_ERRCODE: ReadonlyMap<number, WechatErrorKind> = new Map<number, We
   [41004, 'fatal'],
   [61003, 'fatal'],
   [61007, 'fatal'],
+  // getApiQuota's own refusals, and an API the app may not call: asking again changes nothing.
+  [48001, 'fatal'],
+  [76021, 'fatal'],
+  [76022, 'fatal'],
 ]);
 
 /** What an errcode from an API answer means for the caller. Unknown errcodes are fatal. */

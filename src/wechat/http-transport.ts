@@ -23,6 +23,8 @@ export interface HttpCall {
   method: 'GET' | 'POST';
   /** Path below `apiBase`, e.g. `/wxaapi/log/get_scene`. */
   path: string;
+  /** Names the endpoint in errors; default the last segment of `path` (`get_scene`). */
+  label?: string;
   query?: URLSearchParams;
   json?: unknown;
   signal?: AbortSignal | undefined;
@@ -58,7 +60,7 @@ export class HttpTransport {
   }
 
   async call(call: HttpCall): Promise<unknown> {
-    const label = call.path.slice(call.path.lastIndexOf('/') + 1);
+    const label = call.label ?? call.path.slice(call.path.lastIndexOf('/') + 1);
     const query = call.query === undefined ? '' : `?${call.query.toString()}`;
     call.signal?.throwIfAborted();
     this.#options.onRequest?.(call.api);

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
 import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
@@ -40,14 +41,20 @@ export interface WechatClientOptions {
 export interface ClientStats {
   searchRequests: number;
   sceneRequests: number;
+  /** getApiQuota requests, retries included. */
+  quotaRequests: number;
   tokenRequests: number;
   retries: number;
   rateLimited: number;
   tokenRefreshes: number;
 }
 
-const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
+/** realtimelogSearch's path: the request path, and the `cgi_path` whose quota getApiQuota reports by default. */
+export const SEARCH_PATH = '/wxaapi/userlog/userlog_search';
 const SCENE_PATH = '/wxaapi/log/get_scene';
+const QUOTA_PATH = '/cgi-bin/openapi/quota/get';
+// The last path segment ("get") would say nothing in an error message.
+const QUOTA_LABEL = 'openapi/quota/get';
 
 const envelopeSchema = z.looseObject({ errcode: z.number().optional(), errmsg: z.string().optional() });
 const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
@@ -61,6 +68,9 @@ const ERRCODE_MEANING: Readonly<Record<number, string>> = {
   61003: 'the third-party platform is not authorized by this app',
   61007: 'the third-party platform is not authorized for this API',
   45009: 'daily API quota reached',
+  48001: 'this app is not authorized to call the API',
+  76021: 'cgi_path not found',
+  76022: 'cgi_path not allowed with this access token',
   200010: 'rate limited',
   45011: 'rate limited',
   200002: 'parameters refused',
@@ -68,7 +78,7 @@ const ERRCODE_MEANING: Readonly<Record<number, string>> = {
 };
 
 /**
- * A client for realtimelogSearch and getSceneList. It gets and renews access tokens, retries by
+ * A client for realtimelogSearch, getSceneList and getApiQuota. It gets and renews access tokens, retries by
  * the policy table, sends every search request through the `searchGate`, and reports every
  * failure as a `WechatError`; no error or log line it produces contains the token or the secret.
  */
@@ -76,6 +86,7 @@ export class WechatClient {
   readonly stats: ClientStats = {
     searchRequests: 0,
     sceneRequests: 0,
+    quotaRequests: 0,
     tokenRequests: 0,
     retries: 0,
     rateLimited: 0,
@@ -126,6 +137,7 @@ export class WechatClient {
       onRequest: (api) => {
         if (api === 'search') this.stats.searchRequests++;
         else if (api === 'scenes') this.stats.sceneRequests++;
+        else if (api === 'quota') this.stats.quotaRequests++;
         else this.stats.tokenRequests++;
       },
     });
@@ -181,6 +193,38 @@ export class WechatClient {
         const answer = await this.#transport.call({ api: 'scenes', method: 'GET', path: SCENE_PATH, query, signal });
         const parsed = this.#parse('scenes', 'get_scene', answer, sceneAnswerSchema);
         return parsed.scene.map((s) => ({ name: s.name, value: String(s.value) }));
+      },
+      signal,
+    );
+  }
+
+  /**
+   * getApiQuota: today's quota and the rate limits of the API at `cgiPath` (by default
+   * userlog_search) for this app. Token errors and transient failures are retried like getSceneList;
+   * it is another API than the search, so it never passes the search gate. 76021 (unknown
+   * cgi_path), 76022 (not allowed) and 48001 (not authorized) are fatal.
+   */
+  async getApiQuota(cgiPath: string = SEARCH_PATH, signal?: AbortSignal): Promise<ApiQuota> {
+    this.#throwIfClosed();
+    // WeChat answers 76003 to a path without its leading "/" or with the host in front: say so before calling.
+    if (typeof cgiPath !== 'string' || !cgiPath.startsWith('/')) {
+      throw new RangeError(`Expected cgiPath to be an API path starting with "/", got ${JSON.stringify(cgiPath)}`);
+    }
+    return this.#withTokenRetries(
+      'quota',
+      async (token) => {
+        const query = new URLSearchParams({ access_token: token });
+        const answer = await this.#transport.call({
+          api: 'quota',
+          method: 'POST',
+          path: QUOTA_PATH,
+          label: QUOTA_LABEL,
+          query,
+          json: { cgi_path: cgiPath },
+          signal,
+        });
+        // 76021 and 76022 are about the path asked for: name it.
+        return toApiQuota(this.#parse('quota', `${QUOTA_LABEL} (cgi_path ${cgiPath})`, answer, apiQuotaAnswerSchema));
       },
       signal,
     );

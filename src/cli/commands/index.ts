@@ -4,6 +4,7 @@ import { demoCommand } from './demo.js';
 import { migrateCommand } from './migrate.js';
 import { pruneCommand } from './prune.js';
 import { queryCommand } from './query.js';
+import { quotaCommand } from './quota.js';
 import { runCommand } from './run.js';
 import { scenesCommand } from './scenes.js';
 import { searchCommand } from './search.js';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   runCommand,
   daemonCommand,
   scenesCommand,
+  quotaCommand,
   migrateCommand,
   demoCommand,
   statusCommand,

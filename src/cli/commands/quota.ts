@@ -1,0 +1,72 @@
+import type { ApiQuota, RateLimit } from '../../wechat/api-quota.js';
+import { WechatError } from '../../wechat/errors.js';
+import { SEARCH_PATH, WechatClient } from '../../wechat/wechat-client.js';
+import { parseCommandArgs } from '../command-args.js';
+import type { Command, CommandContext } from '../command.js';
+import { commandConfig, commandLogger } from '../cli-config.js';
+import { ExitCode } from '../exit-codes.js';
+
+function rateText(limit: RateLimit | null): string {
+  return limit === null ? 'not reported' : `${limit.callCount} calls per ${limit.refreshSecond} s`;
+}
+
+/** Label and value lines, the values in one column. */
+function quotaLines(appid: string, quota: ApiQuota): string {
+  const rows: [string, string][] = [
+    ['appid', appid],
+    ['api', SEARCH_PATH],
+    ['daily limit', String(quota.dailyLimit)],
+    ['used today', String(quota.used)],
+    ['remaining', String(quota.remain)],
+    ['rate limit', rateText(quota.rateLimit)],
+  ];
+  // Only third-party platforms call for an app; an answer without that limit has nothing to show.
+  if (quota.componentRateLimit !== null) rows.push(['third-party rate limit', rateText(quota.componentRateLimit)]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+}
+
+export const quotaCommand: Command = {
+  name: 'quota',
+  summary: 'daily quota and rate limit of userlog_search (getApiQuota)',
+  help: `wxlog quota [options]
+
+Asks WeChat (getApiQuota) how many userlog_search calls the app may make today, how many it has made
+(wxlog's and any other service's), how many remain, and the rate limit: the app's own and, when
+WeChat reports it, the one for calls a third-party platform makes for the app. It reads the same
+settings as \`wxlog run\` (WXLOG_APPID and the credentials) and writes nothing. The call does not
+count against the search budget (WXLOG_CALLS_PER_MINUTE).
+
+Options:
+  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
+  --json          print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON
+                  (a rate limit is {callCount, refreshSecond}, or null when not reported)
+
+Exit codes: 0 printed, 1 WeChat could not be reached or kept failing (after retries), 2 bad
+configuration, 3 WeChat refused (credentials, permission, the API not authorized).`,
+  async run(ctx: CommandContext) {
+    const { values } = parseCommandArgs('quota', ctx.argv, { config: { type: 'string' }, json: { type: 'boolean' } }, false);
+    const config = commandConfig(ctx, values, 'upstream');
+    const logger = commandLogger(ctx, config);
+    const client = new WechatClient({
+      apiBase: config.apiBase,
+      appid: config.appid,
+      secret: config.secret,
+      tokenMode: config.tokenMode,
+      accessToken: config.accessToken,
+      logger,
+    });
+    try {
+      const quota = await client.getApiQuota(SEARCH_PATH, ctx.signal);
+      ctx.stdout.write(values.json ? `${JSON.stringify({ appid: config.appid, ...quota })}\n` : quotaLines(config.appid, quota));
+      return ExitCode.Ok;
+    } catch (e: unknown) {
+      if (!(e instanceof WechatError)) throw e;
+      ctx.stderr.write(`wxlog quota: ${e.message}\n`);
+      // A token error that outlived its refresh is as fatal as refused credentials: asking again fails the same way.
+      return e.kind === 'fatal' || e.kind === 'token' ? ExitCode.Fatal : ExitCode.Incomplete;
+    } finally {
+      await client.close();
+    }
+  },
+};

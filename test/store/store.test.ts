@@ -120,4 +120,27 @@ describe('store', () => {
     expect(() => db.exec('DELETE FROM log_entries')).toThrow(/readonly/);
     db.close();
   });
+
+  it('files an entry served without a timestamp under the narrowest window that served it, never twice', () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    const { timestamp: _, ...untimed } = entry();
+    const root = store.windows.dayRoot(APPID, '', '20251121', 1_763_654_400, 1_763_740_799);
+    expect(() => savePage(store, APPID, '', [untimed], 1)).toThrow(/window it was served for/);
+    expect(savePage(store, APPID, '', [untimed], 1, { window: root })).toEqual({ inserted: 1, seen: 1 });
+    const [lower, upper] = store.windows.split(root.id, [1_763_700_000], null, 1, 'test');
+    const where = () => store.db.prepare('SELECT timestamp, window_id AS w FROM log_entries').all();
+    const loggedAt = () => store.db.prepare('SELECT logged_at FROM log_messages ORDER BY seq').pluck().all();
+    expect(where()).toEqual([{ timestamp: root.begintime, w: root.id }]);
+    // Served again by the upper half: moved there, with its messages' search time.
+    expect(savePage(store, APPID, '', [untimed], 2, { window: upper! })).toEqual({ inserted: 0, seen: 1 });
+    expect(where()).toEqual([{ timestamp: upper!.begintime, w: upper!.id }]);
+    expect(loggedAt()).toEqual([1_763_699_999, 1_763_700_000]);
+    // Served again by the whole day (wider) or its other half: it stays where it is.
+    savePage(store, APPID, '', [untimed], 3, { window: root });
+    savePage(store, APPID, '', [untimed], 3, { window: lower! });
+    expect(where()).toEqual([{ timestamp: upper!.begintime, w: upper!.id }]);
+    expect(store.windows.countStored(APPID, '', upper!.begintime, upper!.endtime)).toBe(1);
+    expect(store.windows.countStored(APPID, '', lower!.begintime, lower!.endtime)).toBe(0);
+    store.close();
+  });
 });

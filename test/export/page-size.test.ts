@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { nextPageSize, PageSize } from '../../src/export/page-size.js';
+import { openDatabase } from '../../src/store/database.js';
+import { StateStore } from '../../src/store/state-store.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** Sizes asked, in order, until the search settles, against a server refusing above `ceiling`. */
+function search(ceiling: number, configured = 1000, remaining = 100_000): number[] {
+  let bounds = { served: 0, refused: Infinity };
+  const asked: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const size = nextPageSize(configured, bounds, remaining);
+    if (asked.at(-1) === size && size <= bounds.served) break;
+    asked.push(size);
+    bounds = size <= ceiling ? { served: Math.max(bounds.served, size), refused: bounds.refused } : { served: bounds.served, refused: Math.min(bounds.refused, size) };
+  }
+  return asked;
+}
+
+describe('nextPageSize', () => {
+  it('asks the configured size until something is refused', () => {
+    expect(nextPageSize(1000, { served: 0, refused: Infinity })).toBe(1000);
+    expect(nextPageSize(300, { served: 300, refused: Infinity })).toBe(300);
+  });
+
+  it('goes down a ladder of round sizes, then bisects to within 5% of the ceiling', () => {
+    expect(search(100)).toEqual([1000, 500, 300, 200, 100, 150, 125, 112, 106, 103, 100]);
+    expect(search(500)).toEqual([1000, 500, 750, 625, 562, 531, 515, 500]);
+    // Halving from 1000 would settle on 62 where 100 is served; the search settles on 100.
+    expect(search(100).filter((s) => s <= 100).at(-1)).toBe(100);
+    const settled = (c: number) => search(c).filter((s) => s <= c).at(-1) ?? 0;
+    for (const ceiling of [1, 7, 20, 40, 50, 60, 99, 120, 333, 999]) {
+      expect(settled(ceiling)).toBeLessThanOrEqual(ceiling);
+      expect(settled(ceiling)).toBeGreaterThanOrEqual(Math.floor(ceiling / 1.05));
+      expect(search(ceiling).length).toBeLessThanOrEqual(14);
+    }
+  });
+
+  it('does not probe a larger size when it would spare less than two pages of what is left', () => {
+    expect(nextPageSize(1000, { served: 500, refused: 1000 }, 1500)).toBe(500);
+    expect(nextPageSize(1000, { served: 500, refused: 1000 }, 5000)).toBe(750);
+    expect(nextPageSize(1000, { served: 0, refused: 1000 }, 10)).toBe(500);
+  });
+});
+
+describe('PageSize', () => {
+  function state() {
+    const { db } = openDatabase(`${tempDir()}/wxlog.db`);
+    return new StateStore(db);
+  }
+  const day = Date.parse('2026-11-22T04:00:00Z');
+
+  it('keeps what it learnt per app, and tries the smallest refused size again on the next CST day', () => {
+    const s = state();
+    const first = new PageSize(s, 'wxa', 1000, () => day);
+    expect(first.refused(1000)).toBe(500);
+    first.served(500, 500, 100_000);
+    expect(first.isProven(500)).toBe(true);
+    expect(first.current).toBe(750);
+    first.refused(750, 100_000);
+    expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(first.current);
+    expect(new PageSize(s, 'wxb', 1000, () => day).current).toBe(1000);
+    const tomorrow = new PageSize(s, 'wxa', 1000, () => day + 86_400_000);
+    const smallestRefused = JSON.parse(s.get('page_size:wxa') ?? '{}').refused as number;
+    expect(tomorrow.current).toBe(smallestRefused);
+    // Served now: the ceiling rose, the search starts upwards again.
+    tomorrow.served(smallestRefused, smallestRefused, 100_000);
+    expect(tomorrow.current).toBe(1000);
+  });
+
+  it('says a refusal at a proven size, or of one entry, is not about the size', () => {
+    const p = new PageSize(state(), 'wxa', 1000, () => day);
+    p.served(1000, 1000, 5000);
+    expect(p.refused(1000)).toBeNull();
+    expect(p.refused(1)).toBeNull();
+  });
+
+  it('notices a silent cap: effective page is what came back while more remained', () => {
+    const p = new PageSize(state(), 'wxa', 1000, () => day);
+    p.served(1000, 100, 900);
+    expect(p.current).toBe(1000);
+    expect(p.effective).toBe(100);
+  });
+});

@@ -23,11 +23,12 @@ export interface PageSizeBounds {
 
 /**
  * The next size to ask for, given what is known and how many entries of the window in hand are still to
- * read: the configured size while nothing was refused; the largest size served when the ceiling is known
- * closely enough, or when a larger size would spare no more than the one call a refused try costs;
+ * read (0 when unknown): the configured size while nothing was refused; the largest size served when the
+ * ceiling is known closely enough, or when a larger size would spare no more than the one call a refused
+ * try costs (so a new run starts at a size proven served, and searches on only where it pays);
  * else the next rung of the ladder below the smallest refused size, else a bisection step.
  */
-export function nextPageSize(configured: number, bounds: PageSizeBounds, remaining = Infinity): number {
+export function nextPageSize(configured: number, bounds: PageSizeBounds, remaining = 0): number {
   const { served, refused } = bounds;
   if (refused > configured) return configured;
   if (served >= refused - 1 || refused <= Math.ceil(served * CLOSE_ENOUGH)) return Math.max(1, served);
@@ -112,7 +113,7 @@ export class PageSize {
    * read. Returns the size to try next, or null when the refusal cannot be about the size (the size is
    * proven, or even one entry was refused).
    */
-  refused(limit: number, remaining = Infinity): number | null {
+  refused(limit: number, remaining = 0): number | null {
     if (this.isProven(limit)) return null;
     if (limit <= 1) return null;
     this.bounds.refused = Math.min(this.bounds.refused, limit);

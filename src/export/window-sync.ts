@@ -164,10 +164,10 @@ export class WindowSync {
     return Math.max(0, page.total - start - page.list.length);
   }
 
-  /** Entries of `w` still to read from `start`, as far as its last known total tells (unknown: Infinity). */
+  /** Entries of `w` still to read from `start`, as far as its last known total tells (unknown: 0). */
   private remainingFrom(w: WindowRow, start: number): number {
     const total = this.o.store.windows.get(w.id).serverTotal;
-    return total === null ? Infinity : Math.max(0, total - start);
+    return total === null ? 0 : Math.max(0, total - start);
   }
 
   private knownMaxOffset(): number | undefined {

@@ -40,6 +40,8 @@ describe('nextPageSize', () => {
     expect(nextPageSize(1000, { served: 500, refused: 1000 }, 1500)).toBe(500);
     expect(nextPageSize(1000, { served: 500, refused: 1000 }, 5000)).toBe(750);
     expect(nextPageSize(1000, { served: 0, refused: 1000 }, 10)).toBe(500);
+    // Nothing known of what is left (a new run, a window's first page): a size proven served.
+    expect(nextPageSize(1000, { served: 500, refused: 1000 })).toBe(500);
   });
 });
 
@@ -53,12 +55,13 @@ describe('PageSize', () => {
   it('keeps what it learnt per app, and tries the smallest refused size again on the next CST day', () => {
     const s = state();
     const first = new PageSize(s, 'wxa', 1000, () => day);
-    expect(first.refused(1000)).toBe(500);
+    expect(first.refused(1000, 100_000)).toBe(500);
     first.served(500, 500, 100_000);
     expect(first.isProven(500)).toBe(true);
     expect(first.current).toBe(750);
     first.refused(750, 100_000);
-    expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(first.current);
+    // A new run on the same day starts at the size proven served.
+    expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(500);
     expect(new PageSize(s, 'wxb', 1000, () => day).current).toBe(1000);
     const tomorrow = new PageSize(s, 'wxa', 1000, () => day + 86_400_000);
     const smallestRefused = JSON.parse(s.get('page_size:wxa') ?? '{}').refused as number;

@@ -86,7 +86,9 @@ reported, and when it was last checked. Then the last runs: when they started, h
 their exit code, search calls, new entries, errors and message.
 
 A day is "complete" when every window of it holds as many entries as the server reports, "incomplete"
-while some window does not (the next run continues it), "not-read" before its first run.
+while some window does not (the next run continues it), "not-read" before its first run,
+"unavailable" when WeChat will not serve the day (outside its retention: recorded, not asked again, and
+not counted as incomplete) and "expired" when a day read before has left the lookback or the retention.
 With WXLOG_APPID set only that app is reported, else every app in the file; with server-side filters
 (WXLOG_LEVEL, …) set, the ledger of that filtered export.
 

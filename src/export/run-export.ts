@@ -146,6 +146,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     const pageSize = new PageSize(store.state, appid, options.pageSize, now);
     const endtime = new EndtimeKnowledge(store.state, appid, now);
     const sync = new WindowSync({ appid, filterKey, filters: options.filters, api: options.api, store, pageSize, endtime, now, logger, signal, counters });
+    const servedNow = new Set<string>();
+    const refusedNow = new Set<string>();
     /** Reconciles one day; false when the server would not serve it. */
     const readDay = async (date: string): Promise<boolean> => {
       if (signal.aborted) return true;
@@ -154,8 +156,14 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       try {
         await sync.reconcile(store.windows.dayRoot(appid, filterKey, date, begin, end));
         retention.served(date);
+        servedNow.add(date);
       } catch (e: unknown) {
-        if (e instanceof DayUnavailableError) {
+        if (e instanceof DayUnavailableError && date === today) {
+          // Today is always inside retention: a refusal of it is the server's passing fault, not a boundary.
+          const message = absorb(new Error(`${e.message}; today is always served, so the next run tries again`), `day ${date}`);
+          if (message !== undefined) dayErrors.set(date, message);
+        } else if (e instanceof DayUnavailableError) {
+          refusedNow.add(date);
           served = false;
           store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
           retention.refused(date, today);
@@ -186,6 +194,16 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
     for (const date of toRead.slice(0, -1)) void queue.add(() => readDay(date));
     await queue.onIdle();
+    // Retention only cuts off the oldest days: a day refused while an older one was served was a passing
+    // refusal, not the boundary (serving the older day has already forgotten the boundary).
+    const oldestServed = [...servedNow].sort()[0];
+    if (oldestServed !== undefined) retention.served(oldestServed);
+    for (const date of refusedNow) {
+      if (oldestServed !== undefined && date > oldestServed) {
+        dayErrors.set(date, `refused although the older ${oldestServed} was served; the next run tries again`);
+        result.errors.push(`day ${date}: refused although an older day was served`);
+      }
+    }
   } finally {
     outer?.removeEventListener('abort', onOuterAbort);
   }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planRetention, RetentionBoundary } from '../../src/export/retention.js';
+import { runExport, type ExportApi } from '../../src/export/run-export.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { Store } from '../../src/store/store.js';
+import { WechatError } from '../../src/wechat/errors.js';
 import { openDatabase } from '../../src/store/database.js';
 import { StateStore } from '../../src/store/state-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -43,5 +47,54 @@ describe('RetentionBoundary', () => {
     b.served('20261118');
     expect(b.newestRefused).toBeUndefined();
     expect(new RetentionBoundary(state, 'wxa', () => 0).newestRefused).toBeUndefined();
+  });
+});
+
+describe('runExport and refusals that contradict retention', () => {
+  // The real server is in the variant tests; here an API that refuses chosen dates, to test the decision.
+  const now = Date.parse('2026-11-22T04:00:00Z');
+  const today = '20261122';
+  function api(refuse: (date: string) => boolean): ExportApi {
+    return {
+      searchLogs: async (params) => {
+        if (refuse(params.date)) throw new WechatError('userlog_search: parameters refused: errcode 200002', { kind: 'params', api: 'search', errcode: 200002 });
+        return { list: [], total: 0, unexpected: 0 };
+      },
+      getSceneList: async () => [],
+    };
+  }
+  async function run(refuse: (date: string) => boolean, path = `${tempDir()}/wxlog.db`) {
+    const store = Store.open(path);
+    try {
+      return await runExport({ appid: 'wxa', filters: {}, filterKey: '', lookbackDays: 7, pageSize: 100, api: api(refuse), store, logger: silentLogger, now: () => now, scenes: false });
+    } finally {
+      store.close();
+    }
+  }
+
+  it('records the oldest refused days as unavailable, and the run as complete', async () => {
+    const result = await run((d) => d < '20261119');
+    expect(result.daysUnavailable).toBe(3);
+    expect(result.windowsIncomplete).toBe(0);
+    expect(result.errors).toEqual([]);
+  });
+
+  it('never takes today for out of retention: a refusal of it leaves the day incomplete', async () => {
+    const result = await run((d) => d === today);
+    expect(result.daysUnavailable).toBe(0);
+    expect(result.days.find((d) => d.date === today)?.windowsIncomplete).toBe(1);
+    expect(result.errors.join()).toMatch(/today is always served/);
+  });
+
+  it('takes a day refused while an older one was served for a passing refusal', async () => {
+    const path = `${tempDir()}/wxlog.db`;
+    const result = await run((d) => d === '20261120', path);
+    expect(result.daysUnavailable).toBe(0);
+    expect(result.days.find((d) => d.date === '20261120')?.windowsIncomplete).toBe(1);
+    expect(result.errors.join()).toMatch(/refused although an older day was served/);
+    // No boundary was kept: the next run reads every day, and completes.
+    const next = await run(() => false, path);
+    expect(next.windowsIncomplete).toBe(0);
+    expect(next.daysUnavailable).toBe(0);
   });
 });

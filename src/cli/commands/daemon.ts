@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import type { Logger } from '../../log/logger.js';
 import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
 import { runDaemon } from '../../schedule/daemon-loop.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
@@ -58,9 +58,9 @@ ${configHelp}
   --run-now       run a pass at start, then on the schedule (the default)
   --no-run-now    wait for the first tick of the schedule
 
-Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included).`,
+Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included) 5 internal error (a bug in wxlog).`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({ args: ctx.argv, options, allowPositionals: false });
+    const { values } = parseCommandArgs('daemon', ctx.argv, options, false);
     if (values['run-now'] === true && values['no-run-now'] === true) {
       throw new UsageError('--run-now and --no-run-now contradict each other; give one of them');
     }

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config.js';
 import { startSimulator } from '../../simulator/simulator.js';
 import type { Command, CommandContext } from '../command.js';
 import { commandLogger } from '../cli-config.js';
+import { parseCommandArgs } from '../command-args.js';
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { UsageError } from '../command.js';
@@ -29,11 +29,7 @@ Options:
   --per-day N    simulated entries per day (default 300)
   --seed N       simulator data seed (default 1)`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({
-      args: ctx.argv,
-      options: { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
-      allowPositionals: false,
-    });
+    const { values } = parseCommandArgs('demo', ctx.argv, { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } }, false);
     const perDay = Number(values['per-day'] ?? 300);
     if (!Number.isInteger(perDay) || perDay < 1 || perDay > 100_000) throw new UsageError(`--per-day must be an integer from 1 to 100000, got ${JSON.stringify(values['per-day'])}`);
     const seed = Number(values.seed ?? 1);

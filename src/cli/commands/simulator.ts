@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_SERVED_DAYS, MAX_SERVED_DAYS } from '../../simulator/log-store.js';
 import { RESULT_ORDERS } from '../../simulator/result-order.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { ExitCode } from '../exit-codes.js';
 
 const OPTIONS = {
@@ -54,12 +54,7 @@ function textOption(name: string, raw: string | undefined): string | undefined {
 }
 
 function parseOptions(argv: string[]): SimulatorOptions {
-  let values: { [K in keyof typeof OPTIONS]?: string };
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (e: unknown) {
-    throw new UsageError(e instanceof Error ? e.message : String(e), { cause: e });
-  }
+  const { values } = parseCommandArgs('simulator', argv, OPTIONS, false);
   const faultRate = shareOption('fault-rate', values['fault-rate']);
   const drift = shareOption('shape-drift', values['shape-drift']);
   const servedDays = integerOption('served-days', values['served-days'], 1, MAX_SERVED_DAYS);

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error.js';
 import { makeRedactor } from '../log/logger.js';
+import { DatabaseOpenError } from '../store/database-open-error.js';
 import { SchemaError } from '../store/migrator.js';
 import { UsageError } from './command.js';
 import { ExitCode } from './exit-codes.js';
@@ -22,7 +23,7 @@ export interface CrashContext {
 
 // Mistakes the user fixes: one line, no stack, exit 2.
 function isUserMistake(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof ConfigError || e instanceof SchemaError;
+  return e instanceof UsageError || e instanceof ConfigError || e instanceof SchemaError || e instanceof DatabaseOpenError;
 }
 
 // The stack and, below it, the stacks of its causes: the bug is often where the first cause was thrown.
@@ -33,7 +34,7 @@ function stackOf(e: unknown, depth = 0): string {
 }
 
 /**
- * Sorts an error thrown out of a command: a usage, configuration, or schema mistake is one
+ * Sorts an error thrown out of a command: a usage, configuration, schema or database-path mistake is one
  * line and exit 2; anything else is a bug in wxlog, printed with its stack (secrets masked) and what to
  * report, exit 5, so that a scheduler never reads a crash as "incomplete, the next run continues" (1).
  */

@@ -3,16 +3,18 @@ import { UsageError } from '../../src/cli/command.js';
 import { errorExit } from '../../src/cli/error-exit.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { ConfigError } from '../../src/config/config-error.js';
+import { DatabaseOpenError } from '../../src/store/database-open-error.js';
 import { SchemaError } from '../../src/store/migrator.js';
 
 const context = { label: 'wxlog run', version: '9.9.9', secrets: ['s3cr3t-value'] };
 
 describe('errorExit', () => {
-  it('prints a usage, configuration or schema mistake as one line, exit 2', () => {
+  it('prints a usage, configuration, schema or database-path mistake as one line, exit 2', () => {
     const mistakes = [
       new UsageError('needs --older-than DAYS'),
       new ConfigError('WXLOG_PAGE_SIZE', 'WXLOG_PAGE_SIZE: must be an integer from 1 to 1000, got "0"'),
       new SchemaError("the database's schema is version 9, newer than this wxlog (knows 4): upgrade wxlog"),
+      new DatabaseOpenError('/data/wxlog.db', 'not-sqlite'),
     ];
     for (const e of mistakes) {
       expect(errorExit(e, context)).toEqual({ code: ExitCode.Usage, stderr: `wxlog run: ${e.message}\n` });

@@ -1,4 +1,5 @@
 import { loadConfig, type LoadPurpose } from '../config/load-config.js';
+import { unknownEnvWarnings } from '../config/unknown-env.js';
 import type { Config } from '../config/config-schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { CommandContext } from './command.js';
@@ -12,8 +13,18 @@ export const configOptions = {
 export const configHelp = `  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
   --db FILE       SQLite database (default: $WXLOG_DB or ./data/wxlog.db)`;
 
-/** Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. */
+// A daemon that reads its settings again must not repeat the warning: once per process is enough.
+let envWarned = false;
+
+/**
+ * Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. Unknown WXLOG_*
+ * variables get one warning line each on stderr, the first time a command of this process reads settings.
+ */
 export function commandConfig(ctx: CommandContext, values: { config?: string | undefined; db?: string | undefined }, purpose: LoadPurpose): Config {
+  if (!envWarned) {
+    envWarned = true;
+    for (const warning of unknownEnvWarnings(ctx.env)) ctx.stderr.write(`wxlog: warning: ${warning}\n`);
+  }
   const env = values.db === undefined ? ctx.env : { ...ctx.env, WXLOG_DB: values.db };
   return loadConfig({ env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) }, purpose);
 }

@@ -3,6 +3,7 @@ import { unknownEnvWarnings } from '../config/unknown-env.js';
 import type { Config } from '../config/config-schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { CommandContext } from './command.js';
+import type { OptionHelp } from './options-help.js';
 
 /** Options every command that reads settings accepts. */
 export const configOptions = {
@@ -10,8 +11,11 @@ export const configOptions = {
   db: { type: 'string' },
 } as const;
 
-export const configHelp = `  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
-  --db FILE       SQLite database (default: $WXLOG_DB or ./data/wxlog.db)`;
+/** The `--help` line of `--config`, for commands that take no `--db`. */
+export const configFileHelp: OptionHelp = ['--config FILE', 'JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it'];
+
+/** The `--help` lines of {@link configOptions}, for `optionsHelp`. */
+export const configHelp: readonly OptionHelp[] = [configFileHelp, ['--db FILE', 'SQLite database (default: $WXLOG_DB or ./data/wxlog.db)']];
 
 // A daemon that reads its settings again must not repeat the warning: once per process is enough.
 let envWarned = false;

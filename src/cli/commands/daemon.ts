@@ -8,6 +8,7 @@ import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { ProgressLine } from '../progress.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -55,9 +56,11 @@ Each pass logs one summary line. SIGTERM or SIGINT: the schedule stops, the pass
 page and commits, and the daemon exits 0; a second signal exits at once.
 
 Options:
-${configHelp}
-  --run-now       run a pass at start, then on the schedule (the default)
-  --no-run-now    wait for the first tick of the schedule
+${optionsHelp([
+  ...configHelp,
+  ['--run-now', 'run a pass at start, then on the schedule (the default)'],
+  ['--no-run-now', 'wait for the first tick of the schedule'],
+])}
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included) or a
 database that cannot be opened or written, 5 internal error (a bug in wxlog).`,

@@ -8,6 +8,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { UsageError } from '../command.js';
+import { optionsHelp } from '../options-help.js';
 
 const EXAMPLES = (db: string): string[] => [
   `npx wxlog query --db ${db} "SELECT date_cst, level_name, count(*) AS entries FROM log_entries_cst GROUP BY 1, 2 ORDER BY 1, 2"`,
@@ -27,9 +28,11 @@ file: a previous demo's database at that path is replaced, so that another --per
 not mix with it (a file holding runs other than the demo's is refused, never replaced).
 
 Options:
-  --db FILE      database to fill (default ./data/demo.db)
-  --per-day N    simulated entries per day (default 300)
-  --seed N       simulator data seed (default 1)`,
+${optionsHelp([
+  ['--db FILE', 'database to fill (default ./data/demo.db)'],
+  ['--per-day N', 'simulated entries per day (default 300)'],
+  ['--seed N', 'simulator data seed (default 1)'],
+])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('demo', ctx.argv, { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } }, false);
     const perDay = Number(values['per-day'] ?? 300);

@@ -3,6 +3,7 @@ import type { Command, CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -14,7 +15,7 @@ lacks, each in its own transaction. A database newer than this wxlog is refused.
 migrate on their own; this is for deploy steps that want it done first.
 
 Options:
-${configHelp}`,
+${optionsHelp(configHelp)}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('migrate', ctx.argv, configOptions, false);
     const config = commandConfig(ctx, values, 'local');

@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { processLock } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -69,9 +70,11 @@ prune are downloaded again by the next run while WeChat serves them: prune warns
 Like an export, prune takes the database's lock: while another run holds it, prune exits 4.
 
 Options:
-  --older-than DAYS  whole days to keep before today, at least 1
-  --dry-run          count what would be deleted; change nothing
-${configHelp}`,
+${optionsHelp([
+  ['--older-than DAYS', 'whole days to keep before today, at least 1'],
+  ['--dry-run', 'count what would be deleted; change nothing'],
+  ...configHelp,
+])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('prune', ctx.argv, options, false);
     const days = parseDays(values['older-than']);

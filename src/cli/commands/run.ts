@@ -4,6 +4,7 @@ import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { ProgressLine } from '../progress.js';
+import { optionsHelp } from '../options-help.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -16,7 +17,7 @@ upserts every entry into the SQLite database. Every search call passes through t
 (WXLOG_CALLS_PER_MINUTE per WXLOG_RATE_INTERVAL_MS), shared with other runs on the same database.
 
 Options:
-${configHelp}
+${optionsHelp(configHelp)}
 
 Exit codes: 0 complete, 1 some windows still incomplete (the next run continues), 2 bad settings or
 a database that cannot be opened or written, 3 fatal upstream error (credentials, permission),

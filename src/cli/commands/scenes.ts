@@ -6,6 +6,7 @@ import type { Command, CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 export const scenesCommand: Command = {
   name: 'scenes',
@@ -16,8 +17,7 @@ Fetches the scene list (访问来源) with getSceneList, stores it in the scenes
 and prints it as value<TAB>name lines. Every run refreshes it too.
 
 Options:
-${configHelp}
-  --json          print the list as JSON`,
+${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('scenes', ctx.argv, { ...configOptions, json: { type: 'boolean' } }, false);
     const config = commandConfig(ctx, values, 'upstream');

@@ -37,7 +37,7 @@ export interface PassOutcome {
 }
 
 
-/** The exit code of SPEC §3 for a finished export. */
+/** The exit code (docs/exit-codes.md) of a finished export. */
 export function exitCodeFor(result: ExportResult): ExitCode {
   if (result.fatal) return ExitCode.Fatal;
   if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted) return ExitCode.Incomplete;

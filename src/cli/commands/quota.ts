@@ -45,7 +45,8 @@ ${optionsHelp([
 ])}
 
 Exit codes: 0 printed, 1 WeChat could not be reached or kept failing (after retries), 2 bad
-configuration, 3 WeChat refused (credentials, permission, the API not authorized).`,
+configuration, 3 WeChat refused (credentials, permission, the API not authorized), 5 internal error
+(a bug in wxlog).`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('quota', ctx.argv, { config: { type: 'string' }, json: { type: 'boolean' } }, false);
     const config = commandConfig(ctx, values, 'upstream');

@@ -1,7 +1,9 @@
 import { loadConfig, type LoadPurpose } from '../config/load-config.js';
+import { unknownEnvWarnings } from '../config/unknown-env.js';
 import type { Config } from '../config/config-schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { CommandContext } from './command.js';
+import type { OptionHelp } from './options-help.js';
 
 /** Options every command that reads settings accepts. */
 export const configOptions = {
@@ -9,11 +11,24 @@ export const configOptions = {
   db: { type: 'string' },
 } as const;
 
-export const configHelp = `  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
-  --db FILE       SQLite database (default: $WXLOG_DB or ./data/wxlog.db)`;
+/** The `--help` line of `--config`, for commands that take no `--db`. */
+export const configFileHelp: OptionHelp = ['--config FILE', 'JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it'];
 
-/** Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. */
+/** The `--help` lines of {@link configOptions}, for `optionsHelp`. */
+export const configHelp: readonly OptionHelp[] = [configFileHelp, ['--db FILE', 'SQLite database (default: $WXLOG_DB or ./data/wxlog.db)']];
+
+// A daemon that reads its settings again must not repeat the warning: once per process is enough.
+let envWarned = false;
+
+/**
+ * Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. Unknown WXLOG_*
+ * variables get one warning line each on stderr, the first time a command of this process reads settings.
+ */
 export function commandConfig(ctx: CommandContext, values: { config?: string | undefined; db?: string | undefined }, purpose: LoadPurpose): Config {
+  if (!envWarned) {
+    envWarned = true;
+    for (const warning of unknownEnvWarnings(ctx.env)) ctx.stderr.write(`wxlog: warning: ${warning}\n`);
+  }
   const env = values.db === undefined ? ctx.env : { ...ctx.env, WXLOG_DB: values.db };
   return loadConfig({ env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) }, purpose);
 }

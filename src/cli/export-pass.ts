@@ -37,7 +37,7 @@ export interface PassOutcome {
 }
 
 
-/** The exit code of SPEC §3 for a finished export. */
+/** The exit code (docs/exit-codes.md) of a finished export. */
 export function exitCodeFor(result: ExportResult): ExitCode {
   if (result.fatal) return ExitCode.Fatal;
   if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted) return ExitCode.Incomplete;
@@ -137,7 +137,8 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       clearInterval(heartbeat);
       await client.close();
       const searchCalls = client.stats.searchRequests;
-      const exitCode = result ? exitCodeFor(result) : ExitCode.Incomplete;
+      // The export threw: a bug, which main reports with exit 5; the run's row says so too.
+      const exitCode = result ? exitCodeFor(result) : ExitCode.Internal;
       store.runs.finishRun(runId, Math.floor(now() / 1000), {
         exitCode,
         searchCalls,

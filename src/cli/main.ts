@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.js';
-import { UsageError, type CommandContext } from './command.js';
+import type { CommandContext } from './command.js';
+import { errorExit } from './error-exit.js';
 import { ExitCode } from './exit-codes.js';
 
 function usage(): string {
@@ -16,10 +17,25 @@ function usage(): string {
     ...lines,
     '',
     'Run `wxlog <command> --help` for the options of a command.',
-    'Exit codes: 0 done and complete, 1 done with incomplete windows, 2 bad configuration or usage,',
-    '3 fatal upstream error, 4 another run holds the database lock.',
+    'Exit codes: 0 done and complete, 1 done with incomplete windows (the next run continues),',
+    "2 bad configuration or usage, or a database that cannot be opened or written, 3 fatal upstream",
+    "error, 4 another run holds the database's lock, 5 internal error (a bug in wxlog: report it).",
+    'See docs/exit-codes.md.',
   ].join('\n');
 }
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// The secrets a crash's stack might hold: those of the environment (a config file's are not known here).
+function envSecrets(): string[] {
+  return [process.env.WXLOG_SECRET, process.env.WXLOG_ACCESS_TOKEN].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+}
+
+// Set once a command runs, so that a crash names it.
+let label = 'wxlog';
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
@@ -28,8 +44,7 @@ async function main(): Promise<number> {
     return name === undefined ? ExitCode.Usage : ExitCode.Ok;
   }
   if (name === '--version' || name === '-v') {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${version()}\n`);
     return ExitCode.Ok;
   }
   const command = commands.find((c) => c.name === name);
@@ -59,23 +74,11 @@ async function main(): Promise<number> {
     signal: controller.signal,
     cwd: process.cwd(),
   };
-  try {
-    // Where start-up (Node and the modules) ends and the command's own work begins, for profilers and
-    // `npm run bench` (performance marks print nothing).
-    performance.mark('wxlog:command');
-    return await command.run(ctx);
-  } catch (e: unknown) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`wxlog ${name}: ${(e as Error).message}; see \`wxlog ${name} --help\`\n`);
-      return ExitCode.Usage;
-    }
-    if (e instanceof UsageError || (e instanceof Error && (e.name === 'ConfigError' || e.name === 'SchemaError'))) {
-      process.stderr.write(`wxlog ${name}: ${e.message}\n`);
-      return ExitCode.Usage;
-    }
-    throw e;
-  }
+  label = `wxlog ${name}`;
+  // Where start-up (Node and the modules) ends and the command's own work begins, for profilers and
+  // `npm run bench` (performance marks print nothing).
+  performance.mark('wxlog:command');
+  return await command.run(ctx);
 }
 
 main().then(
@@ -83,8 +86,8 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`wxlog: ${message}\n`);
-    process.exitCode = ExitCode.Incomplete;
+    const exit = errorExit(e, { label, version: version(), secrets: envSecrets() });
+    process.stderr.write(exit.stderr);
+    process.exitCode = exit.code;
   },
 );

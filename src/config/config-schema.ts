@@ -5,7 +5,7 @@ import type { SearchFilters } from '../wechat/types.js';
 export type TokenMode = 'stable' | 'classic' | 'static';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Settings resolved once from defaults, the config file and `WXLOG_*` variables (SPEC §4). */
+/** Settings resolved once from defaults, the config file and `WXLOG_*` variables (docs/configuration.md). */
 export interface Config {
   /** The app's AppID; labels every row. `''` only when loaded for a local command and not set. */
   appid: string;
@@ -65,7 +65,7 @@ const CRON_FIELD_NAMES: Record<string, string> = {
 };
 
 // node-cron also accepts shorthands like "@daily"; they are refused so that the setting means the same
-// thing to every cron reader (SPEC §4: 5 or 6 fields).
+// thing to every cron reader (docs/configuration.md: 5 or 6 fields).
 function isSchedule(expression: string): boolean {
   const fields = expression.trim().split(/\s+/).length;
   return (fields === 5 || fields === 6) && isValidCron(expression);
@@ -134,7 +134,11 @@ export const settingSchemas = {
     .meta({ description: 'Search calls allowed per rate interval, retries included (WXLOG_CALLS_PER_MINUTE).' }),
   rateIntervalMs: integer('must be an integer number of milliseconds, at least 100', 100)
     .default(60_000)
-    .meta({ description: 'The interval of the call budget in milliseconds (WXLOG_RATE_INTERVAL_MS).' }),
+    .meta({
+      description:
+        'The interval of the call budget in milliseconds (WXLOG_RATE_INTERVAL_MS). Below 60000 only when apiBase is a loopback ' +
+        'address (127.0.0.0/8, localhost, [::1]): the time-scaled simulator.',
+    }),
   lookbackDays: integer('must be an integer from 1 to 30 (CST days, today included)', 1, 30)
     .default(7)
     .meta({

@@ -21,7 +21,10 @@ const integer = (raw: string): unknown => (/^\s*[+-]?\d+\s*$/.test(raw) ? Number
 
 const level = (raw: string): unknown => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : keyword(raw));
 
-/** Every `WXLOG_*` setting (SPEC §4). Other `WXLOG_*` variables are ignored. */
+/**
+ * Every `WXLOG_*` setting (docs/configuration.md). Other `WXLOG_*` variables are ignored, with a warning
+ * unless {@link RESERVED_ENV_NAMES} holds them.
+ */
 export const envSettings: readonly EnvSetting[] = [
   { name: 'WXLOG_APPID', key: 'appid', parse: text },
   { name: 'WXLOG_SECRET', key: 'secret', parse: text },
@@ -40,4 +43,17 @@ export const envSettings: readonly EnvSetting[] = [
   { name: 'WXLOG_TRACE_ID', key: 'filters.traceId', parse: text },
   { name: 'WXLOG_SCHEDULE', key: 'schedule', parse: text },
   { name: 'WXLOG_LOG_LEVEL', key: 'logLevel', parse: keyword },
+];
+
+/**
+ * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable
+ * and those of coming features (many apps, central token services, metrics). Not warned about.
+ */
+export const RESERVED_ENV_NAMES: readonly string[] = [
+  CONFIG_FILE_ENV,
+  'WXLOG_APPS_FILE',
+  'WXLOG_TOKEN_URL',
+  'WXLOG_TOKEN_COMMAND',
+  'WXLOG_CONCURRENCY',
+  'WXLOG_METRICS_ADDR',
 ];

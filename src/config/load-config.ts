@@ -12,6 +12,11 @@ import {
   type TokenMode,
 } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings } from './env-settings.js';
+import { isLoopbackHost } from './loopback-host.js';
+import { nearestName } from './nearest-name.js';
+
+/** The shortest rate interval allowed against anything but a loopback address: WeChat's minute. */
+export const MIN_REAL_RATE_INTERVAL_MS = 60_000;
 
 /** `local` commands (query, status, search, prune, migrate) work without appid or credentials. */
 export type LoadPurpose = 'upstream' | 'local';
@@ -78,6 +83,18 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     tokenMode = 'static';
   }
 
+  // The budget promises WeChat at most N calls in any minute: a shorter interval breaks that promise, so it
+  // is for the time-scaled simulator on this machine only.
+  const apiBase = new URL(settings.apiBase);
+  if (settings.rateIntervalMs < MIN_REAL_RATE_INTERVAL_MS && !isLoopbackHost(apiBase.hostname)) {
+    throw new ConfigError(
+      settingOf('rateIntervalMs'),
+      `${where('rateIntervalMs') ?? 'rateIntervalMs'}: must be at least ${MIN_REAL_RATE_INTERVAL_MS} (WeChat counts calls per minute) ` +
+        `unless the API base is a loopback address (the simulator); ${where('apiBase') ?? 'the API base'} is ${apiBase.origin}, ` +
+        `got ${settings.rateIntervalMs}`,
+    );
+  }
+
   if (purpose === 'upstream') {
     if (settings.appid === undefined) {
       throw new ConfigError('WXLOG_APPID', 'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file');
@@ -107,7 +124,7 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     tokenMode,
     ...(settings.accessToken === undefined ? {} : { accessToken: settings.accessToken }),
     // The schema accepted it as an origin; this drops the trailing slash and a default port.
-    apiBase: new URL(settings.apiBase).origin,
+    apiBase: apiBase.origin,
     db: resolve(sources.cwd, settings.db),
     callsPerMinute: settings.callsPerMinute,
     rateIntervalMs: settings.rateIntervalMs,
@@ -233,38 +250,11 @@ function readEnvironment(env: Record<string, string | undefined>): Map<SettingKe
 
 const FILE_KEYS: readonly string[] = ['$schema', ...Object.keys(settingSchemas)];
 
-// Lower case without separators, so that "page_size", "PageSize" and "WXLOG_PAGE_SIZE" all meet "pageSize".
-function normalise(key: string): string {
-  return key
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '')
-    .replace(/^wxlog/, '');
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 function suggestion(unknownKey: string): string {
+  // An env-style name in the file ("WXLOG_PAGE_SIZE") means that variable's key.
   const fromEnvName = envSettings.find((s) => s.name === unknownKey.split('.').at(-1))?.key;
-  const wanted = normalise(unknownKey.split('.').at(-1) ?? unknownKey);
-  let best: { key: string; distance: number } | undefined;
-  for (const key of FILE_KEYS) {
-    const name = normalise(key.split('.').at(-1) ?? key);
-    const distance = key === fromEnvName ? -1 : editDistance(wanted, name);
-    const allowed = name.length <= 4 ? 1 : 2;
-    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { key, distance };
-  }
-  if (best === undefined) return '; see config/wxlog.schema.json for the settings';
-  const [head, sub] = best.key.split('.');
+  const best = nearestName(unknownKey, FILE_KEYS, fromEnvName);
+  if (best === undefined) return '; see docs/configuration.md for the settings';
+  const [head, sub] = best.split('.');
   return sub === undefined ? `; did you mean "${head}"?` : `; did you mean "${sub}" inside "${head}"?`;
 }

@@ -30,7 +30,8 @@ const MAX_DEPTH = 8;
 
 type Redactor = (text: string) => string;
 
-function makeRedactor(secrets: readonly string[]): Redactor {
+/** Masks every `secrets` value (plain or percent-encoded) and `access_token=`/`secret=` query values in a text. */
+export function makeRedactor(secrets: readonly string[]): Redactor {
   const needles = new Set<string>();
   for (const secret of secrets) {
     if (secret === '') continue;

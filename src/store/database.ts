@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { databaseOpenError } from './database-open-error.js';
 import { loadMigrations, migrate, pendingMigrations, SchemaError, type MigrationResult } from './migrator.js';
 
 export type { Database } from 'better-sqlite3';
@@ -16,8 +17,20 @@ export interface OpenOptions {
 /**
  * Opens (creating its folder and file when writable) and migrates a wxlog database.
  * WAL mode lets analysts query the file while an export writes to it.
+ * A path that cannot be opened or written (a directory, not SQLite, read-only, no permission) throws
+ * `DatabaseOpenError`; a database of another schema throws {@link SchemaError}.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): { db: Database; migrations: MigrationResult[] } {
+  try {
+    return openAndMigrate(path, options);
+  } catch (e: unknown) {
+    // A migration that failed for want of write access is a read-only file, not a schema problem.
+    const cause = e instanceof SchemaError ? e.cause : e;
+    throw databaseOpenError(path, cause) ?? e;
+  }
+}
+
+function openAndMigrate(path: string, options: OpenOptions): { db: Database; migrations: MigrationResult[] } {
   if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   try {
@@ -44,6 +57,10 @@ export function openDatabase(path: string, options: OpenOptions = {}): { db: Dat
         cause: failed.error,
       });
     }
+    // SQLite opens a file it may not write read-only without a word, and a database already migrated and in
+    // WAL mode needs no write to get here: this empty write fails now (SQLITE_READONLY) rather than the
+    // export's first page.
+    db.prepare('DELETE FROM schema_migrations WHERE 0').run();
     return { db, migrations: results };
   } catch (e) {
     db.close();

@@ -33,6 +33,13 @@ function firstWord(sql: string): string {
   return (/^[A-Za-z]+/.exec(stripped)?.[0] ?? 'this').toUpperCase();
 }
 
+// SQLite calls every `PRAGMA journal_mode` a write, the bare one too, which only reports the mode ("wal").
+// That one is allowed: on the read-only connection it cannot switch anything.
+function isJournalModeQuery(sql: string): boolean {
+  const stripped = sql.replace(/(\s|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)+/g, ' ').trim();
+  return /^PRAGMA\s+(?:(?:\w+|"[^"]*")\s*\.\s*)?journal_mode\s*;?$/i.test(stripped);
+}
+
 /**
  * Prepares one SQL statement for reading. Throws {@link QueryRefusedError} for a statement that may
  * write (SQLite's `sqlite3_stmt_readonly`) or for several statements; SQLite's own errors (syntax, no
@@ -50,7 +57,7 @@ export function prepareReadOnlyQuery(db: Database, sql: string): ReadOnlyQuery {
   }
   // SQLite's own judgement (sqlite3_stmt_readonly), not a keyword list: it knows that `WITH … DELETE`
   // writes and that `PRAGMA user_version = 3` does too.
-  if (!statement.readonly) {
+  if (!statement.readonly && !isJournalModeQuery(sql)) {
     throw new QueryRefusedError(`query is read-only: ${firstWord(sql)} statements may change the database and are refused`);
   }
   statement.safeIntegers(true);

@@ -133,6 +133,27 @@ describe('wxlog prune', () => {
     expect(snapshot(fixture.path).entryIds.length).toBe(before.entryIds.length - Number(counts(wet.stdout)![0]));
   });
 
+  it('warns on stderr when DAYS reaches inside the configured lookback, naming WXLOG_LOOKBACK_DAYS', async () => {
+    const fixture = prepare();
+    const days = (back: number) => cstDate(fixture.now - back * DAY);
+    const inside = await runCli(['prune', '--older-than', '3'], { WXLOG_DB: fixture.path });
+    expect(inside.status).toBe(0);
+    expect(inside.stderr).toBe(
+      `wxlog prune: warning: ${days(6)} to ${days(4)} are inside the lookback (WXLOG_LOOKBACK_DAYS, now 7): the next run ` +
+        'downloads them again while WeChat still serves them; use --older-than 7 or more to keep them\n',
+    );
+    // The lookback, not a fixed 7 days: 14 days reach past --older-than 8, 2 days do not reach --older-than 3.
+    const longer = await runCli(['prune', '--older-than', '8', '--dry-run'], { WXLOG_DB: fixture.path, WXLOG_LOOKBACK_DAYS: '14' });
+    expect(longer.status).toBe(0);
+    expect(longer.stderr).toBe(
+      `wxlog prune: warning: ${days(13)} to ${days(9)} would be pruned but are inside the lookback (WXLOG_LOOKBACK_DAYS, now 14): ` +
+        'the next run downloads them again while WeChat still serves them; use --older-than 14 or more to keep them\n',
+    );
+    const shorter = await runCli(['prune', '--older-than', '2'], { WXLOG_DB: fixture.path, WXLOG_LOOKBACK_DAYS: '2' });
+    expect(shorter.status).toBe(0);
+    expect(shorter.stderr).toBe('');
+  });
+
   it('refuses DAYS that is not a whole number of at least 1, changing nothing', async () => {
     const fixture = prepare();
     const before = snapshot(fixture.path);

@@ -227,6 +227,20 @@ describe('wxlog query', () => {
     expect(storedEntries()).toEqual(before);
   });
 
+  it('answers the pragmas that only read, PRAGMA journal_mode included, while writing pragmas stay refused', async () => {
+    for (const sql of ['PRAGMA journal_mode', 'pragma main.journal_mode;', '/* mode */ PRAGMA journal_mode -- of the file']) {
+      const result = await query(sql, '--format', 'json');
+      expect({ sql, status: result.status, stderr: result.stderr }).toEqual({ sql, status: 0, stderr: '' });
+      expect(JSON.parse(result.stdout)).toEqual([{ journal_mode: 'wal' }]);
+    }
+    expect((await query('PRAGMA user_version', '--format', 'csv')).status).toBe(0);
+    for (const sql of ['PRAGMA journal_mode = DELETE', 'PRAGMA journal_mode=MEMORY', 'PRAGMA wal_checkpoint']) {
+      const result = await query(sql);
+      expect({ sql, status: result.status }).toEqual({ sql, status: 2 });
+      expect(result.stderr).toMatch(/^wxlog query: query is read-only: PRAGMA statements may change the database/);
+    }
+  });
+
   it('refuses more than one statement, even when the first only reads', async () => {
     const result = await query('SELECT count(*) FROM log_entries; DELETE FROM log_entries');
     expect(result.status).toBe(2);

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configFileSchema, configJsonSchema } from '../../src/config/config-schema.js';
+import { configurationMarkdown } from '../../src/config/configuration-doc.js';
+import { envSettings, RESERVED_ENV_NAMES } from '../../src/config/env-settings.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,6 +19,20 @@ describe('config/wxlog.schema.json', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(configFileSchema.shape).sort());
     expect(schema.additionalProperties).toBe(false);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('is what `npm run schema` generates from the zod schema and the env table', () => {
+    const committed = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    // On failure: run `npm run schema` and commit the result.
+    expect(committed).toBe(configurationMarkdown());
+  });
+
+  it('names every setting, its env variable, and the reserved variables', () => {
+    const page = configurationMarkdown();
+    for (const { name, key } of envSettings) expect(page).toMatch(new RegExp(`^\\| \`${key}\` \\| \`${name}\` \\| `, 'm'));
+    for (const name of RESERVED_ENV_NAMES) expect(page).toContain(`- \`${name}\``);
   });
 });
 

@@ -1,12 +1,14 @@
-import { parseArgs } from 'node:util';
 import type { Logger } from '../../log/logger.js';
 import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
 import { runDaemon } from '../../schedule/daemon-loop.js';
+import { Store } from '../../store/store.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { ProgressLine } from '../progress.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -54,17 +56,23 @@ Each pass logs one summary line. SIGTERM or SIGINT: the schedule stops, the pass
 page and commits, and the daemon exits 0; a second signal exits at once.
 
 Options:
-${configHelp}
-  --run-now       run a pass at start, then on the schedule (the default)
-  --no-run-now    wait for the first tick of the schedule
+${optionsHelp([
+  ...configHelp,
+  ['--run-now', 'run a pass at start, then on the schedule (the default)'],
+  ['--no-run-now', 'wait for the first tick of the schedule'],
+])}
 
-Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included).`,
+Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings (a bad WXLOG_SCHEDULE included) or a
+database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({ args: ctx.argv, options, allowPositionals: false });
+    const { values } = parseCommandArgs('daemon', ctx.argv, options, false);
     if (values['run-now'] === true && values['no-run-now'] === true) {
       throw new UsageError('--run-now and --no-run-now contradict each other; give one of them');
     }
     const config = commandConfig(ctx, values, 'upstream');
+    // A database that cannot be opened or written fails every pass alike: say so now, exit 2, rather than
+    // log each tick's failure for ever.
+    Store.open(config.db).close();
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
     const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
     await runDaemon({

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config.js';
 import { startSimulator } from '../../simulator/simulator.js';
 import type { Command, CommandContext } from '../command.js';
 import { commandLogger } from '../cli-config.js';
+import { replaceDemoDatabase } from '../demo-database.js';
+import { parseCommandArgs } from '../command-args.js';
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { UsageError } from '../command.js';
+import { optionsHelp } from '../options-help.js';
 
 const EXAMPLES = (db: string): string[] => [
   `npx wxlog query --db ${db} "SELECT date_cst, level_name, count(*) AS entries FROM log_entries_cst GROUP BY 1, 2 ORDER BY 1, 2"`,
@@ -21,24 +23,24 @@ export const demoCommand: Command = {
 
 Starts the built-in WeChat API simulator on 127.0.0.1 (nothing leaves this machine, no AppSecret
 needed), exports its last seven days of realtime logs into a SQLite file exactly as \`wxlog run\`
-does against WeChat, prints a summary and three example queries to try. Run it again: it re-checks
-each day with about one call and stores nothing twice.
+does against WeChat, prints a summary and three example queries to try. Each demo starts a fresh
+file: a previous demo's database at that path is replaced, so that another --per-day or --seed does
+not mix with it (a file holding runs other than the demo's is refused, never replaced).
 
 Options:
-  --db FILE      database to fill (default ./data/demo.db)
-  --per-day N    simulated entries per day (default 300)
-  --seed N       simulator data seed (default 1)`,
+${optionsHelp([
+  ['--db FILE', 'database to fill (default ./data/demo.db)'],
+  ['--per-day N', 'simulated entries per day (default 300)'],
+  ['--seed N', 'simulator data seed (default 1)'],
+])}`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({
-      args: ctx.argv,
-      options: { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
-      allowPositionals: false,
-    });
+    const { values } = parseCommandArgs('demo', ctx.argv, { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } }, false);
     const perDay = Number(values['per-day'] ?? 300);
     if (!Number.isInteger(perDay) || perDay < 1 || perDay > 100_000) throw new UsageError(`--per-day must be an integer from 1 to 100000, got ${JSON.stringify(values['per-day'])}`);
     const seed = Number(values.seed ?? 1);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}`);
     const db = values.db ?? 'data/demo.db';
+    const replaced = replaceDemoDatabase(resolve(ctx.cwd, db), db);
     const sim = await startSimulator({ perDay, seed });
     try {
       // Only the simulator's own credentials: a user's real WXLOG_* settings must not leak into the demo.
@@ -53,7 +55,8 @@ Options:
         cwd: ctx.cwd,
       });
       const logger = commandLogger(ctx, config);
-      ctx.stdout.write(`wxlog demo: simulator listening on ${sim.url}; exporting the last 7 CST days into ${db}\n`);
+      const fresh = replaced ? `a fresh ${db} (the previous demo database was removed)` : `a new ${db}`;
+      ctx.stdout.write(`wxlog demo: simulator listening on ${sim.url}; exporting the last 7 CST days into ${fresh}\n`);
       const outcome = await exportPass({ config, logger, command: 'demo', signal: ctx.signal });
       ctx.stdout.write(`wxlog demo: ${outcome.summary}\n`);
       if (outcome.result) {

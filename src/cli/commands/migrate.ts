@@ -1,8 +1,9 @@
-import { parseArgs } from 'node:util';
 import { Store } from '../../store/store.js';
 import type { Command, CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -14,9 +15,9 @@ lacks, each in its own transaction. A database newer than this wxlog is refused.
 migrate on their own; this is for deploy steps that want it done first.
 
 Options:
-${configHelp}`,
+${optionsHelp(configHelp)}`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({ args: ctx.argv, options: configOptions, allowPositionals: false });
+    const { values } = parseCommandArgs('migrate', ctx.argv, configOptions, false);
     const config = commandConfig(ctx, values, 'local');
     const store = Store.open(config.db);
     try {

@@ -7,15 +7,13 @@ import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { processLock } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
   'older-than': { type: 'string' },
   'dry-run': { type: 'boolean' },
 } as const;
-
-/** WeChat keeps today and the 6 CST days before it (SPEC §1). */
-const RETENTION_DAYS = 7;
 
 function parseDays(value: string | undefined): number {
   if (value === undefined) throw new UsageError('needs --older-than DAYS, e.g. wxlog prune --older-than 90');
@@ -44,6 +42,18 @@ function dashed(day: string): string {
   return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
 }
 
+// Days the lookback still covers are exported again by the next run if WeChat still serves them: pruning
+// them costs search calls and gains no space for long. Undefined when DAYS reaches past the lookback.
+function lookbackWarning(today: string, firstKept: string, lookbackDays: number, dryRun: boolean): string | undefined {
+  const oldestExported = addCstDays(today, -(lookbackDays - 1));
+  if (firstKept <= oldestExported) return undefined;
+  const days = `${dashed(oldestExported)} to ${dashed(addCstDays(firstKept, -1))}`;
+  return (
+    `wxlog prune: warning: ${days} ${dryRun ? 'would be pruned but are' : 'are'} inside the lookback ` +
+    `(WXLOG_LOOKBACK_DAYS, now ${lookbackDays}): the next run downloads them again while WeChat still serves them; ` +
+    `use --older-than ${lookbackDays} or more to keep them\n`
+  );
+}
 
 export const pruneCommand: Command = {
   name: 'prune',
@@ -55,13 +65,16 @@ DAYS days before today, with their messages, their full-text index rows and the 
 those days; then gives the space back (VACUUM and a WAL checkpoint). \`--older-than 90\` on 2026-11-22
 keeps 2026-08-24 and later. Reports what it removed and the file's size before and after.
 
-Days still inside WeChat's 7-day retention that you prune are downloaded again by the next run.
+Days still inside the lookback (WXLOG_LOOKBACK_DAYS, default 7: the days every run exports) that you
+prune are downloaded again by the next run while WeChat serves them: prune warns of it on stderr.
 Like an export, prune takes the database's lock: while another run holds it, prune exits 4.
 
 Options:
-  --older-than DAYS  whole days to keep before today, at least 1
-  --dry-run          count what would be deleted; change nothing
-${configHelp}`,
+${optionsHelp([
+  ['--older-than DAYS', 'whole days to keep before today, at least 1'],
+  ['--dry-run', 'count what would be deleted; change nothing'],
+  ...configHelp,
+])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('prune', ctx.argv, options, false);
     const days = parseDays(values['older-than']);
@@ -76,7 +89,9 @@ ${configHelp}`,
     const bytesBefore = fileBytes(config.db);
     const db = openExistingDatabase(config.db, { readonly: values['dry-run'] === true });
     try {
+      const warning = lookbackWarning(today, firstKept, config.lookbackDays, values['dry-run'] === true);
       if (values['dry-run']) {
+        if (warning) ctx.stderr.write(warning);
         ctx.stdout.write(`wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`);
         return ExitCode.Ok;
       }
@@ -97,13 +112,7 @@ ${configHelp}`,
           `wxlog prune: removed ${describe(counts)} logged ${cut}; ` +
             `the file went from ${megabytes(bytesBefore)} to ${megabytes(bytesAfter)} (${bytesBefore} → ${bytesAfter} bytes)\n`,
         );
-        const oldestRetained = addCstDays(today, -(RETENTION_DAYS - 1));
-        if (firstKept > oldestRetained) {
-          ctx.stdout.write(
-            `wxlog prune: ${dashed(oldestRetained)} to ${dashed(addCstDays(firstKept, -1))} are still inside WeChat's retention: ` +
-              'the next run downloads them again\n',
-          );
-        }
+        if (warning) ctx.stderr.write(warning);
         return ExitCode.Ok;
       } finally {
         lock.release();

@@ -6,6 +6,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { ExitCode } from '../exit-codes.js';
 import { csvRecord, formatTable, jsonRecord, OUTPUT_FORMATS, type OutputFormat } from '../table-format.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -75,9 +76,10 @@ is more than one statement. Tables and views: log_entries, log_messages, log_lin
 with CST times and level names), log_entries_cst, log_messages_fts, scenes, windows, runs.
 
 Options:
-  --format FORMAT  table (default), csv (RFC 4180, with a header), json (an array of objects) or ndjson
-                   (one object per line). BLOBs print as hex; large integers stay exact.
-${configHelp}
+${optionsHelp([
+  ['--format FORMAT', 'table (default), csv (RFC 4180, with a header), json (an array of objects) or ndjson\n(one object per line). BLOBs print as hex; large integers stay exact.'],
+  ...configHelp,
+])}
 
 Examples:
   wxlog query "SELECT url, count(*) AS n FROM log_lines WHERE level_name = 'error' GROUP BY url ORDER BY n DESC"

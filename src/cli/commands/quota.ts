@@ -3,8 +3,9 @@ import { WechatError } from '../../wechat/errors.js';
 import { SEARCH_PATH, WechatClient } from '../../wechat/wechat-client.js';
 import { parseCommandArgs } from '../command-args.js';
 import type { Command, CommandContext } from '../command.js';
-import { commandConfig, commandLogger } from '../cli-config.js';
+import { commandConfig, commandLogger, configFileHelp } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 function rateText(limit: RateLimit | null): string {
   return limit === null ? 'not reported' : `${limit.callCount} calls per ${limit.refreshSecond} s`;
@@ -38,12 +39,14 @@ settings as \`wxlog run\` (WXLOG_APPID and the credentials) and writes nothing. 
 count against the search budget (WXLOG_CALLS_PER_MINUTE).
 
 Options:
-  --config FILE   JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it
-  --json          print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON
-                  (a rate limit is {callCount, refreshSecond}, or null when not reported)
+${optionsHelp([
+  configFileHelp,
+  ['--json', 'print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON\n(a rate limit is {callCount, refreshSecond}, or null when not reported)'],
+])}
 
 Exit codes: 0 printed, 1 WeChat could not be reached or kept failing (after retries), 2 bad
-configuration, 3 WeChat refused (credentials, permission, the API not authorized).`,
+configuration, 3 WeChat refused (credentials, permission, the API not authorized), 5 internal error
+(a bug in wxlog).`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('quota', ctx.argv, { config: { type: 'string' }, json: { type: 'boolean' } }, false);
     const config = commandConfig(ctx, values, 'upstream');

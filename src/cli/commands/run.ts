@@ -1,9 +1,10 @@
-import { parseArgs } from 'node:util';
 import type { Command, CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
 import { ProgressLine } from '../progress.js';
+import { optionsHelp } from '../options-help.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -16,16 +17,17 @@ upserts every entry into the SQLite database. Every search call passes through t
 (WXLOG_CALLS_PER_MINUTE per WXLOG_RATE_INTERVAL_MS), shared with other runs on the same database.
 
 Options:
-${configHelp}
+${optionsHelp(configHelp)}
 
-Exit codes: 0 complete, 1 some windows still incomplete (the next run continues), 2 bad settings,
-3 fatal upstream error (credentials, permission), 4 another run holds the database's lock.
+Exit codes: 0 complete, 1 some windows still incomplete (the next run continues), 2 bad settings or
+a database that cannot be opened or written, 3 fatal upstream error (credentials, permission),
+4 another run holds the database's lock, 5 internal error (a bug in wxlog). See docs/exit-codes.md.
 
 On a terminal, stderr shows a progress line: days and windows done, new entries, search calls, and an
 ETA that follows from the rate budget. Logs are readable lines there, JSON lines on a pipe or file
 (WXLOG_LOG_LEVEL: debug, info, warn, error). The summary line goes to stdout.`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({ args: ctx.argv, options: configOptions, allowPositionals: false });
+    const { values } = parseCommandArgs('run', ctx.argv, configOptions, false);
     const config = commandConfig(ctx, values, 'upstream');
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
     const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);

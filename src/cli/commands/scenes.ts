@@ -1,11 +1,12 @@
-import { parseArgs } from 'node:util';
 import { listScenes, replaceScenes } from '../../store/scene-store.js';
 import { Store } from '../../store/store.js';
 import { WechatError } from '../../wechat/errors.js';
 import { WechatClient } from '../../wechat/wechat-client.js';
 import type { Command, CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 export const scenesCommand: Command = {
   name: 'scenes',
@@ -16,10 +17,9 @@ Fetches the scene list (访问来源) with getSceneList, stores it in the scenes
 and prints it as value<TAB>name lines. Every run refreshes it too.
 
 Options:
-${configHelp}
-  --json          print the list as JSON`,
+${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
   async run(ctx: CommandContext) {
-    const { values } = parseArgs({ args: ctx.argv, options: { ...configOptions, json: { type: 'boolean' } }, allowPositionals: false });
+    const { values } = parseCommandArgs('scenes', ctx.argv, { ...configOptions, json: { type: 'boolean' } }, false);
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
     const client = new WechatClient({ apiBase: config.apiBase, appid: config.appid, secret: config.secret, tokenMode: config.tokenMode, accessToken: config.accessToken, logger });

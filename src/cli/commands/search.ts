@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSince } from '../since-option.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -76,12 +77,13 @@ more uses the full-text index (trigram); shorter text (e.g. "超时" or "42") is
 scan over every message, which is slower on large files.
 
 Options:
-  --level LEVEL     only messages at this level or above: info (2), warn (4), error (8)
-  --since WHEN      only messages since then: a duration back from now (30m, 2h, 3d, 1w) or a CST
-                    date (2026-11-22, from 00:00 CST)
-  --limit N         at most N messages (default ${DEFAULT_LIMIT})
-  --json            one JSON object per line instead (time, level, url, traceid, openid, text, args, …)
-${configHelp}
+${optionsHelp([
+  ['--level LEVEL', 'only messages at this level or above: info (2), warn (4), error (8)'],
+  ['--since WHEN', 'only messages since then: a duration back from now (30m, 2h, 3d, 1w) or a CST\ndate (2026-11-22, from 00:00 CST)'],
+  ['--limit N', `at most N messages (default ${DEFAULT_LIMIT})`],
+  ['--json', 'one JSON object per line instead (time, level, url, traceid, openid, text, args, …)'],
+  ...configHelp,
+])}
 
 Only the entries of WXLOG_APPID are searched when it is set, else those of every app in the file.`,
   async run(ctx: CommandContext) {

@@ -1,9 +1,10 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_SERVED_DAYS, MAX_SERVED_DAYS } from '../../simulator/log-store.js';
 import { RESULT_ORDERS } from '../../simulator/result-order.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { parseCommandArgs } from '../command-args.js';
 import { ExitCode } from '../exit-codes.js';
+import { optionsHelp } from '../options-help.js';
 
 const OPTIONS = {
   port: { type: 'string' },
@@ -54,12 +55,7 @@ function textOption(name: string, raw: string | undefined): string | undefined {
 }
 
 function parseOptions(argv: string[]): SimulatorOptions {
-  let values: { [K in keyof typeof OPTIONS]?: string };
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
-  } catch (e: unknown) {
-    throw new UsageError(e instanceof Error ? e.message : String(e), { cause: e });
-  }
+  const { values } = parseCommandArgs('simulator', argv, OPTIONS, false);
   const faultRate = shareOption('fault-rate', values['fault-rate']);
   const drift = shareOption('shape-drift', values['shape-drift']);
   const servedDays = integerOption('served-days', values['served-days'], 1, MAX_SERVED_DAYS);
@@ -108,31 +104,26 @@ The options from --max-page-size on play behaviours WeChat's documents leave ope
 by default.
 
 Options:
-  --port N               port to listen on; 0 picks a free one (default 0)
-  --host HOST            address to bind (default 127.0.0.1; keep it on loopback)
-  --appid ID             the AppID it accepts (default wxd0c0ffee12345678)
-  --secret SECRET        the AppSecret it accepts (default simulator-secret)
-  --calls-per-minute N   userlog_search calls allowed per interval before errcode 200010 (default 50)
-  --interval-ms MS       that sliding interval in milliseconds (default 60000)
-  --per-day N            entries per full CST day (default 200)
-  --seed N               seed of the generated data; the same seed gives the same data (default 1)
-  --fault-rate R         share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,
-                         connection reset, truncated JSON); default 0
-  --daily-quota N        userlog_search calls answered per CST day, then errcode 45009
-                         (default unlimited; quota/get reports it)
-  --max-page-size N      largest limit served (default none)
-  --page-size-cap-mode M above --max-page-size: reject (errcode 200002, the default) or truncate
-                         (serve at most N entries, silently)
-  --max-offset N         largest start served; from there on an empty list with the true total
-                         (default none)
-  --order O              order of list: newest (first, the default), oldest (first), or shuffled
-                         (unrelated to time, the same on every call)
-  --endtime E            inclusive (default) or exclusive: entries at exactly endtime are not served
-  --served-days N        CST days served, today included, 1 to 60 (default 7); older dates answer
-                         errcode 200002
-  --data-days N          CST days that hold data, from --served-days to 60 (default --served-days)
-  --shape-drift R        share 0..1 of entries served in undocumented shapes, each kind at R:
-                         msg an object, msg a string, numbers as strings, unknown fields`,
+${optionsHelp([
+  ['--port N', 'port to listen on; 0 picks a free one (default 0)'],
+  ['--host HOST', 'address to bind (default 127.0.0.1; keep it on loopback)'],
+  ['--appid ID', 'the AppID it accepts (default wxd0c0ffee12345678)'],
+  ['--secret SECRET', 'the AppSecret it accepts (default simulator-secret)'],
+  ['--calls-per-minute N', 'userlog_search calls allowed per interval before errcode 200010 (default 50)'],
+  ['--interval-ms MS', 'that sliding interval in milliseconds (default 60000)'],
+  ['--per-day N', 'entries per full CST day (default 200)'],
+  ['--seed N', 'seed of the generated data; the same seed gives the same data (default 1)'],
+  ['--fault-rate R', 'share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,\nconnection reset, truncated JSON); default 0'],
+  ['--daily-quota N', 'userlog_search calls answered per CST day, then errcode 45009\n(default unlimited; quota/get reports it)'],
+  ['--max-page-size N', 'largest limit served (default none)'],
+  ['--page-size-cap-mode M', 'above --max-page-size: reject (errcode 200002, the default) or truncate\n(serve at most N entries, silently)'],
+  ['--max-offset N', 'largest start served; from there on an empty list with the true total\n(default none)'],
+  ['--order O', 'order of list: newest (first, the default), oldest (first), or shuffled\n(unrelated to time, the same on every call)'],
+  ['--endtime E', 'inclusive (default) or exclusive: entries at exactly endtime are not served'],
+  ['--served-days N', 'CST days served, today included, 1 to 60 (default 7); older dates answer\nerrcode 200002'],
+  ['--data-days N', 'CST days that hold data, from --served-days to 60 (default --served-days)'],
+  ['--shape-drift R', 'share 0..1 of entries served in undocumented shapes, each kind at R:\nmsg an object, msg a string, numbers as strings, unknown fields'],
+])}`,
   async run(ctx: CommandContext) {
     const options = parseOptions(ctx.argv);
     const simulator = await startSimulator(options);

@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatTable, type Cell } from '../table-format.js';
+import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
@@ -93,9 +94,11 @@ With WXLOG_APPID set only that app is reported, else every app in the file; with
 (WXLOG_LEVEL, …) set, the ledger of that filtered export.
 
 Options:
-  --json      print one JSON object {days: [...], runs: [...], older: {...}} instead
-  --runs N    how many recent runs to show (default ${DEFAULT_RUNS})
-${configHelp}`,
+${optionsHelp([
+  ['--json', 'print one JSON object {days: [...], runs: [...], older: {...}} instead'],
+  ['--runs N', `how many recent runs to show (default ${DEFAULT_RUNS})`],
+  ...configHelp,
+])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('status', ctx.argv, options, false);
     const runLimit = values.runs === undefined ? DEFAULT_RUNS : parseRuns(values.runs);

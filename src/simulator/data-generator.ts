@@ -243,7 +243,7 @@ const TEMPLATES: Record<number, Template[]> = {
 
 const GOODS_NAMES = ['保温杯', '无线耳机', 'USB-C 数据线', '茶叶礼盒', '运动鞋', '🍎 苹果 5kg'];
 
-/** Some entries carry a big payload, so that ~5 KB entries (SPEC §2) are exercised. */
+/** Some entries carry a big payload, so that ~5 KB entries (the largest the API serves, docs/real-api.md) are exercised. */
 function padToNearFiveKb(entry: LogEntry, msg: LogMessage[], level: number, rng: Rng): void {
   const items: JsonValue[] = [];
   const target = 4600 + rng.int(400);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * getApiQuota's answer (`POST /cgi-bin/openapi/quota/get`): an API's daily call quota and its rate
- * limits for one app, the only way to learn the app's real limits (SPEC §1, "API quota").
+ * limits for one app, the only way to learn the app's real limits (docs/real-api.md).
  */
 
 /** How many calls an API allows per period. */
@@ -27,7 +27,7 @@ export interface ApiQuota {
   componentRateLimit: RateLimit | null;
 }
 
-// The document says `number`; as with the search answer (SPEC §1, shape drift), a count may come as
+// The document says `number`; as with the search answer (docs/real-api.md, shape drift), a count may come as
 // a string of decimal digits, which is the same count.
 const count = z
   .union([z.number(), z.string().trim().regex(/^\d+$/, 'expected a count in decimal digits').transform(Number)])

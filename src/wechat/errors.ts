@@ -1,6 +1,6 @@
 /**
  * Upstream errors are data: every failure of a WeChat call becomes one `WechatError` whose `kind`
- * tells the caller what to do (SPEC §1), so no caller inspects errcodes or undici errors itself.
+ * tells the caller what to do (docs/real-api.md), so no caller inspects errcodes or undici errors itself.
  */
 
 export type WechatErrorKind = 'token' | 'rate' | 'transient' | 'quota' | 'fatal' | 'params';
@@ -34,7 +34,7 @@ export class WechatError extends Error {
   }
 }
 
-// The one table of errcodes (SPEC §1). Anything not listed is fatal: an errcode we do not know is
+// The one table of errcodes (docs/real-api.md). Anything not listed is fatal: an errcode we do not know is
 // not one we can safely retry into.
 const KIND_BY_ERRCODE: ReadonlyMap<number, WechatErrorKind> = new Map<number, WechatErrorKind>([
   [40001, 'token'],

@@ -56,7 +56,7 @@ export interface SearchParams {
   filters?: SearchFilters;
 }
 
-/** Optional server-side filters of `userlog_search` (SPEC §4). */
+/** Optional server-side filters of `userlog_search` (docs/configuration.md). */
 export interface SearchFilters {
   /** 2 Info, 4 Warn, 8 Error: entries whose level is at least this. */
   level?: number | undefined;

@@ -130,32 +130,43 @@ export class WindowSync {
       filters: this.o.filters,
     });
     for (;;) {
-      const limit = this.o.pageSize.current;
+      const release = await this.o.pageSize.turn();
       try {
-        return await this.send(w, params(limit));
-      } catch (e: unknown) {
-        if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
-        if (start === 0 && !this.o.pageSize.isProven(limit) && limit > 1) {
-          // Nothing proves the size yet: one entry tells a size refusal from a day the server will not serve.
-          try {
-            const one = await this.send(w, params(1));
-            if (this.o.pageSize.refused(limit) !== null) {
-              this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next: this.o.pageSize.current });
-            }
-            return one;
-          } catch (inner: unknown) {
-            if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
-            throw inner;
-          }
-        }
-        const next = this.o.pageSize.refused(limit);
-        if (next !== null) {
-          this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
-          continue;
-        }
-        if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
-        return null;
+        const page = await this.tryPage(w, start, params);
+        if (page !== 'retry') return page;
+      } finally {
+        release?.();
       }
+    }
+  }
+
+  /** One attempt of fetchPage at the current size; 'retry' when a refusal taught a smaller size to try. */
+  private async tryPage(w: WindowRow, start: number, params: (limit: number) => SearchParams): Promise<SearchPage | null | 'retry'> {
+    const limit = this.o.pageSize.current;
+    try {
+      return await this.send(w, params(limit));
+    } catch (e: unknown) {
+      if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
+      if (start === 0 && !this.o.pageSize.isProven(limit) && limit > 1) {
+        // Nothing proves the size yet: one entry tells a size refusal from a day the server will not serve.
+        try {
+          const one = await this.send(w, params(1));
+          if (this.o.pageSize.refused(limit) !== null) {
+            this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next: this.o.pageSize.current });
+          }
+          return one;
+        } catch (inner: unknown) {
+          if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
+          throw inner;
+        }
+      }
+      const next = this.o.pageSize.refused(limit);
+      if (next !== null) {
+        this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
+        return 'retry';
+      }
+      if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
+      return null;
     }
   }
 

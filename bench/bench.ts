@@ -6,6 +6,7 @@ import { budgetBench } from './budget-bench.js';
 import { callsBench } from './calls-bench.js';
 import { formatFigures, formatMs, type Figure } from './figure-table.js';
 import { ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
+import { pageCeilingBench } from './page-ceiling-bench.js';
 import { queryBench } from './query-bench.js';
 import { TempDirs } from './temp-dirs.js';
 
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
   try {
     progress('calls');
     figures.push(...(await callsBench(dirs)));
+    progress('page ceilings');
+    figures.push(...(await pageCeilingBench(dirs)));
     progress('budget');
     figures.push(...(await budgetBench(dirs, quick)));
     const runs: IngestRun[] = [];

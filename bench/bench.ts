@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { budgetBench } from './budget-bench.js';
 import { callsBench } from './calls-bench.js';
 import { formatFigures, formatMs, type Figure } from './figure-table.js';
-import { ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
+import { INGEST_PAGE_SIZES, ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
 import { pageCeilingBench } from './page-ceiling-bench.js';
 import { queryBench } from './query-bench.js';
 import { TempDirs } from './temp-dirs.js';
@@ -81,12 +81,18 @@ async function main(): Promise<void> {
     const runs: IngestRun[] = [];
     for (const [i, size] of sizes(quick).entries()) {
       const reps = i === 0 ? repeats(quick) : 1;
-      progress(`ingest ${size} entries, ${reps} time(s) each`);
-      const run = await measureIngest(dirs, size, reps);
-      runs.push(run);
-      if (run.entries >= 0.95 * MILLION) {
-        keepAsQueryDb(run.db);
-        run.db = QUERY_DB;
+      for (const pageSize of INGEST_PAGE_SIZES) {
+        progress(`ingest ${size} entries in pages of ${pageSize}, ${reps} time(s) each`);
+        const run = await measureIngest(dirs, size, reps, pageSize);
+        runs.push(run);
+        // The query database is the 1M-entry one of wxlog's default page size (the last measured).
+        if (pageSize !== INGEST_PAGE_SIZES.at(-1)) {
+          // Only one database per size is queried or kept: 2 GB apiece at 1M entries.
+          if (process.env['BENCH_KEEP'] !== '1') for (const suffix of ['', '-wal', '-shm']) rmSync(run.db + suffix, { force: true });
+        } else if (run.entries >= 0.95 * MILLION) {
+          keepAsQueryDb(run.db);
+          run.db = QUERY_DB;
+        }
       }
     }
     figures.push(...ingestFigures(runs));

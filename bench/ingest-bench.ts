@@ -11,11 +11,12 @@ import { formatMs, median, type Figure } from './figure-table.js';
 import type { ReferenceOptions, ReferenceResult } from './reference-loop.js';
 import type { TempDirs } from './temp-dirs.js';
 
-const PAGE_SIZE = 100;
+/** The page sizes measured: WeChat's documented 100, and wxlog's default 1000 (a server that serves it). */
+export const INGEST_PAGE_SIZES = [100, 1000] as const;
 const BUDGET = 49;
 const INTERVAL_MS = 100;
-/** What one app's API limit delivers: 50 calls a minute of 100 entries. */
-const API_LIMIT_ENTRIES_PER_S = (50 * PAGE_SIZE) / 60;
+/** What one app's API limit delivers: 50 calls a minute of 100 entries (the documented page). */
+const API_LIMIT_ENTRIES_PER_S = (50 * 100) / 60;
 const RSS_GOAL_MB = 200;
 /** "Flat": the peak at the largest size is at most this much above the peak at the smallest. */
 const RSS_FLAT = 1.2;
@@ -25,6 +26,8 @@ const REFERENCE = fileURLToPath(new URL('./reference-process.ts', import.meta.ur
 /** One size's measurements. */
 export interface IngestRun {
   entries: number;
+  /** The `limit` both wxlog and the reference asked for. */
+  pageSize: number;
   wxlog: CliRun[];
   reference: CliRun[];
   /** The database of wxlog's last run at this size. */
@@ -42,8 +45,8 @@ function perDayFor(entries: number, at: number): number {
   return Math.max(1, Math.round(entries / (6 + todayShare)));
 }
 
-function runReference(sim: Simulator, db: string, at: number): Promise<CliRun> {
-  const options: ReferenceOptions = { apiBase: sim.url, appid: sim.options.appid, secret: sim.options.secret, db, pageSize: PAGE_SIZE, now: at };
+function runReference(sim: Simulator, db: string, at: number, pageSize: number): Promise<CliRun> {
+  const options: ReferenceOptions = { apiBase: sim.url, appid: sim.options.appid, secret: sim.options.secret, db, pageSize, now: at };
   return spawnNode(['--import', 'tsx', REFERENCE, JSON.stringify(options)], {}, { measureRss: true }).done;
 }
 
@@ -53,26 +56,26 @@ function check(run: CliRun, what: string): CliRun {
 }
 
 /**
- * Exports about `entries` entries with the budget out of the way (49 per 100 ms, simulator unlimited),
- * as a spawned `wxlog run`, and the same data with the bare reference loop, each `reps` times in
- * alternating order, every run into a fresh database.
+ * Exports about `entries` entries in pages of `pageSize` with the budget out of the way (49 per 100 ms,
+ * simulator unlimited), as a spawned `wxlog run`, and the same data with the bare reference loop, each
+ * `reps` times in alternating order, every run into a fresh database.
  */
-export async function measureIngest(dirs: TempDirs, entries: number, reps: number): Promise<IngestRun> {
+export async function measureIngest(dirs: TempDirs, entries: number, reps: number, pageSize: number): Promise<IngestRun> {
   const at = Date.now();
   const sim = await frozenSimulator(at, { perDay: perDayFor(entries, at), callsPerMinute: 1_000_000_000, intervalMs: INTERVAL_MS });
   try {
     // Lays out every day's data now, so that no run pays for generating it.
     const served = servedEntries(sim);
-    const run: IngestRun = { entries: served, wxlog: [], reference: [], db: '', maxInSpan: 0, referenceResent: 0 };
+    const run: IngestRun = { entries: served, pageSize, wxlog: [], reference: [], db: '', maxInSpan: 0, referenceResent: 0 };
     for (let rep = 0; rep < reps; rep += 1) {
-      const dir = dirs.make(`ingest-${entries}`);
+      const dir = dirs.make(`ingest-${entries}-${pageSize}`);
       const wxlog = async (): Promise<void> => {
         sim.stats.searchArrivals.length = 0;
         const db = join(dir, 'wxlog.db');
         // Only the last run's database is kept (for the queries).
         if (run.db !== '') for (const suffix of ['', '-wal', '-shm']) rmSync(run.db + suffix, { force: true });
         const result = check(
-          await runCli(['run'], wxlogEnv(sim, db, { WXLOG_CALLS_PER_MINUTE: String(BUDGET), WXLOG_PAGE_SIZE: String(PAGE_SIZE) }), { measureRss: true }),
+          await runCli(['run'], wxlogEnv(sim, db, { WXLOG_CALLS_PER_MINUTE: String(BUDGET), WXLOG_PAGE_SIZE: String(pageSize) }), { measureRss: true }),
           'wxlog run',
         );
         const stored = Number(/(\d+) new entries/.exec(result.stdout)?.[1]);
@@ -84,7 +87,7 @@ export async function measureIngest(dirs: TempDirs, entries: number, reps: numbe
       };
       const reference = async (): Promise<void> => {
         const db = join(dir, 'reference.db');
-        const result = check(await runReference(sim, db, at), 'reference loop');
+        const result = check(await runReference(sim, db, at, pageSize), 'reference loop');
         const counts = JSON.parse(result.stdout) as ReferenceResult;
         if (counts.entries !== served) throw new Error(`the reference loop stored ${counts.entries} entries of ${served}`);
         run.reference.push(result);
@@ -113,7 +116,7 @@ const mb = (kb: number | null): string => (kb === null ? '?' : `${(kb / 1024).to
 export function ingestFigures(runs: readonly IngestRun[]): Figure[] {
   const figures: Figure[] = [];
   for (const run of runs) {
-    const size = `${Math.round(run.entries / 1000)}k entries`;
+    const size = `${Math.round(run.entries / 1000)}k entries, pages of ${run.pageSize}`;
     const wxlogMs = median(run.wxlog.map((r) => r.ms));
     const refMs = median(run.reference.map((r) => r.ms));
     const wxlogCpu = median(run.wxlog.map((r) => r.cpuMs ?? Number.NaN));
@@ -151,14 +154,17 @@ export function ingestFigures(runs: readonly IngestRun[]): Figure[] {
       pass: rss <= RSS_GOAL_MB * 1024,
     });
   }
-  const first = runs[0];
-  const last = runs.at(-1);
-  if (first && last && last !== first) {
-    const peak = (run: IngestRun): number => Math.max(...run.wxlog.map((r) => r.maxRssKb ?? Number.NaN));
+  // Flat: per page size, from the smallest size measured to the largest.
+  const peak = (run: IngestRun): number => Math.max(...run.wxlog.map((r) => r.maxRssKb ?? Number.NaN));
+  for (const pageSize of new Set(runs.map((r) => r.pageSize))) {
+    const same = runs.filter((r) => r.pageSize === pageSize);
+    const first = same[0];
+    const last = same.at(-1);
+    if (!first || !last || last === first) continue;
     const growth = peak(last) / peak(first);
     figures.push({
       section: 'Ingest',
-      name: `peak RSS from ${Math.round(first.entries / 1000)}k to ${Math.round(last.entries / 1000)}k entries`,
+      name: `peak RSS from ${Math.round(first.entries / 1000)}k to ${Math.round(last.entries / 1000)}k entries, pages of ${pageSize}`,
       value: `${growth.toFixed(2)}× (${mb(peak(first))} → ${mb(peak(last))})`,
       goal: `flat (≤ ${RSS_FLAT.toFixed(2)}×)`,
       pass: growth <= RSS_FLAT,

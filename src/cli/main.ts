@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it tunes the heap before the other modules allocate (see the file).
+import './heap-growth.js';
 import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.js';
 import type { CommandContext } from './command.js';

@@ -5,9 +5,11 @@ import { cstDayOf } from '../wechat/cst-day.js';
  * The `limit` to send. WeChat does not document the largest it accepts (docs/real-api.md). A server that
  * serves fewer than asked costs nothing (paging advances by what came back). A server that refuses a size
  * with 200002 has its ceiling searched between the largest size it served and the smallest it refused:
- * first down a ladder of round sizes (ceilings are round numbers in practice), then by bisection until
- * the two are within 5%. What was learnt is kept per app, and the smallest refused size is tried again
- * once per CST day, in case the ceiling rose.
+ * first down a ladder of round sizes (ceilings are round numbers in practice), then one size 5% above
+ * the round size served (a round ceiling is confirmed by that one refusal), then by bisection until the
+ * two are within 5%. What was learnt is kept per app, and the smallest refused size is tried again once
+ * per CST day, in case the ceiling rose. Only one request at a time tests a size not yet served: windows
+ * read side by side would otherwise each pay for the same refusals.
  */
 
 /** Round sizes tried, largest first, until one is served. */
@@ -35,7 +37,11 @@ export function nextPageSize(configured: number, bounds: PageSizeBounds, remaini
   if (served === 0) return LADDER.find((size) => size < refused) ?? 1;
   if (Math.ceil(remaining / served) - Math.ceil(remaining / (refused - 1)) < 2) return served;
   const rung = LADDER.find((size) => size > served && size < refused);
-  return rung ?? Math.floor((served + refused) / 2);
+  if (rung !== undefined) return rung;
+  // Bisecting from a served 500 towards a refused 1000 costs five refusals when the ceiling is 500 itself
+  // (750, 625, 562, 531, 515): asking just above a round size first settles the usual case with one.
+  if ((LADDER as readonly number[]).includes(served)) return Math.ceil(served * CLOSE_ENOUGH);
+  return Math.floor((served + refused) / 2);
 }
 
 interface Kept extends PageSizeBounds {
@@ -50,6 +56,8 @@ export class PageSize {
   private cap = Infinity;
   private readonly key: string;
   private day: string;
+  /** Settles when the request testing a size not yet served has its answer (see `turn`). */
+  private testing: Promise<void> | undefined;
 
   constructor(
     private readonly state: StateStore,
@@ -77,6 +85,24 @@ export class PageSize {
   /** The most entries a page is expected to hold: `current`, or less where the server caps pages silently. */
   get effective(): number {
     return Math.min(this.size, this.cap);
+  }
+
+  /**
+   * Waits until no other request is testing a size not yet served. Returns a release to call once the
+   * caller's answer is recorded when `current` is itself untested (the caller then tests it), else
+   * undefined: the size is proven and requests at it run side by side.
+   */
+  async turn(): Promise<(() => void) | undefined> {
+    while (this.testing !== undefined) await this.testing;
+    if (this.isProven(this.size)) return undefined;
+    let release = (): void => {};
+    this.testing = new Promise<void>((resolve) => {
+      release = () => {
+        this.testing = undefined;
+        resolve();
+      };
+    });
+    return release;
   }
 
   /** True when `limit` is known to be served, so that a refusal at it is about something else. */

@@ -131,32 +131,46 @@ export class WindowSync {
     });
     let refusals = 0;
     for (;;) {
-      const limit = this.o.pageSize.current;
+      // One request at a time tests a size not yet served (page-size.ts).
+      const release = await this.o.pageSize.turn();
       try {
-        return await this.send(w, params(limit));
-      } catch (e: unknown) {
-        if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
-        refusals += 1;
-        if (start === 0 && !this.o.pageSize.anyProven && refusals >= 2 && limit > 1) {
-          // Two sizes refused and none proven yet: one entry tells a size refusal from a day the server
-          // will not serve.
-          try {
-            const one = await this.send(w, params(1));
-            this.o.pageSize.refused(limit, this.remainingAfter(one, start));
-            return one;
-          } catch (inner: unknown) {
-            if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
-            throw inner;
-          }
-        }
-        const next = this.o.pageSize.refused(limit, this.remainingFrom(w, start));
-        if (next !== null) {
-          this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
-          continue;
-        }
-        if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
-        return null;
+        const page = await this.tryPage(w, start, params, ++refusals);
+        if (page !== 'retry') return page;
+      } finally {
+        release?.();
       }
+    }
+  }
+
+  /**
+   * One attempt of fetchPage at the current size (`attempt` counts from 1); 'retry' when a refusal taught
+   * a size to try next.
+   */
+  private async tryPage(w: WindowRow, start: number, params: (limit: number) => SearchParams, attempt: number): Promise<SearchPage | null | 'retry'> {
+    const limit = this.o.pageSize.current;
+    try {
+      return await this.send(w, params(limit));
+    } catch (e: unknown) {
+      if (!(e instanceof WechatError) || e.kind !== 'params') throw e;
+      if (start === 0 && !this.o.pageSize.anyProven && attempt >= 2 && limit > 1) {
+        // Two sizes refused and none proven yet: one entry tells a size refusal from a day the server
+        // will not serve.
+        try {
+          const one = await this.send(w, params(1));
+          this.o.pageSize.refused(limit, this.remainingAfter(one, start));
+          return one;
+        } catch (inner: unknown) {
+          if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
+          throw inner;
+        }
+      }
+      const next = this.o.pageSize.refused(limit, this.remainingFrom(w, start));
+      if (next !== null) {
+        this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
+        return 'retry';
+      }
+      if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
+      return null;
     }
   }
 

@@ -23,9 +23,16 @@ describe('nextPageSize', () => {
     expect(nextPageSize(300, { served: 300, refused: Infinity })).toBe(300);
   });
 
-  it('goes down a ladder of round sizes, then bisects to within 5% of the ceiling', () => {
-    expect(search(100)).toEqual([1000, 500, 300, 200, 100, 150, 125, 112, 106, 103, 100]);
-    expect(search(500)).toEqual([1000, 500, 750, 625, 562, 531, 515, 500]);
+  it('goes down a ladder of round sizes, confirms a round ceiling with one refusal just above it', () => {
+    expect(search(100)).toEqual([1000, 500, 300, 200, 100, 105, 100]);
+    expect(search(500)).toEqual([1000, 500, 525, 500]);
+    expect(search(50)).toEqual([1000, 500, 300, 200, 100, 50, 53, 50]);
+  });
+
+  // Within 5% is close enough: 791 for 800, 40 for 40 (refused 42).
+  it('bisects towards a ceiling that is not round, to within 5%', () => {
+    expect(search(40)).toEqual([1000, 500, 300, 200, 100, 50, 20, 21, 35, 42, 38, 40]);
+    expect(search(800)).toEqual([1000, 500, 525, 762, 881, 821, 791]);
     // Halving from 1000 would settle on 62 where 100 is served; the search settles on 100.
     expect(search(100).filter((s) => s <= 100).at(-1)).toBe(100);
     const settled = (c: number) => search(c).filter((s) => s <= c).at(-1) ?? 0;
@@ -38,7 +45,7 @@ describe('nextPageSize', () => {
 
   it('does not probe a larger size when it would spare less than two pages of what is left', () => {
     expect(nextPageSize(1000, { served: 500, refused: 1000 }, 1500)).toBe(500);
-    expect(nextPageSize(1000, { served: 500, refused: 1000 }, 5000)).toBe(750);
+    expect(nextPageSize(1000, { served: 500, refused: 1000 }, 5000)).toBe(525);
     expect(nextPageSize(1000, { served: 0, refused: 1000 }, 10)).toBe(500);
     // Nothing known of what is left (a new run, a window's first page): a size proven served.
     expect(nextPageSize(1000, { served: 500, refused: 1000 })).toBe(500);
@@ -58,8 +65,8 @@ describe('PageSize', () => {
     expect(first.refused(1000, 100_000)).toBe(500);
     first.served(500, 500, 100_000);
     expect(first.isProven(500)).toBe(true);
-    expect(first.current).toBe(750);
-    first.refused(750, 100_000);
+    expect(first.current).toBe(525);
+    first.refused(525, 100_000);
     // A new run on the same day starts at the size proven served.
     expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(500);
     expect(new PageSize(s, 'wxb', 1000, () => day).current).toBe(1000);

@@ -1,6 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { abortableSleep, type Sleep } from './abortable-sleep.js';
 import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
 import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
 import { HttpTransport } from './http-transport.js';
@@ -33,7 +33,8 @@ export interface WechatClientOptions {
   /** Default: silent. */
   logger?: Logger;
   random?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Default: abortableSleep (src/wechat/abortable-sleep.ts). */
+  sleep?: Sleep;
   /** Unix milliseconds, for token expiry. Default `Date.now`. */
   now?: () => number;
 }
@@ -99,7 +100,7 @@ export class WechatClient {
   readonly #tokens: TokenProvider;
   readonly #log: Logger;
   readonly #random: () => number;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #sleep: Sleep;
   readonly #lifetime = new AbortController();
   #closed: Promise<void> | undefined;
   // Every token this client has used, so that even an old one is masked out of error text.
@@ -117,7 +118,7 @@ export class WechatClient {
     this.#options = options;
     this.#policy = resolveRetryPolicy(options.retryPolicy);
     this.#random = options.random ?? Math.random;
-    this.#sleep = options.sleep ?? sleep;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#log = redactingLogger((options.logger ?? silentLogger).child({ component: 'wechat' }), () => this.#secrets());
 
     const timeouts = {
@@ -355,16 +356,6 @@ export class WechatClient {
     return [this.#options.secret, this.#options.accessToken, this.#tokens?.current, ...this.#tokensSeen].filter(
       (s): s is string => typeof s === 'string' && s.length > 0,
     );
-  }
-}
-
-/** Resolves after `ms`, or rejects with the signal's own reason when it aborts first. */
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
-  } catch (e) {
-    if (signal?.aborted) throw signal.reason;
-    throw e;
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
+import { classifyErrcode, errcodeMeaning, WechatError, type WechatApi } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import type { Logger } from '../log/logger.js';
@@ -34,13 +34,8 @@ const tokenAnswerSchema = z.looseObject({
   expires_in: z.number().positive(),
 });
 
-const CREDENTIAL_ERRORS: Readonly<Record<number, string>> = {
-  40002: 'invalid grant_type',
-  40013: 'invalid AppID',
-  40125: 'invalid AppSecret',
-  41002: 'AppID missing',
-  41004: 'AppSecret missing',
-};
+// Errcodes a token endpoint answers when the AppID or AppSecret is wrong; their meanings are errors.ts's.
+const CREDENTIAL_ERRCODES: ReadonlySet<number> = new Set([40002, 40013, 40125, 41002, 41004]);
 
 /**
  * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
@@ -169,7 +164,7 @@ export class TokenProvider {
     if (typeof errcode !== 'number' || errcode === 0) return;
     const detail = `errcode ${errcode}${typeof errmsg === 'string' ? ` (${redactSecrets(errmsg, [this.#options.secret])})` : ''}`;
     const kind = classifyErrcode(errcode);
-    const credential = CREDENTIAL_ERRORS[errcode];
+    const credential = CREDENTIAL_ERRCODES.has(errcode) ? errcodeMeaning(errcode) : undefined;
     if (credential !== undefined || kind === 'token' || kind === 'fatal') {
       // A token error from a token endpoint means the credentials themselves are wrong:
       // fetching again would fail the same way.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortableSleep, type Sleep } from './abortable-sleep.js';
 import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
-import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
+import { classifyErrcode, errcodeMeaning, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import { backoffDelay, resolveRetryPolicy, type RetryRule } from './retry-policy.js';
@@ -59,24 +59,6 @@ const QUOTA_LABEL = 'openapi/quota/get';
 
 const envelopeSchema = z.looseObject({ errcode: z.number().optional(), errmsg: z.string().optional() });
 const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
-
-const ERRCODE_MEANING: Readonly<Record<number, string>> = {
-  200007: 'no permission to read realtime logs',
-  40013: 'invalid AppID',
-  40125: 'invalid AppSecret',
-  41002: 'AppID missing',
-  41004: 'AppSecret missing',
-  61003: 'the third-party platform is not authorized by this app',
-  61007: 'the third-party platform is not authorized for this API',
-  45009: 'daily API quota reached',
-  48001: 'this app is not authorized to call the API',
-  76021: 'cgi_path not found',
-  76022: 'cgi_path not allowed with this access token',
-  200010: 'rate limited',
-  45011: 'rate limited',
-  200002: 'parameters refused',
-  [-1]: 'WeChat system busy',
-};
 
 /**
  * A client for realtimelogSearch, getSceneList and getApiQuota. It gets and renews access tokens, retries by
@@ -336,7 +318,7 @@ export class WechatClient {
     const { errcode, errmsg } = envelope.data;
     if (errcode !== undefined && errcode !== 0) {
       const kind = classifyErrcode(errcode);
-      const meaning = ERRCODE_MEANING[errcode] ?? (kind === 'token' ? 'access token rejected' : 'refused');
+      const meaning = errcodeMeaning(errcode) ?? (kind === 'token' ? 'access token rejected' : 'refused');
       const server = errmsg ? ` (${redactSecrets(errmsg, this.#secrets())})` : '';
       const context = kind === 'params' && request ? ` for ${request}` : '';
       throw new WechatError(`${label}: ${meaning}${context}: errcode ${errcode}${server}`, { kind, api, errcode });

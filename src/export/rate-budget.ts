@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { RequestLog } from '../store/request-log.js';
+import { abortableSleep, type Sleep } from '../wechat/abortable-sleep.js';
 
 export interface RateBudgetOptions {
   requests: RequestLog;
@@ -8,23 +9,8 @@ export interface RateBudgetOptions {
   limit: number;
   intervalMs: number;
   now?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  /** Default: abortableSleep (src/wechat/abortable-sleep.ts). */
+  sleep?: Sleep;
 }
 
 /**
@@ -38,7 +24,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export class RateBudget {
   private readonly queue = new PQueue({ concurrency: 1 });
   private readonly now: () => number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
   /** After a 200010 nothing is sent before this instant (someone else is using the same AppID). */
   private blockedUntil = 0;
   /**

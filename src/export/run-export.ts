@@ -12,6 +12,8 @@ import { RetentionBoundary } from './retention.js';
 import { DayUnavailableError, WindowSync, type SearchApi, type SyncCounters } from './window-sync.js';
 
 /** The most CST days a run covers (WXLOG_LOOKBACK_DAYS): WeChat's longest retention, by plan, is 30. */
+// Not the simulator's RETENTION_DAYS (src/simulator/log-store.ts): that is how long the fake server keeps
+// entries by default, a fact of the server played, not a bound of what wxlog asks for.
 export const MAX_LOOKBACK_DAYS = 30;
 
 export interface ExportApi extends SearchApi {

@@ -6,7 +6,20 @@ import { WechatError } from '../wechat/errors.js';
 import type { SearchFilters, SearchPage, SearchParams } from '../wechat/types.js';
 import { judgeProbe, minSpanOf, windowRequest, type EndtimeKnowledge, type WindowRequest } from './endtime-rule.js';
 import type { PageSize } from './page-size.js';
-import { canSplit, chooseCut, midpoint, ShapeTracker } from './window-split.js';
+import { ShapeTracker } from './window-split.js';
+import {
+  derivedPartTotal,
+  derivedTotalVerdict,
+  firstPageVerdict,
+  partOrder,
+  readVerdict,
+  splitUnchanged,
+  unaskableVerdict,
+  type CutRoom,
+  type FinalVerdict,
+  type LearnEndtime,
+  type Split,
+} from './window-verdict.js';
 
 /** The one call the export needs from the WeChat client. */
 export interface SearchApi {
@@ -48,11 +61,6 @@ export interface WindowSyncOptions {
   signal: AbortSignal;
   counters: SyncCounters;
 }
-
-/** A leaf that changed and holds more than this many pages is bisected rather than read again in full. */
-const REREAD_PAGES = 4;
-/** Full reads of one window in one run before it is left for the next run. */
-const MAX_READS_PER_RUN = 3;
 
 /** What a read of a window's pages saw. */
 interface ReadOutcome {
@@ -230,12 +238,8 @@ export class WindowSync {
     this.o.signal.throwIfAborted();
     // Below a day's root, how a window is asked for depends on the server's endtime.
     if (w.parentId !== null || w.status === 'split') await this.ensureEndtimeKnown(w);
-    const req = this.request(w);
-    if (req.endtime <= req.begintime) {
-      // The day's last second alone, where the endtime is exclusive: no request can serve it.
-      this.o.store.windows.recordCheck(w.id, { status: 'complete', serverTotal: 0, storedCount: this.stored(w), at: this.seconds(), note: 'cannot be asked for: the endtime is exclusive' });
-      return 0;
-    }
+    const unaskable = unaskableVerdict(this.request(w));
+    if (unaskable !== undefined) return this.act(w, unaskable, this.stored(w), this.seconds());
     return w.status === 'split' ? this.reconcileSplit(w, knownTotal) : this.reconcileLeaf(w, knownTotal);
   }
 
@@ -247,70 +251,95 @@ export class WindowSync {
       this.save(w, probe);
       total = probe.total;
     }
-    const children = this.o.store.windows.children(w.id);
-    const unchanged =
-      total === w.serverTotal &&
-      children.reduce((sum, c) => sum + (c.serverTotal ?? Number.NaN), 0) === total &&
-      this.subtreeComplete(children);
-    const at = this.seconds();
-    this.o.store.windows.recordSplitCheck(w.id, total, unchanged ? this.stored(w) : null, at);
-    if (unchanged) return total;
+    const windows = this.o.store.windows;
+    const children = windows.children(w.id);
+    const unchanged = splitUnchanged(total, w.serverTotal, children, (id) => windows.children(id));
+    windows.recordSplitCheck(w.id, total, unchanged ? this.stored(w) : null, this.seconds());
     // Children are checked left to right; the last one's total follows from the parent's and its siblings'.
-    let rest = total;
-    for (const [i, child] of children.entries()) {
-      const last = i === children.length - 1;
-      const seen = await this.reconcile(this.o.store.windows.get(child.id), last && rest >= 0 ? rest : undefined);
-      rest -= seen;
-    }
+    if (!unchanged) await this.reconcileParts(children, total, (child) => windows.get(child.id));
     return total;
   }
 
-  private subtreeComplete(children: WindowRow[]): boolean {
-    return children.every((c) =>
-      c.status === 'split' ? this.subtreeComplete(this.o.store.windows.children(c.id)) : c.status === 'complete',
-    );
+  /**
+   * Reconciles the parts of a split window in order, deriving the last one's total from `whole` (the
+   * window's total, when it can be trusted) minus what its siblings reported.
+   */
+  private async reconcileParts(
+    parts: readonly WindowRow[],
+    whole: number | undefined,
+    load = (w: WindowRow): WindowRow => w,
+  ): Promise<void> {
+    let rest = whole;
+    for (const [i, part] of parts.entries()) {
+      const seen = await this.reconcile(load(part), derivedPartTotal(rest, i === parts.length - 1));
+      if (rest !== undefined) rest -= seen;
+    }
   }
 
+  /** Checks a leaf: its first page, then reads, re-reads and splits as the verdicts (window-verdict.ts) say. */
   private async reconcileLeaf(w: WindowRow, knownTotal?: number): Promise<number> {
-    const windows = this.o.store.windows;
     if (knownTotal !== undefined) {
       const stored = this.stored(w);
-      if (stored === knownTotal) {
-        windows.recordCheck(w.id, { status: 'complete', serverTotal: knownTotal, storedCount: stored, at: this.seconds(), note: 'total derived from the enclosing window' });
-        return knownTotal;
-      }
+      const derived = derivedTotalVerdict(knownTotal, stored);
+      if (derived !== undefined) return this.act(w, derived, stored, this.seconds());
     }
-    const first = await this.fetchPage(w, 0);
-    if (first === null) throw new Error(`window ${w.begintime}..${w.endtime} of ${w.date}: first page refused`);
-    this.save(w, first);
-    const stored = this.stored(w);
-    if (stored >= first.total) {
-      windows.recordCheck(w.id, {
-        status: 'complete',
-        serverTotal: first.total,
-        storedCount: stored,
-        at: this.seconds(),
-        note: stored > first.total ? `${stored - first.total} more stored than the server now reports` : null,
-      });
-      return first.total;
+    for (let leaf = w; ; leaf = this.o.store.windows.get(w.id)) {
+      const first = await this.fetchPage(leaf, 0);
+      if (first === null) throw new Error(`window ${leaf.begintime}..${leaf.endtime} of ${leaf.date}: first page refused`);
+      this.save(leaf, first);
+      const stored = this.stored(leaf);
+      const reads = this.reads.get(leaf.id) ?? 0;
+      const facts = {
+        begin: leaf.begintime,
+        stored,
+        total: first.total,
+        wasComplete: leaf.status === 'complete',
+        pageSize: this.o.pageSize.effective,
+        reads,
+      };
+      const verdict = await this.decide(leaf, (room) => firstPageVerdict({ ...facts, room }));
+      if (verdict.kind !== 'read') return this.act(leaf, verdict, stored, this.seconds());
+      this.reads.set(leaf.id, reads + 1);
+      const outcome = await this.readPages(leaf, first, stored);
+      const { total, totalChanged, cutShort, tracker } = outcome;
+      const shape = tracker.shape();
+      const after = { begin: leaf.begintime, stored: this.stored(leaf), total, totalChanged, cutShort, shape };
+      const at = this.seconds();
+      const settled = await this.decide(leaf, (room) => readVerdict({ ...after, room }));
+      if (settled.kind !== 'reread') return this.act(leaf, settled, after.stored, at);
     }
-    // Something is missing. A large window that was complete changed only a little: bisect to find where,
-    // rather than paging through all of it again.
-    if (w.status === 'complete' && first.total > REREAD_PAGES * this.o.pageSize.effective) {
+  }
+
+  /** What is known, now, of where `w` can be cut (endtime-rule.ts). */
+  private cutRoom(w: WindowRow): CutRoom {
+    return {
+      settled: this.o.endtime.known !== undefined || this.endtimeProbed,
+      last: this.request(w).last,
+      minSpan: minSpanOf(this.o.endtime.known),
+    };
+  }
+
+  /** Asks `judge`; when it wants the endtime rule before it can say where to cut, learns that first and asks again. */
+  private async decide<V extends { kind: string }>(
+    w: WindowRow,
+    judge: (room: CutRoom) => V | LearnEndtime,
+  ): Promise<Exclude<V, LearnEndtime>> {
+    let verdict = judge(this.cutRoom(w));
+    if (isLearnEndtime(verdict)) {
       await this.ensureEndtimeKnown(w);
-      const last = this.request(w).last;
-      if (canSplit(w.begintime, last, minSpanOf(this.o.endtime.known))) {
-        return this.splitAndReconcile(w, [midpoint(w.begintime, last)], first.total, first.total, 'changed since it was complete');
-      }
+      verdict = judge(this.cutRoom(w));
+      // ensureEndtimeKnown tries once per run: the room is settled now, so this cannot recur.
+      if (isLearnEndtime(verdict)) throw new Error('the endtime rule was asked for twice in one decision');
     }
-    const reads = (this.reads.get(w.id) ?? 0) + 1;
-    this.reads.set(w.id, reads);
-    if (reads > MAX_READS_PER_RUN) {
-      windows.recordCheck(w.id, { status: 'incomplete', serverTotal: first.total, storedCount: stored, at: this.seconds(), note: 'still changing; left for the next run' });
-      return first.total;
-    }
-    const outcome = await this.readPages(w, first, stored);
-    return this.settle(w, outcome);
+    return verdict as Exclude<V, LearnEndtime>;
+  }
+
+  /** Records a final verdict for `w`, or splits it and reconciles the parts; returns the window's server total. */
+  private async act(w: WindowRow, verdict: FinalVerdict, stored: number, at: number): Promise<number> {
+    if (verdict.kind === 'split') return this.splitAndReconcile(w, verdict);
+    const { kind: status, total: serverTotal, note } = verdict;
+    this.o.store.windows.recordCheck(w.id, { status, serverTotal, storedCount: stored, at, note });
+    return verdict.total;
   }
 
   /**
@@ -369,67 +398,19 @@ export class WindowSync {
     return { total, totalChanged, cutShort, tracker };
   }
 
-  /** Decides what a finished read means for `w`: complete, split, or incomplete for the next run. */
-  private async settle(w: WindowRow, outcome: ReadOutcome): Promise<number> {
-    const stored = this.stored(w);
-    const at = this.seconds();
-    if (stored >= outcome.total) {
-      this.o.store.windows.recordCheck(w.id, { status: 'complete', serverTotal: outcome.total, storedCount: stored, at });
-      return outcome.total;
-    }
-    if (!outcome.cutShort && !outcome.totalChanged) {
-      // Paged to the end with a steady total yet short: entries were inserted above the offsets already read.
-      // Read it again (the reads cap above stops a window that never settles).
-      return this.reconcileLeaf(this.o.store.windows.get(w.id));
-    }
-    await this.ensureEndtimeKnown(w);
-    const last = this.request(w).last;
-    const minSpan = minSpanOf(this.o.endtime.known);
-    const choice = outcome.cutShort
-      ? chooseCut(w.begintime, last, outcome.tracker.shape(), minSpan)
-      : canSplit(w.begintime, last, minSpan)
-        ? { cut: midpoint(w.begintime, last), readSide: null }
-        : null;
-    if (choice === null) {
-      this.o.store.windows.recordCheck(w.id, {
-        status: 'incomplete',
-        serverTotal: outcome.total,
-        storedCount: stored,
-        at,
-        note: 'cannot be read in full and is too narrow to split',
-      });
-      return outcome.total;
-    }
-    const reason = outcome.cutShort ? 'paging could not reach every entry' : 'the total changed while paging';
-    // With a steady total, the read side's total follows from the parent's minus the remainder's.
-    const parentTotal = outcome.totalChanged ? undefined : outcome.total;
-    return this.splitAndReconcile(w, [choice.cut], outcome.total, parentTotal, reason, choice.readSide);
-  }
-
-  private async splitAndReconcile(
-    w: WindowRow,
-    cuts: number[],
-    serverTotal: number,
-    knownTotal: number | undefined,
-    reason: string,
-    readSide: 'upper' | 'lower' | null = null,
-  ): Promise<number> {
+  private async splitAndReconcile(w: WindowRow, split: Split): Promise<number> {
+    const cuts = [split.cut];
     this.o.counters.splits += 1;
-    this.o.logger.debug('splitting a window', { date: w.date, window: [w.begintime, w.endtime], cuts, reason });
-    const children = this.o.store.windows.split(w.id, cuts, serverTotal, this.seconds(), reason);
-    if (knownTotal === undefined) {
-      for (const child of children) await this.reconcile(child);
-      return serverTotal;
-    }
+    this.o.logger.debug('splitting a window', { date: w.date, window: [w.begintime, w.endtime], cuts, reason: split.reason });
+    const children = this.o.store.windows.split(w.id, cuts, split.total, this.seconds(), split.reason);
     // Read the unread side first, so the read side's total can be derived and spare a call.
-    const ordered = readSide === 'lower' ? [...children].reverse() : children;
-    let rest = knownTotal;
-    for (const [i, child] of ordered.entries()) {
-      const last = i === ordered.length - 1;
-      rest -= await this.reconcile(child, last && rest >= 0 ? rest : undefined);
-    }
-    return knownTotal;
+    await this.reconcileParts(split.knownTotal === undefined ? children : partOrder(children, split.readSide), split.knownTotal);
+    return split.total;
   }
+}
+
+function isLearnEndtime(verdict: { kind: string }): verdict is LearnEndtime {
+  return verdict.kind === 'learn-endtime';
 }
 
 function timestampsOf(page: SearchPage): number[] {

@@ -34,33 +34,40 @@ export class WechatError extends Error {
   }
 }
 
-// The one table of errcodes (docs/real-api.md). Anything not listed is fatal: an errcode we do not know is
+// The one table of errcodes (docs/real-api.md): what each means to a caller (`kind`) and to a person
+// (`meaning`, the words error messages use). Anything not listed is fatal: an errcode we do not know is
 // not one we can safely retry into.
-const KIND_BY_ERRCODE: ReadonlyMap<number, WechatErrorKind> = new Map<number, WechatErrorKind>([
-  [40001, 'token'],
-  [40014, 'token'],
-  [42001, 'token'],
-  [200010, 'rate'],
-  [45011, 'rate'],
-  [-1, 'transient'],
-  [45009, 'quota'],
-  [200002, 'params'],
-  [200007, 'fatal'],
-  [40013, 'fatal'],
-  [40125, 'fatal'],
-  [41002, 'fatal'],
-  [41004, 'fatal'],
-  [61003, 'fatal'],
-  [61007, 'fatal'],
+const ERRCODES: ReadonlyMap<number, { kind: WechatErrorKind; meaning: string }> = new Map([
+  [40001, { kind: 'token', meaning: 'access token rejected' }],
+  [40014, { kind: 'token', meaning: 'access token rejected' }],
+  [42001, { kind: 'token', meaning: 'access token rejected' }],
+  [200010, { kind: 'rate', meaning: 'rate limited' }],
+  [45011, { kind: 'rate', meaning: 'rate limited' }],
+  [-1, { kind: 'transient', meaning: 'WeChat system busy' }],
+  [45009, { kind: 'quota', meaning: 'daily API quota reached' }],
+  [200002, { kind: 'params', meaning: 'parameters refused' }],
+  [200007, { kind: 'fatal', meaning: 'no permission to read realtime logs' }],
+  [40002, { kind: 'fatal', meaning: 'invalid grant_type' }],
+  [40013, { kind: 'fatal', meaning: 'invalid AppID' }],
+  [40125, { kind: 'fatal', meaning: 'invalid AppSecret' }],
+  [41002, { kind: 'fatal', meaning: 'AppID missing' }],
+  [41004, { kind: 'fatal', meaning: 'AppSecret missing' }],
+  [61003, { kind: 'fatal', meaning: 'the third-party platform is not authorized by this app' }],
+  [61007, { kind: 'fatal', meaning: 'the third-party platform is not authorized for this API' }],
   // getApiQuota's own refusals, and an API the app may not call: asking again changes nothing.
-  [48001, 'fatal'],
-  [76021, 'fatal'],
-  [76022, 'fatal'],
-]);
+  [48001, { kind: 'fatal', meaning: 'this app is not authorized to call the API' }],
+  [76021, { kind: 'fatal', meaning: 'cgi_path not found' }],
+  [76022, { kind: 'fatal', meaning: 'cgi_path not allowed with this access token' }],
+] as const);
 
 /** What an errcode from an API answer means for the caller. Unknown errcodes are fatal. */
 export function classifyErrcode(errcode: number): WechatErrorKind {
-  return KIND_BY_ERRCODE.get(errcode) ?? 'fatal';
+  return ERRCODES.get(errcode)?.kind ?? 'fatal';
+}
+
+/** What an errcode means, in the words error messages use; undefined for an errcode the table does not list. */
+export function errcodeMeaning(code: number): string | undefined {
+  return ERRCODES.get(code)?.meaning;
 }
 
 /** Narrows anything thrown to an `Error`, keeping real errors as they are. */

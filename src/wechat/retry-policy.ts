@@ -7,6 +7,9 @@ export interface RetryRule {
   maxDelayMs: number;
 }
 
+/** A retry rule per error kind: what withRetries (with-retries.ts) follows. */
+export type RetryPolicy = Readonly<Record<WechatErrorKind, RetryRule>>;
+
 /**
  * The one retry table. A `token` error is retried once, right after a token refresh; `rate` waits
  * for the budget (the search gate, or backoff where there is none); quota, fatal and params errors

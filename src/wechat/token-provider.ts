@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
+import { classifyErrcode, errcodeMeaning, WechatError } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { withRetries, type RetryRun } from './with-retries.js';
 import type { Logger } from '../log/logger.js';
 
 export type TokenMode = 'stable' | 'classic' | 'static';
-
-/** Runs `attempt` under the retry policy (the client's loop), for the token endpoints. */
-export type RetryRunner = <T>(api: WechatApi, attempt: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 
 export interface TokenProviderOptions {
   mode: TokenMode;
@@ -15,7 +14,10 @@ export interface TokenProviderOptions {
   secret?: string | undefined;
   accessToken?: string | undefined;
   transport: HttpTransport;
-  retry: RetryRunner;
+  /** The table token fetches are retried by (with-retries.ts), the client's. */
+  retryPolicy: RetryPolicy;
+  /** The client's sleep, jitter and observers of retries; the API and the signal are the provider's own. */
+  retries?: Omit<RetryRun, 'api' | 'signal'>;
   /** Unix milliseconds. */
   now: () => number;
   logger: Logger;
@@ -34,13 +36,8 @@ const tokenAnswerSchema = z.looseObject({
   expires_in: z.number().positive(),
 });
 
-const CREDENTIAL_ERRORS: Readonly<Record<number, string>> = {
-  40002: 'invalid grant_type',
-  40013: 'invalid AppID',
-  40125: 'invalid AppSecret',
-  41002: 'AppID missing',
-  41004: 'AppSecret missing',
-};
+// Errcodes a token endpoint answers when the AppID or AppSecret is wrong; their meanings are errors.ts's.
+const CREDENTIAL_ERRCODES: ReadonlySet<number> = new Set([40002, 40013, 40125, 41002, 41004]);
 
 /**
  * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
@@ -113,8 +110,8 @@ export class TokenProvider {
     let inflight = this.#inflight;
     // A normal fetch cannot stand in for a forced one.
     if (!inflight || (force && !inflight.force)) {
-      const promise = this.#options
-        .retry('token', () => this.#fetch(force), this.#options.lifetime)
+      const { retryPolicy, retries, lifetime } = this.#options;
+      const promise = withRetries(retryPolicy, () => this.#fetch(force), { ...retries, api: 'token', signal: lifetime })
         .finally(() => {
           if (this.#inflight?.promise === promise) this.#inflight = undefined;
         });
@@ -169,7 +166,7 @@ export class TokenProvider {
     if (typeof errcode !== 'number' || errcode === 0) return;
     const detail = `errcode ${errcode}${typeof errmsg === 'string' ? ` (${redactSecrets(errmsg, [this.#options.secret])})` : ''}`;
     const kind = classifyErrcode(errcode);
-    const credential = CREDENTIAL_ERRORS[errcode];
+    const credential = CREDENTIAL_ERRCODES.has(errcode) ? errcodeMeaning(errcode) : undefined;
     if (credential !== undefined || kind === 'token' || kind === 'fatal') {
       // A token error from a token endpoint means the credentials themselves are wrong:
       // fetching again would fail the same way.

@@ -1,15 +1,16 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { abortableSleep, type Sleep } from './abortable-sleep.js';
 import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
-import { classifyErrcode, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
+import { classifyErrcode, errcodeMeaning, WechatError, type WechatApi, type WechatErrorKind } from './errors.js';
 import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
-import { backoffDelay, resolveRetryPolicy, type RetryRule } from './retry-policy.js';
+import { resolveRetryPolicy, type RetryPolicy, type RetryRule } from './retry-policy.js';
 import { buildSearchQuery, validateSearchParams } from './search-query.js';
 import { TokenProvider } from './token-provider.js';
 import { readSearchData } from './served-entry.js';
 import { sceneSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
+import { withRetries, type RetryRun } from './with-retries.js';
 
 type LogFields = Record<string, unknown>;
 
@@ -33,7 +34,8 @@ export interface WechatClientOptions {
   /** Default: silent. */
   logger?: Logger;
   random?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Default: abortableSleep (src/wechat/abortable-sleep.ts). */
+  sleep?: Sleep;
   /** Unix milliseconds, for token expiry. Default `Date.now`. */
   now?: () => number;
 }
@@ -59,24 +61,6 @@ const QUOTA_LABEL = 'openapi/quota/get';
 const envelopeSchema = z.looseObject({ errcode: z.number().optional(), errmsg: z.string().optional() });
 const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
 
-const ERRCODE_MEANING: Readonly<Record<number, string>> = {
-  200007: 'no permission to read realtime logs',
-  40013: 'invalid AppID',
-  40125: 'invalid AppSecret',
-  41002: 'AppID missing',
-  41004: 'AppSecret missing',
-  61003: 'the third-party platform is not authorized by this app',
-  61007: 'the third-party platform is not authorized for this API',
-  45009: 'daily API quota reached',
-  48001: 'this app is not authorized to call the API',
-  76021: 'cgi_path not found',
-  76022: 'cgi_path not allowed with this access token',
-  200010: 'rate limited',
-  45011: 'rate limited',
-  200002: 'parameters refused',
-  [-1]: 'WeChat system busy',
-};
-
 /**
  * A client for realtimelogSearch, getSceneList and getApiQuota. It gets and renews access tokens, retries by
  * the policy table, sends every search request through the `searchGate`, and reports every
@@ -94,12 +78,12 @@ export class WechatClient {
   };
 
   readonly #options: WechatClientOptions;
-  readonly #policy: Record<WechatErrorKind, RetryRule>;
+  readonly #policy: RetryPolicy;
   readonly #transport: HttpTransport;
   readonly #tokens: TokenProvider;
   readonly #log: Logger;
   readonly #random: () => number;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #sleep: Sleep;
   readonly #lifetime = new AbortController();
   #closed: Promise<void> | undefined;
   // Every token this client has used, so that even an old one is masked out of error text.
@@ -117,7 +101,7 @@ export class WechatClient {
     this.#options = options;
     this.#policy = resolveRetryPolicy(options.retryPolicy);
     this.#random = options.random ?? Math.random;
-    this.#sleep = options.sleep ?? sleep;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#log = redactingLogger((options.logger ?? silentLogger).child({ component: 'wechat' }), () => this.#secrets());
 
     const timeouts = {
@@ -147,7 +131,8 @@ export class WechatClient {
       secret,
       accessToken,
       transport: this.#transport,
-      retry: (api, attempt, signal) => this.#withRetries(api, attempt, signal),
+      retryPolicy: this.#policy,
+      retries: this.#observedRetries('token'),
       now: options.now ?? Date.now,
       logger: this.#log,
       lifetime: this.#lifetime.signal,
@@ -160,6 +145,8 @@ export class WechatClient {
     validateSearchParams(params);
     const gate = this.#options.searchGate;
     const window = `date=${params.date} begintime=${params.begintime} endtime=${params.endtime} start=${params.start} limit=${params.limit}`;
+    // A gate that paces requests after a rate error is all the wait a retry needs.
+    const paced = gate?.onRateLimited !== undefined;
     return this.#withTokenRetries(
       'search',
       async (token) => {
@@ -173,13 +160,8 @@ export class WechatClient {
         return page;
       },
       signal,
-      (error) => {
-        if (error.kind !== 'rate' || !gate?.onRateLimited) return false;
-        gate.onRateLimited();
-        // The gate now holds requests back until the budget allows: waiting here as well would
-        // only waste budget time.
-        return true;
-      },
+      // The gate should hold back even when this call gives up.
+      { onRateLimited: () => gate?.onRateLimited?.(), atOnce: paced ? ['rate'] : [] },
     );
   }
 
@@ -253,75 +235,66 @@ export class WechatClient {
   }
 
   /**
-   * Retries `send` by the policy, with a valid token each time; a token error gets the token
-   * refreshed before the retry. `skipDelay` decides, per error, that the retry needs no backoff.
+   * Retries `send` by the policy (with-retries.ts), with a valid token each time; a token error gets the
+   * token refreshed before the retry, which then needs no backoff. `extra` adds what the search needs:
+   * its gate told of rate errors, and the kinds the gate's pacing retries at once.
    */
   #withTokenRetries<T>(
     api: WechatApi,
     send: (token: string) => Promise<T>,
     signal: AbortSignal | undefined,
-    skipDelay?: (error: WechatError) => boolean,
+    extra: { onRateLimited?: () => void; atOnce?: readonly WechatErrorKind[] } = {},
   ): Promise<T> {
     let token: string | undefined;
-    return this.#withRetries(
-      api,
+    const observed = this.#observedRetries(api);
+    return withRetries(
+      this.#policy,
       async () => {
         token = await this.#tokens.getToken(signal);
         this.#rememberToken(token);
         return send(token);
       },
-      signal,
-      async (error) => {
-        if (error.kind === 'token' && token !== undefined) {
+      {
+        ...observed,
+        api,
+        signal,
+        atOnce: new Set<WechatErrorKind>(['token', ...(extra.atOnce ?? [])]),
+        onRateLimited: (error) => {
+          observed.onRateLimited?.(error);
+          extra.onRateLimited?.();
+        },
+        beforeRetry: async (error) => {
+          if (error.kind !== 'token' || token === undefined) return;
           this.stats.tokenRefreshes++;
           this.#log.info('access token rejected, getting a new one', { api, errcode: error.errcode });
           await this.#tokens.refresh(token, error, signal);
-          return true;
-        }
-        return skipDelay?.(error) ?? false;
+        },
       },
     );
   }
 
-  async #withRetries<T>(
-    api: WechatApi,
-    attempt: () => Promise<T>,
-    signal?: AbortSignal,
-    beforeRetry?: (error: WechatError) => Promise<boolean>,
-  ): Promise<T> {
-    const used: Partial<Record<WechatErrorKind, number>> = {};
-    for (;;) {
-      try {
-        return await attempt();
-      } catch (e) {
-        // Aborts, RangeErrors and bugs are not upstream failures: never retried. Nor are failures
-        // to get a token here: the token loop has applied the policy to those already.
-        if (!(e instanceof WechatError) || signal?.aborted || e.api !== api) throw e;
-        if (e.kind === 'rate') this.stats.rateLimited++;
-        const rule = this.#policy[e.kind];
-        const retry = (used[e.kind] ?? 0) + 1;
-        if (retry > rule.retries) {
-          // The gate should hold back even when this call gives up.
-          if (e.kind === 'rate' && api === 'search') this.#options.searchGate?.onRateLimited?.();
-          throw e;
-        }
-        used[e.kind] = retry;
-        const noDelay = (await beforeRetry?.(e)) ?? false;
-        const wait = noDelay ? 0 : backoffDelay(rule, retry, this.#random);
+  /** What every retried call of `api` reports: counts in `stats` and one log line per retry. */
+  #observedRetries(api: WechatApi): Omit<RetryRun, 'api' | 'signal'> {
+    return {
+      sleep: this.#sleep,
+      random: this.#random,
+      onRateLimited: () => {
+        this.stats.rateLimited++;
+      },
+      onRetry: ({ error, retry, of, delayMs }) => {
         this.stats.retries++;
         this.#log.warn('WeChat call failed; retrying', {
           api,
-          kind: e.kind,
-          errcode: e.errcode,
-          httpStatus: e.httpStatus,
+          kind: error.kind,
+          errcode: error.errcode,
+          httpStatus: error.httpStatus,
           retry,
-          of: rule.retries,
-          delayMs: Math.round(wait),
-          error: e.message,
+          of,
+          delayMs: Math.round(delayMs),
+          error: error.message,
         });
-        if (wait > 0) await this.#sleep(wait, signal);
-      }
-    }
+      },
+    };
   }
 
   #parse<S extends z.ZodType>(api: WechatApi, label: string, answer: unknown, schema: S, request?: string): z.infer<S> {
@@ -335,7 +308,7 @@ export class WechatClient {
     const { errcode, errmsg } = envelope.data;
     if (errcode !== undefined && errcode !== 0) {
       const kind = classifyErrcode(errcode);
-      const meaning = ERRCODE_MEANING[errcode] ?? (kind === 'token' ? 'access token rejected' : 'refused');
+      const meaning = errcodeMeaning(errcode) ?? (kind === 'token' ? 'access token rejected' : 'refused');
       const server = errmsg ? ` (${redactSecrets(errmsg, this.#secrets())})` : '';
       const context = kind === 'params' && request ? ` for ${request}` : '';
       throw new WechatError(`${label}: ${meaning}${context}: errcode ${errcode}${server}`, { kind, api, errcode });
@@ -355,16 +328,6 @@ export class WechatClient {
     return [this.#options.secret, this.#options.accessToken, this.#tokens?.current, ...this.#tokensSeen].filter(
       (s): s is string => typeof s === 'string' && s.length > 0,
     );
-  }
-}
-
-/** Resolves after `ms`, or rejects with the signal's own reason when it aborts first. */
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
-  } catch (e) {
-    if (signal?.aborted) throw signal.reason;
-    throw e;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrcode, coerceError, WechatError } from '../../src/wechat/errors.js';
+import { classifyErrcode, coerceError, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
 
 describe('classifyErrcode', () => {
   it.each([
@@ -26,6 +26,20 @@ describe('classifyErrcode', () => {
     [123456789, 'fatal'],
   ] as const)('classifies %i as %s', (errcode, kind) => {
     expect(classifyErrcode(errcode)).toBe(kind);
+  });
+});
+
+describe('errcodeMeaning', () => {
+  it('gives the words of the errcode table, the same table that gives the kind', () => {
+    expect(errcodeMeaning(200002)).toBe('parameters refused');
+    expect(errcodeMeaning(-1)).toBe('WeChat system busy');
+    expect(errcodeMeaning(40001)).toBe('access token rejected');
+    expect(errcodeMeaning(40125)).toBe('invalid AppSecret');
+    expect(errcodeMeaning(76022)).toBe('cgi_path not allowed with this access token');
+  });
+
+  it('knows nothing of an errcode the table does not list', () => {
+    expect(errcodeMeaning(507010)).toBeUndefined();
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { WechatError } from '../../src/wechat/errors.js';
 import { HttpTransport } from '../../src/wechat/http-transport.js';
+import { resolveRetryPolicy } from '../../src/wechat/retry-policy.js';
 import { TokenProvider } from '../../src/wechat/token-provider.js';
 import { WechatClient } from '../../src/wechat/wechat-client.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
@@ -23,7 +24,8 @@ function provider(sim: Simulator): { tokens: TokenProvider; close: () => Promise
     appid: sim.options.appid,
     secret: sim.options.secret,
     transport,
-    retry: (_api, attempt) => attempt(),
+    // One attempt each: these tests are about the provider, not the retry table.
+    retryPolicy: resolveRetryPolicy({ token: { retries: 0 }, rate: { retries: 0 }, transient: { retries: 0 } }),
     now: Date.now,
     logger: silentLogger,
     lifetime: lifetime.signal,

@@ -28,6 +28,39 @@ function killAfter(env: Record<string, string>, ms: number): Promise<NodeJS.Sign
   });
 }
 
+/** Entries stored in `db` so far (0 while the file or its tables do not exist yet). */
+function storedSoFar(db: string): number {
+  if (!existsSync(db)) return 0;
+  try {
+    const handle = new BetterSqlite3(db, { readonly: true, timeout: 100 });
+    try {
+      return (handle.prepare('SELECT count(*) AS n FROM log_entries').get() as { n: number }).n;
+    } finally {
+      handle.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Starts `wxlog run` and SIGKILLs it as soon as it has stored entries (however loaded the machine, so
+ * that the kill lands mid-export); resolves when it is gone.
+ */
+function killOnceStored(env: Record<string, string>, db: string): Promise<NodeJS.Signals | number | null> {
+  return new Promise((resolve) => {
+    const before = storedSoFar(db);
+    const child = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env }, stdio: 'ignore' });
+    const poll = setInterval(() => {
+      if (storedSoFar(db) > before) child.kill('SIGKILL');
+    }, 25);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      resolve(signal ?? code);
+    });
+  });
+}
+
 describe('wxlog run (subprocess)', () => {
   it('resumes after SIGKILL at several moments and ends exact, with a sound database', async () => {
     // The calendar stands still: no entry of today appears between the kills and the final check.
@@ -37,6 +70,8 @@ describe('wxlog run (subprocess)', () => {
     const env = simulatorEnv(sim, dir, { WXLOG_CALLS_PER_MINUTE: '12' });
     const kills: (NodeJS.Signals | number | null)[] = [];
     for (const ms of [700, 1300, 450, 2100]) kills.push(await killAfter(env, ms));
+    // And once right after a page was stored, whatever the machine's load made of the timed kills.
+    kills.push(await killOnceStored(env, join(dir, 'wxlog.db')));
     expect(kills.filter((k) => k === 'SIGKILL').length).toBeGreaterThanOrEqual(3);
     const db = new BetterSqlite3(join(dir, 'wxlog.db'), { readonly: true });
     const partial = (db.prepare('SELECT count(*) AS n FROM log_entries').get() as { n: number }).n;

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
+import type { TokenMode } from './token-mode.js';
 import type { Logger } from '../log/logger.js';
-
-export type TokenMode = 'stable' | 'classic' | 'static';
 
 /** Runs `attempt` under the retry policy (the client's loop), for the token endpoints. */
 export type RetryRunner = <T>(api: WechatApi, attempt: () => Promise<T>, signal?: AbortSignal) => Promise<T>;

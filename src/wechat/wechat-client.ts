@@ -7,6 +7,7 @@ import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import { backoffDelay, resolveRetryPolicy, type RetryRule } from './retry-policy.js';
 import { buildSearchQuery, validateSearchParams } from './search-query.js';
+import type { TokenMode } from './token-mode.js';
 import { TokenProvider } from './token-provider.js';
 import { readSearchData } from './served-entry.js';
 import { sceneSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
@@ -24,7 +25,7 @@ export interface WechatClientOptions {
   apiBase: string;
   appid: string;
   secret?: string | undefined;
-  tokenMode: 'stable' | 'classic' | 'static';
+  tokenMode: TokenMode;
   accessToken?: string | undefined;
   searchGate?: SearchGate;
   /** Defaults: connect 10 s, headers 30 s, body 30 s. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { classifyErrcode, WechatError, type WechatApi } from './errors.js';
+import { classifyErrcode, errcodeInfo, WechatError, type WechatApi } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import type { TokenMode } from './token-mode.js';
@@ -32,14 +32,6 @@ const tokenAnswerSchema = z.looseObject({
   access_token: z.string().min(1),
   expires_in: z.number().positive(),
 });
-
-const CREDENTIAL_ERRORS: Readonly<Record<number, string>> = {
-  40002: 'invalid grant_type',
-  40013: 'invalid AppID',
-  40125: 'invalid AppSecret',
-  41002: 'AppID missing',
-  41004: 'AppSecret missing',
-};
 
 /**
  * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
@@ -168,7 +160,8 @@ export class TokenProvider {
     if (typeof errcode !== 'number' || errcode === 0) return;
     const detail = `errcode ${errcode}${typeof errmsg === 'string' ? ` (${redactSecrets(errmsg, [this.#options.secret])})` : ''}`;
     const kind = classifyErrcode(errcode);
-    const credential = CREDENTIAL_ERRORS[errcode];
+    const info = errcodeInfo(errcode);
+    const credential = info?.credentials ? info.meaning : undefined;
     if (credential !== undefined || kind === 'token' || kind === 'fatal') {
       // A token error from a token endpoint means the credentials themselves are wrong:
       // fetching again would fail the same way.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrcode, coerceError, WechatError } from '../../src/wechat/errors.js';
+import { classifyErrcode, coerceError, errcodeInfo, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
 
 describe('classifyErrcode', () => {
   it.each([
@@ -26,6 +26,38 @@ describe('classifyErrcode', () => {
     [123456789, 'fatal'],
   ] as const)('classifies %i as %s', (errcode, kind) => {
     expect(classifyErrcode(errcode)).toBe(kind);
+  });
+});
+
+describe('errcodeMeaning', () => {
+  it.each([
+    [200007, 'no permission to read realtime logs'],
+    [40013, 'invalid AppID'],
+    [40125, 'invalid AppSecret'],
+    [41002, 'AppID missing'],
+    [41004, 'AppSecret missing'],
+    [61003, 'the third-party platform is not authorized by this app'],
+    [61007, 'the third-party platform is not authorized for this API'],
+    [45009, 'daily API quota reached'],
+    [48001, 'this app is not authorized to call the API'],
+    [76021, 'cgi_path not found'],
+    [76022, 'cgi_path not allowed with this access token'],
+    [200010, 'rate limited'],
+    [45011, 'rate limited'],
+    [200002, 'parameters refused'],
+    [-1, 'WeChat system busy'],
+    [40001, 'access token rejected'],
+    [40014, 'access token rejected'],
+    [42001, 'access token rejected'],
+    [40002, 'invalid grant_type'],
+    [507010, 'refused'],
+  ] as const)('words %i as "%s"', (errcode, meaning) => {
+    expect(errcodeMeaning(errcode)).toBe(meaning);
+  });
+
+  it('marks only the errcodes about the AppID, the AppSecret or the grant as credential errors', () => {
+    const credentials = [40001, 40002, 40013, 40125, 41002, 41004, 200007, 61003, -1].filter((c) => errcodeInfo(c)?.credentials);
+    expect(credentials).toEqual([40002, 40013, 40125, 41002, 41004]);
   });
 });
 

@@ -83,18 +83,8 @@ export function errcodeMeaning(errcode: number): string {
   return ERRCODES.get(errcode)?.meaning ?? 'refused';
 }
 
-/** Narrows anything thrown to an `Error`, keeping real errors as they are. */
-export function coerceError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  if (typeof e === 'string') return new Error(e);
-  let text: string;
-  try {
-    text = JSON.stringify(e) ?? String(e);
-  } catch {
-    text = String(e);
-  }
-  return new Error(`Non-error thrown: ${text}`);
-}
+// export/run-export.ts still imports coerceError from here; its owner can import it from src/errors/.
+export { coerceError } from '../errors/coerce-error.js';
 
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();

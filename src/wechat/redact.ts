@@ -4,6 +4,8 @@
  * anything that may echo a request (errors from undici, server messages, logs) passes through here first.
  */
 
+import { describeThrown } from '../errors/coerce-error.js';
+
 const MASK = '***';
 
 // `access_token=…` or `secret=…` in a URL or query string, and the same keys as JSON fields: masked
@@ -46,7 +48,7 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
  */
 export function sanitizeError(e: unknown, secrets: Iterable<string | undefined> = [], depth = 0): Error {
   const list = [...secrets];
-  if (!(e instanceof Error)) return new Error(redactSecrets(describeNonError(e), list));
+  if (!(e instanceof Error)) return new Error(redactSecrets(describeThrown(e), list));
   const copy = new Error(redactSecrets(e.message, list));
   copy.name = redactSecrets(e.name, list);
   const code = (e as { code?: unknown }).code;
@@ -56,13 +58,4 @@ export function sanitizeError(e: unknown, secrets: Iterable<string | undefined> 
   copy.stack = e.stack === undefined ? undefined : redactSecrets(e.stack, list);
   if (e.cause !== undefined && depth < 8) copy.cause = sanitizeError(e.cause, list, depth + 1);
   return copy;
-}
-
-function describeNonError(e: unknown): string {
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e) ?? String(e);
-  } catch {
-    return String(e);
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrcode, coerceError, errcodeInfo, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
+import { classifyErrcode, errcodeInfo, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
 
 describe('classifyErrcode', () => {
   it.each([
@@ -69,15 +69,5 @@ describe('WechatError', () => {
     expect(e.message).toBe('userlog_search: refused second line');
     expect(String(e)).toBe('WechatError: userlog_search: refused second line');
     expect([e.kind, e.api, e.errcode, e.httpStatus]).toEqual(['fatal', 'search', 200007, undefined]);
-  });
-});
-
-describe('coerceError', () => {
-  it('keeps errors and wraps anything else', () => {
-    const original = new TypeError('x');
-    expect(coerceError(original)).toBe(original);
-    expect(coerceError('boom').message).toBe('boom');
-    expect(coerceError({ a: 1 }).message).toContain('{"a":1}');
-    expect(coerceError(undefined)).toBeInstanceOf(Error);
   });
 });

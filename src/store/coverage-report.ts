@@ -34,20 +34,6 @@ export interface CoverageScope {
   filterKey: string;
 }
 
-/** One row of the run history, for `wxlog status`. */
-export interface RunSummary {
-  id: number;
-  command: string;
-  appid: string | null;
-  startedAt: number;
-  finishedAt: number | null;
-  exitCode: number | null;
-  searchCalls: number;
-  entriesNew: number;
-  errors: number;
-  message: string | null;
-}
-
 interface WindowAggregate {
   date: string;
   complete: number;
@@ -85,16 +71,11 @@ export class CoverageReport {
   private readonly windowsOneApp: Statement;
   private readonly windowsAllApps: Statement;
   private readonly stored: StoredCount;
-  private readonly latestRuns: Statement;
 
   constructor(private readonly db: Database) {
     this.windowsOneApp = db.prepare(`${WINDOW_AGGREGATE} AND appid = @appid GROUP BY date`);
     this.windowsAllApps = db.prepare(`${WINDOW_AGGREGATE} GROUP BY date`);
     this.stored = new StoredCount(db);
-    this.latestRuns = db.prepare(`
-      SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
-             search_calls AS searchCalls, entries_new AS entriesNew, errors, message
-      FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`);
   }
 
   /** Coverage of `days` (YYYYMMDD), in the order given. */
@@ -125,11 +106,6 @@ export class CoverageReport {
   /** Entries of the scope stored with a timestamp before `before` (unix seconds). */
   entriesBefore(scope: CoverageScope, before: number): number {
     return this.countStored(this.countingScope(scope), 0, before - 1);
-  }
-
-  /** The latest `limit` runs, newest first. */
-  runs(limit: number): RunSummary[] {
-    return this.latestRuns.all(limit) as RunSummary[];
   }
 
   // A file that holds one app only (the usual case) is counted without the appid condition, over the

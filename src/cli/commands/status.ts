@@ -1,5 +1,6 @@
 import { filterKey } from '../../config/filter-key.js';
-import { CoverageReport, type CoverageScope, type DayCoverage, type RunSummary } from '../../store/coverage-report.js';
+import { CoverageReport, type CoverageScope, type DayCoverage } from '../../store/coverage-report.js';
+import { latestRuns, type RunSummary } from '../../store/run-history.js';
 import { cstDayBounds, formatCst, recentCstDays } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -112,7 +113,7 @@ ${optionsHelp([
       const coverage = report.days(scope, days);
       const oldest = days.at(-1) ?? days[0] ?? '';
       const older = { before: dashedDate(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
-      const runs = report.runs(runLimit);
+      const runs = latestRuns(db, runLimit);
 
       if (values.json) {
         ctx.stdout.write(`${JSON.stringify({ appid: config.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older })}\n`);

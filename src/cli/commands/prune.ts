@@ -5,7 +5,7 @@ import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
-import { processLock } from '../process-lock.js';
+import { lockHeldMessage, processLock } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -98,10 +98,7 @@ ${optionsHelp([
       const lock = processLock(db, 'prune');
       const attempt = lock.tryAcquire();
       if (!attempt.acquired) {
-        const h = attempt.holder;
-        ctx.stderr.write(
-          `wxlog prune: another wxlog (${h.command}, pid ${h.pid} on ${h.hostname}) holds ${config.db} since ${formatCst(h.acquiredAt)} CST; nothing done\n`,
-        );
+        ctx.stderr.write(`wxlog prune: ${lockHeldMessage(attempt.holder, `holds ${config.db}`)}\n`);
         return ExitCode.Locked;
       }
       try {

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { openDatabase } from '../store/database.js';
-import { runCommands } from '../store/run-commands.js';
+import { runCommands } from '../store/run-history.js';
 import { UsageError } from './command.js';
 
 /**

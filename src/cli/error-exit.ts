@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/config-error.js';
-import { makeRedactor } from '../log/logger.js';
 import { DatabaseOpenError } from '../store/database-open-error.js';
 import { SchemaError } from '../store/migrator.js';
+import { secretRedactor } from '../wechat/redact.js';
 import { UsageError } from './command.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -40,7 +40,7 @@ function stackOf(e: unknown, depth = 0): string {
  */
 export function errorExit(e: unknown, context: CrashContext): ErrorExit {
   if (isUserMistake(e)) return { code: ExitCode.Usage, stderr: `${context.label}: ${e.message}\n` };
-  const redact = makeRedactor(context.secrets);
+  const redact = secretRedactor(context.secrets);
   return {
     code: ExitCode.Internal,
     stderr:

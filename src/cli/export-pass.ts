@@ -4,9 +4,9 @@ import { RateBudget } from '../export/rate-budget.js';
 import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
-import { processLock } from './process-lock.js';
+import { lockHeldMessage, processLock } from './process-lock.js';
 import { Store } from '../store/store.js';
-import { formatCst, recentCstDays } from '../wechat/cst-day.js';
+import { recentCstDays } from '../wechat/cst-day.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
 import { ExitCode } from './exit-codes.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
@@ -80,7 +80,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       const h = attempt.holder;
       return {
         exitCode: ExitCode.Locked,
-        summary: `another wxlog (${h.command}, pid ${h.pid} on ${h.hostname}) has been exporting into ${config.db} since ${formatCst(h.acquiredAt)} CST; nothing done`,
+        summary: lockHeldMessage(h, `has been exporting into ${config.db}`),
         result: null,
         searchCalls: 0,
         holder: h,

@@ -7,12 +7,15 @@ import type { DayCoverage, ExportApi } from '../export/run-export.js';
  * pipe or a file (the JSON logs are for those).
  */
 
-/** Where a CST day of the pass stands. */
-export type DayState = 'waiting' | 'reading' | 'done';
+/**
+ * Where a CST day of the pass stands on the progress line. Not the ledger's `DayState` (store/coverage-report.ts,
+ * complete … unavailable): this is how far this pass has got with the day, which the ledger does not record.
+ */
+export type DayProgressState = 'waiting' | 'reading' | 'done';
 
 export interface DayProgress {
   date: string;
-  state: DayState;
+  state: DayProgressState;
   /** The server's total for the whole day as last seen, this pass or an earlier one. */
   serverTotal: number | null;
   /** Entries stored for the day. */

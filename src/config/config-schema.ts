@@ -1,8 +1,8 @@
 import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
 import { z } from 'zod';
+import { TOKEN_MODES, type TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
 
-export type TokenMode = 'stable' | 'classic' | 'static';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Settings resolved once from defaults, the config file and `WXLOG_*` variables (docs/configuration.md). */
@@ -110,7 +110,7 @@ export const settingSchemas = {
     description: 'AppSecret for the "stable" and "classic" token modes (WXLOG_SECRET). Prefer the env variable.',
   }),
   tokenMode: z
-    .enum(['stable', 'classic', 'static'], { error: 'must be "stable", "classic" or "static"' })
+    .enum(TOKEN_MODES, { error: 'must be "stable", "classic" or "static"' })
     .default('stable')
     .meta({
       description:

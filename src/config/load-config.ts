@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
+import type { TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
 import { ConfigError } from './config-error.js';
 import {
@@ -9,7 +10,6 @@ import {
   settingSchemas,
   type Config,
   type SettingKey,
-  type TokenMode,
 } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings } from './env-settings.js';
 import { isLoopbackHost } from './loopback-host.js';

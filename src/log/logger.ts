@@ -1,4 +1,5 @@
 import type { LogLevel } from '../config/config-schema.js';
+import { secretRedactor } from '../wechat/redact.js';
 
 /** Structured logging: a message and fields, JSON lines for machines or one readable line on a terminal. */
 export interface Logger {
@@ -22,31 +23,10 @@ export interface LoggerOptions {
 }
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const MASK = '***';
-// Masked even when the value is not in `redact`: a token from another process, or an old one.
-const SECRET_IN_QUERY = /\b((?:access_token|secret)=)[^&\s]*/gi;
 const RESERVED = new Set(['time', 'level', 'msg']);
 const MAX_DEPTH = 8;
 
 type Redactor = (text: string) => string;
-
-/** Masks every `secrets` value (plain or percent-encoded) and `access_token=`/`secret=` query values in a text. */
-export function makeRedactor(secrets: readonly string[]): Redactor {
-  const needles = new Set<string>();
-  for (const secret of secrets) {
-    if (secret === '') continue;
-    needles.add(secret);
-    // In a URL the secret appears percent-encoded.
-    needles.add(encodeURIComponent(secret));
-  }
-  // Longest first, so that a secret containing another is masked whole.
-  const ordered = [...needles].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const needle of ordered) out = out.split(needle).join(MASK);
-    return out.replace(SECRET_IN_QUERY, `$1${MASK}`);
-  };
-}
 
 // Makes a field value safe to print: strings redacted, Errors reduced to their (redacted) message,
 // cycles and values JSON cannot hold turned into text.
@@ -86,7 +66,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const threshold = SEVERITY[opts.level];
   const pretty = opts.pretty ?? opts.stream.isTTY === true;
   const now = opts.now ?? (() => new Date());
-  const redact = makeRedactor(opts.redact ?? []);
+  const redact = secretRedactor(opts.redact ?? []);
 
   const write = (level: LogLevel, msg: string, base: Record<string, unknown>, fields?: Record<string, unknown>): void => {
     if (SEVERITY[level] < threshold) return;

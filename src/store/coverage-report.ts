@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { cstDayBounds, type CstDay } from '../wechat/cst-day.js';
 import { singleApp } from './single-app.js';
+import { StoredCount } from './stored-count.js';
 
 /**
  * How far one CST day is covered: `not-read` (no window yet), `unavailable` (the server will not serve it
@@ -31,20 +32,6 @@ export interface CoverageScope {
   appid: string;
   /** The ledger's filter key (`''` for an unfiltered export). */
   filterKey: string;
-}
-
-/** One row of the run history, for `wxlog status`. */
-export interface RunSummary {
-  id: number;
-  command: string;
-  appid: string | null;
-  startedAt: number;
-  finishedAt: number | null;
-  exitCode: number | null;
-  searchCalls: number;
-  entriesNew: number;
-  errors: number;
-  message: string | null;
 }
 
 interface WindowAggregate {
@@ -83,25 +70,12 @@ const WINDOW_AGGREGATE = `
 export class CoverageReport {
   private readonly windowsOneApp: Statement;
   private readonly windowsAllApps: Statement;
-  private readonly countOneApp: Statement;
-  private readonly countAllApps: Statement;
-  private readonly countLedgerOneApp: Statement;
-  private readonly countLedgerAllApps: Statement;
-  private readonly latestRuns: Statement;
+  private readonly stored: StoredCount;
 
   constructor(private readonly db: Database) {
     this.windowsOneApp = db.prepare(`${WINDOW_AGGREGATE} AND appid = @appid GROUP BY date`);
     this.windowsAllApps = db.prepare(`${WINDOW_AGGREGATE} GROUP BY date`);
-    this.countOneApp = db.prepare('SELECT count(*) AS n FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ?');
-    this.countAllApps = db.prepare('SELECT count(*) AS n FROM log_entries WHERE timestamp BETWEEN ? AND ?');
-    this.countLedgerOneApp = db.prepare(`
-      SELECT count(*) AS n FROM ledger_entries l JOIN log_entries e ON e.id = l.entry_id
-      WHERE l.filter_key = ? AND l.timestamp BETWEEN ? AND ? AND e.appid = ?`);
-    this.countLedgerAllApps = db.prepare('SELECT count(*) AS n FROM ledger_entries WHERE filter_key = ? AND timestamp BETWEEN ? AND ?');
-    this.latestRuns = db.prepare(`
-      SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
-             search_calls AS searchCalls, entries_new AS entriesNew, errors, message
-      FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`);
+    this.stored = new StoredCount(db);
   }
 
   /** Coverage of `days` (YYYYMMDD), in the order given. */
@@ -134,11 +108,6 @@ export class CoverageReport {
     return this.countStored(this.countingScope(scope), 0, before - 1);
   }
 
-  /** The latest `limit` runs, newest first. */
-  runs(limit: number): RunSummary[] {
-    return this.latestRuns.all(limit) as RunSummary[];
-  }
-
   // A file that holds one app only (the usual case) is counted without the appid condition, over the
   // timestamp indexes, which are about half the size of the (appid, timestamp, fingerprint) one.
   private countingScope(scope: CoverageScope): CoverageScope {
@@ -147,15 +116,9 @@ export class CoverageReport {
   }
 
   private countStored(scope: CoverageScope, begin: number, end: number): number {
-    let row: unknown;
-    if (scope.filterKey === '') {
-      row = scope.appid === '' ? this.countAllApps.get(begin, end) : this.countOneApp.get(scope.appid, begin, end);
-    } else {
-      row = scope.appid === ''
-        ? this.countLedgerAllApps.get(scope.filterKey, begin, end)
-        : this.countLedgerOneApp.get(scope.filterKey, begin, end, scope.appid);
-    }
-    return (row as { n: number }).n;
+    return scope.appid === ''
+      ? this.stored.ofAllApps(scope.filterKey, begin, end)
+      : this.stored.ofApp(scope.appid, scope.filterKey, begin, end);
   }
 }
 

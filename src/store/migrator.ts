@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
+import { coerceError } from '../errors/coerce-error.js';
 
 /** A migration file `NNNN_name.sql`. */
 export interface Migration {
@@ -107,7 +108,7 @@ export function migrate(db: Database, migrations: Migration[] = loadMigrations()
       results.push({ version: m.version, name: m.name, status: 'applied' });
     } catch (e: unknown) {
       failed = true;
-      const error = e instanceof Error ? e : new Error(String(e));
+      const error = coerceError(e);
       results.push({ version: m.version, name: m.name, status: 'error', error });
     }
   }

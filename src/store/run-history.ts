@@ -15,19 +15,33 @@ export interface RunRecord {
   message: string | null;
 }
 
-export interface RunRow extends RunRecord {
+/** One row of the run history, for `wxlog status`. */
+export interface RunSummary {
   id: number;
   command: string;
   appid: string | null;
   startedAt: number;
   finishedAt: number | null;
+  exitCode: number | null;
+  searchCalls: number;
+  entriesNew: number;
+  errors: number;
+  message: string | null;
 }
 
-/** The `runs` table: one row per run, opened when it starts and closed with its outcome. */
+// Newest first by start, ties by id: the order `wxlog status` shows.
+const LATEST_RUNS = `
+  SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
+         search_calls AS searchCalls, entries_new AS entriesNew, errors, message
+  FROM runs ORDER BY started_at DESC, id DESC LIMIT ?`;
+
+/**
+ * The `runs` table: one row per run, opened when it starts and closed with its outcome. Every statement
+ * on the table is in this file; the readers below need no writable database.
+ */
 export class RunHistory {
   private readonly insert: Statement;
   private readonly finish: Statement;
-  private readonly latest: Statement;
 
   constructor(db: Database) {
     this.insert = db.prepare('INSERT INTO runs (command, appid, pid, started_at) VALUES (?, ?, ?, ?)');
@@ -37,12 +51,6 @@ export class RunHistory {
         windows_incomplete = @windowsIncomplete, rate_limited = @rateLimited, unexpected_shape = @unexpectedShape,
         errors = @errors, message = @message
       WHERE id = @id`);
-    this.latest = db.prepare(`
-      SELECT id, command, appid, started_at AS startedAt, finished_at AS finishedAt, exit_code AS exitCode,
-        search_calls AS searchCalls, entries_new AS entriesNew, entries_seen AS entriesSeen,
-        windows_complete AS windowsComplete, windows_incomplete AS windowsIncomplete, rate_limited AS rateLimited,
-        unexpected_shape AS unexpectedShape, errors, message
-      FROM runs ORDER BY id DESC LIMIT ?`);
   }
 
   start(command: string, appid: string | null, pid: number, at: number): number {
@@ -52,8 +60,15 @@ export class RunHistory {
   finishRun(id: number, finishedAt: number, record: RunRecord): void {
     this.finish.run({ id, finishedAt, ...record });
   }
+}
 
-  recent(limit: number): RunRow[] {
-    return this.latest.all(limit) as RunRow[];
-  }
+/** The latest `limit` runs, newest first. */
+export function latestRuns(db: Database, limit: number): RunSummary[] {
+  return db.prepare(LATEST_RUNS).all(limit) as RunSummary[];
+}
+
+/** The distinct commands (`run`, `daemon`, `demo`, …) the `runs` table has recorded, sorted. */
+export function runCommands(db: Database): string[] {
+  const rows = db.prepare('SELECT DISTINCT command FROM runs ORDER BY command').all() as { command: string }[];
+  return rows.map((r) => r.command);
 }

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { cstDayBounds } from '../wechat/cst-day.js';
+import { StoredCount } from './stored-count.js';
 
 /** `unavailable`: the server refused the window's day (out of its retention); see docs/real-api.md. */
 export type WindowStatus = 'pending' | 'incomplete' | 'complete' | 'split' | 'unavailable';
@@ -47,8 +48,7 @@ export class WindowLedger {
   private readonly check: Statement;
   private readonly markSplit: Statement;
   private readonly splitCheck: Statement;
-  private readonly countAll: Statement;
-  private readonly countFiltered: Statement;
+  private readonly stored: StoredCount;
   private readonly forDays: Statement;
   private readonly expire: Statement;
   private readonly unavailable: Statement;
@@ -83,12 +83,7 @@ export class WindowLedger {
       `UPDATE windows SET status = 'split', server_total = ?, checked_at = ?, next_start = 0, read_total = NULL, note = ? WHERE id = ?`,
     );
     this.splitCheck = db.prepare('UPDATE windows SET server_total = ?, stored_count = ?, checked_at = ? WHERE id = ?');
-    this.countAll = db.prepare(
-      'SELECT count(*) AS n FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ?',
-    );
-    this.countFiltered = db.prepare(`
-      SELECT count(*) AS n FROM ledger_entries l JOIN log_entries e ON e.id = l.entry_id
-      WHERE l.filter_key = ? AND e.appid = ? AND l.timestamp BETWEEN ? AND ?`);
+    this.stored = new StoredCount(db);
     this.forDays = db.prepare(
       `SELECT ${COLUMNS} FROM windows WHERE appid = ? AND filter_key = ? AND date >= ? AND date <= ? ORDER BY date, begintime`,
     );
@@ -126,10 +121,7 @@ export class WindowLedger {
 
   /** Entries stored in [begintime, endtime] for this ledger: what the server's total must be matched by. */
   countStored(appid: string, filterKey: string, begintime: number, endtime: number): number {
-    const row = (filterKey === ''
-      ? this.countAll.get(appid, begintime, endtime)
-      : this.countFiltered.get(filterKey, appid, begintime, endtime)) as { n: number };
-    return row.n;
+    return this.stored.ofApp(appid, filterKey, begintime, endtime);
   }
 
   /** The latest second in [begintime, endtime] holding an entry this ledger stored with its own timestamp. */

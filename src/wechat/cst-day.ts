@@ -65,3 +65,8 @@ export function formatCst(unixSeconds: number): string {
   const iso = new Date((Math.floor(unixSeconds) + CST_OFFSET_SECONDS) * 1000).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
+
+/** `YYYY-MM-DD` for a CST day (`YYYYMMDD`), for people reading summaries and warnings. */
+export function dashedCstDay(day: CstDay): string {
+  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
+}

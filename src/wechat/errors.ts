@@ -34,10 +34,18 @@ export class WechatError extends Error {
   }
 }
 
-// The one table of errcodes (docs/real-api.md): what each means to a caller (`kind`) and to a person
-// (`meaning`, the words error messages use). Anything not listed is fatal: an errcode we do not know is
+/** What one errcode means: the kind callers branch on, and the words a message gives it. */
+export interface ErrcodeMeaning {
+  kind: WechatErrorKind;
+  /** Short, lower case, fits "userlog_search: <meaning>: errcode N". */
+  meaning: string;
+  /** The AppID or AppSecret is wrong or missing: a token endpoint names this meaning in its message. */
+  credentials?: true;
+}
+
+// The one table of errcodes (docs/real-api.md). Anything not listed is fatal: an errcode we do not know is
 // not one we can safely retry into.
-const ERRCODES: ReadonlyMap<number, { kind: WechatErrorKind; meaning: string }> = new Map([
+const ERRCODES: ReadonlyMap<number, ErrcodeMeaning> = new Map<number, ErrcodeMeaning>([
   [40001, { kind: 'token', meaning: 'access token rejected' }],
   [40014, { kind: 'token', meaning: 'access token rejected' }],
   [42001, { kind: 'token', meaning: 'access token rejected' }],
@@ -47,41 +55,34 @@ const ERRCODES: ReadonlyMap<number, { kind: WechatErrorKind; meaning: string }> 
   [45009, { kind: 'quota', meaning: 'daily API quota reached' }],
   [200002, { kind: 'params', meaning: 'parameters refused' }],
   [200007, { kind: 'fatal', meaning: 'no permission to read realtime logs' }],
-  [40002, { kind: 'fatal', meaning: 'invalid grant_type' }],
-  [40013, { kind: 'fatal', meaning: 'invalid AppID' }],
-  [40125, { kind: 'fatal', meaning: 'invalid AppSecret' }],
-  [41002, { kind: 'fatal', meaning: 'AppID missing' }],
-  [41004, { kind: 'fatal', meaning: 'AppSecret missing' }],
+  [40002, { kind: 'fatal', meaning: 'invalid grant_type', credentials: true }],
+  [40013, { kind: 'fatal', meaning: 'invalid AppID', credentials: true }],
+  [40125, { kind: 'fatal', meaning: 'invalid AppSecret', credentials: true }],
+  [41002, { kind: 'fatal', meaning: 'AppID missing', credentials: true }],
+  [41004, { kind: 'fatal', meaning: 'AppSecret missing', credentials: true }],
   [61003, { kind: 'fatal', meaning: 'the third-party platform is not authorized by this app' }],
   [61007, { kind: 'fatal', meaning: 'the third-party platform is not authorized for this API' }],
   // getApiQuota's own refusals, and an API the app may not call: asking again changes nothing.
   [48001, { kind: 'fatal', meaning: 'this app is not authorized to call the API' }],
   [76021, { kind: 'fatal', meaning: 'cgi_path not found' }],
   [76022, { kind: 'fatal', meaning: 'cgi_path not allowed with this access token' }],
-] as const);
+]);
+
+/** The table's entry for `errcode`, or undefined for an errcode it does not list (fatal, "refused"). */
+export function errcodeInfo(errcode: number): ErrcodeMeaning | undefined {
+  return ERRCODES.get(errcode);
+}
 
 /** What an errcode from an API answer means for the caller. Unknown errcodes are fatal. */
 export function classifyErrcode(errcode: number): WechatErrorKind {
   return ERRCODES.get(errcode)?.kind ?? 'fatal';
 }
 
-/** What an errcode means, in the words error messages use; undefined for an errcode the table does not list. */
-export function errcodeMeaning(code: number): string | undefined {
-  return ERRCODES.get(code)?.meaning;
+/** The words for `errcode` in a message: the table's meaning, or "refused" for an errcode it does not list. */
+export function errcodeMeaning(errcode: number): string {
+  return ERRCODES.get(errcode)?.meaning ?? 'refused';
 }
 
-/** Narrows anything thrown to an `Error`, keeping real errors as they are. */
-export function coerceError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  if (typeof e === 'string') return new Error(e);
-  let text: string;
-  try {
-    text = JSON.stringify(e) ?? String(e);
-  } catch {
-    text = String(e);
-  }
-  return new Error(`Non-error thrown: ${text}`);
-}
 
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();

@@ -1,8 +1,10 @@
 /**
- * Keeping secrets out of text. The access token travels in the URL and the AppSecret in token
- * requests, so anything that may echo a request (errors from undici, server messages, logs) passes
- * through here first.
+ * Keeping secrets out of text: the one implementation, for the client's errors and for every log line
+ * and crash report. The access token travels in the URL and the AppSecret in token requests, so
+ * anything that may echo a request (errors from undici, server messages, logs) passes through here first.
  */
+
+import { describeThrown } from '../errors/coerce-error.js';
 
 const MASK = '***';
 
@@ -12,22 +14,31 @@ const QUERY_SECRET = /\b((?:access_token|authorizer_access_token|secret|appsecre
 const JSON_SECRET = /("(?:access_token|authorizer_access_token|secret|appsecret)"\s*:\s*")((?:[^"\\]|\\.)*)"/gi;
 
 /**
- * `text` with every occurrence of each secret (also URL-encoded) and every `access_token=…` /
- * `secret=…` value masked as `***`.
+ * A function that masks, in any text, every occurrence of each secret (also URL-encoded) and every
+ * `access_token=…` / `secret=…` value as `***`. The secrets are prepared once: a logger masks every line.
  */
-export function redactSecrets(text: string, secrets: Iterable<string | undefined> = []): string {
+export function secretRedactor(secrets: Iterable<string | undefined> = []): (text: string) => string {
   const needles = new Set<string>();
   for (const secret of secrets) {
     if (!secret) continue;
     needles.add(secret);
     needles.add(encodeURIComponent(secret));
   }
-  let out = text;
   // Longest first, so a secret that contains another is masked whole.
-  for (const needle of [...needles].sort((a, b) => b.length - a.length)) {
-    out = out.split(needle).join(MASK);
-  }
-  return out.replace(QUERY_SECRET, `$1${MASK}`).replace(JSON_SECRET, `$1${MASK}"`);
+  const ordered = [...needles].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const needle of ordered) out = out.split(needle).join(MASK);
+    return out.replace(QUERY_SECRET, `$1${MASK}`).replace(JSON_SECRET, `$1${MASK}"`);
+  };
+}
+
+/**
+ * `text` with every occurrence of each secret (also URL-encoded) and every `access_token=…` /
+ * `secret=…` value masked as `***`.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined> = []): string {
+  return secretRedactor(secrets)(text);
 }
 
 /**
@@ -37,7 +48,7 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
  */
 export function sanitizeError(e: unknown, secrets: Iterable<string | undefined> = [], depth = 0): Error {
   const list = [...secrets];
-  if (!(e instanceof Error)) return new Error(redactSecrets(describeNonError(e), list));
+  if (!(e instanceof Error)) return new Error(redactSecrets(describeThrown(e), list));
   const copy = new Error(redactSecrets(e.message, list));
   copy.name = redactSecrets(e.name, list);
   const code = (e as { code?: unknown }).code;
@@ -47,13 +58,4 @@ export function sanitizeError(e: unknown, secrets: Iterable<string | undefined> 
   copy.stack = e.stack === undefined ? undefined : redactSecrets(e.stack, list);
   if (e.cause !== undefined && depth < 8) copy.cause = sanitizeError(e.cause, list, depth + 1);
   return copy;
-}
-
-function describeNonError(e: unknown): string {
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e) ?? String(e);
-  } catch {
-    return String(e);
-  }
 }

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { classifyErrcode, errcodeMeaning, WechatError } from './errors.js';
+import { classifyErrcode, errcodeInfo, WechatError } from './errors.js';
 import type { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import type { RetryPolicy } from './retry-policy.js';
+import type { TokenMode } from './token-mode.js';
 import { withRetries, type RetryRun } from './with-retries.js';
 import type { Logger } from '../log/logger.js';
-
-export type TokenMode = 'stable' | 'classic' | 'static';
 
 export interface TokenProviderOptions {
   mode: TokenMode;
@@ -35,9 +34,6 @@ const tokenAnswerSchema = z.looseObject({
   access_token: z.string().min(1),
   expires_in: z.number().positive(),
 });
-
-// Errcodes a token endpoint answers when the AppID or AppSecret is wrong; their meanings are errors.ts's.
-const CREDENTIAL_ERRCODES: ReadonlySet<number> = new Set([40002, 40013, 40125, 41002, 41004]);
 
 /**
  * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
@@ -166,7 +162,8 @@ export class TokenProvider {
     if (typeof errcode !== 'number' || errcode === 0) return;
     const detail = `errcode ${errcode}${typeof errmsg === 'string' ? ` (${redactSecrets(errmsg, [this.#options.secret])})` : ''}`;
     const kind = classifyErrcode(errcode);
-    const credential = CREDENTIAL_ERRCODES.has(errcode) ? errcodeMeaning(errcode) : undefined;
+    const info = errcodeInfo(errcode);
+    const credential = info?.credentials ? info.meaning : undefined;
     if (credential !== undefined || kind === 'token' || kind === 'fatal') {
       // A token error from a token endpoint means the credentials themselves are wrong:
       // fetching again would fail the same way.

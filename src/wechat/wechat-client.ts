@@ -7,6 +7,7 @@ import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import { resolveRetryPolicy, type RetryPolicy, type RetryRule } from './retry-policy.js';
 import { buildSearchQuery, validateSearchParams } from './search-query.js';
+import type { TokenMode } from './token-mode.js';
 import { TokenProvider } from './token-provider.js';
 import { readSearchData } from './served-entry.js';
 import { sceneSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
@@ -25,7 +26,7 @@ export interface WechatClientOptions {
   apiBase: string;
   appid: string;
   secret?: string | undefined;
-  tokenMode: 'stable' | 'classic' | 'static';
+  tokenMode: TokenMode;
   accessToken?: string | undefined;
   searchGate?: SearchGate;
   /** Defaults: connect 10 s, headers 30 s, body 30 s. */
@@ -308,7 +309,7 @@ export class WechatClient {
     const { errcode, errmsg } = envelope.data;
     if (errcode !== undefined && errcode !== 0) {
       const kind = classifyErrcode(errcode);
-      const meaning = errcodeMeaning(errcode) ?? (kind === 'token' ? 'access token rejected' : 'refused');
+      const meaning = errcodeMeaning(errcode);
       const server = errmsg ? ` (${redactSecrets(errmsg, this.#secrets())})` : '';
       const context = kind === 'params' && request ? ` for ${request}` : '';
       throw new WechatError(`${label}: ${meaning}${context}: errcode ${errcode}${server}`, { kind, api, errcode });

@@ -156,6 +156,17 @@ describe('redaction', () => {
     expect(record['url']).toBe('https://api.weixin.qq.com/wxaapi/log/get_scene?access_token=***');
   });
 
+  it('masks what the client masks: appsecret= and authorizer_access_token= values and JSON token fields', () => {
+    const stream = new Capture();
+    const log = createLogger({ level: 'info', stream, now: fixed });
+    log.warn('token answer {"access_token":"LEAKED_1","expires_in":7200}', {
+      url: '/cgi-bin/component/api_authorizer_token?appsecret=S3&authorizer_access_token=T4',
+    });
+    const record = stream.records[0] ?? {};
+    expect(record['msg']).toBe('token answer {"access_token":"***","expires_in":7200}');
+    expect(record['url']).toBe('/cgi-bin/component/api_authorizer_token?appsecret=***&authorizer_access_token=***');
+  });
+
   it('renders an Error as its message', () => {
     const stream = new Capture();
     createLogger({ level: 'info', stream, now: fixed }).error('run failed', {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyErrcode, coerceError, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
+import { classifyErrcode, errcodeInfo, errcodeMeaning, WechatError } from '../../src/wechat/errors.js';
 
 describe('classifyErrcode', () => {
   it.each([
@@ -30,16 +30,34 @@ describe('classifyErrcode', () => {
 });
 
 describe('errcodeMeaning', () => {
-  it('gives the words of the errcode table, the same table that gives the kind', () => {
-    expect(errcodeMeaning(200002)).toBe('parameters refused');
-    expect(errcodeMeaning(-1)).toBe('WeChat system busy');
-    expect(errcodeMeaning(40001)).toBe('access token rejected');
-    expect(errcodeMeaning(40125)).toBe('invalid AppSecret');
-    expect(errcodeMeaning(76022)).toBe('cgi_path not allowed with this access token');
+  it.each([
+    [200007, 'no permission to read realtime logs'],
+    [40013, 'invalid AppID'],
+    [40125, 'invalid AppSecret'],
+    [41002, 'AppID missing'],
+    [41004, 'AppSecret missing'],
+    [61003, 'the third-party platform is not authorized by this app'],
+    [61007, 'the third-party platform is not authorized for this API'],
+    [45009, 'daily API quota reached'],
+    [48001, 'this app is not authorized to call the API'],
+    [76021, 'cgi_path not found'],
+    [76022, 'cgi_path not allowed with this access token'],
+    [200010, 'rate limited'],
+    [45011, 'rate limited'],
+    [200002, 'parameters refused'],
+    [-1, 'WeChat system busy'],
+    [40001, 'access token rejected'],
+    [40014, 'access token rejected'],
+    [42001, 'access token rejected'],
+    [40002, 'invalid grant_type'],
+    [507010, 'refused'],
+  ] as const)('words %i as "%s"', (errcode, meaning) => {
+    expect(errcodeMeaning(errcode)).toBe(meaning);
   });
 
-  it('knows nothing of an errcode the table does not list', () => {
-    expect(errcodeMeaning(507010)).toBeUndefined();
+  it('marks only the errcodes about the AppID, the AppSecret or the grant as credential errors', () => {
+    const credentials = [40001, 40002, 40013, 40125, 41002, 41004, 200007, 61003, -1].filter((c) => errcodeInfo(c)?.credentials);
+    expect(credentials).toEqual([40002, 40013, 40125, 41002, 41004]);
   });
 });
 
@@ -51,15 +69,5 @@ describe('WechatError', () => {
     expect(e.message).toBe('userlog_search: refused second line');
     expect(String(e)).toBe('WechatError: userlog_search: refused second line');
     expect([e.kind, e.api, e.errcode, e.httpStatus]).toEqual(['fatal', 'search', 200007, undefined]);
-  });
-});
-
-describe('coerceError', () => {
-  it('keeps errors and wraps anything else', () => {
-    const original = new TypeError('x');
-    expect(coerceError(original)).toBe(original);
-    expect(coerceError('boom').message).toBe('boom');
-    expect(coerceError({ a: 1 }).message).toContain('{"a":1}');
-    expect(coerceError(undefined)).toBeInstanceOf(Error);
   });
 });

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { countPrunable, pruneEntries, reclaimSpace, type PruneCounts } from '../../store/prune.js';
-import { addCstDays, cstDayBounds, cstDayOf, formatCst } from '../../wechat/cst-day.js';
+import { addCstDays, cstDayBounds, cstDayOf, dashedCstDay, formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
-import { processLock } from '../process-lock.js';
+import { lockHeldMessage, processLock } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -38,16 +38,12 @@ function describe(counts: PruneCounts): string {
     (counts.ledgerEntries > 0 ? `, ${counts.ledgerEntries} filtered-ledger rows` : '');
 }
 
-function dashed(day: string): string {
-  return `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`;
-}
-
 // Days the lookback still covers are exported again by the next run if WeChat still serves them: pruning
 // them costs search calls and gains no space for long. Undefined when DAYS reaches past the lookback.
 function lookbackWarning(today: string, firstKept: string, lookbackDays: number, dryRun: boolean): string | undefined {
   const oldestExported = addCstDays(today, -(lookbackDays - 1));
   if (firstKept <= oldestExported) return undefined;
-  const days = `${dashed(oldestExported)} to ${dashed(addCstDays(firstKept, -1))}`;
+  const days = `${dashedCstDay(oldestExported)} to ${dashedCstDay(addCstDays(firstKept, -1))}`;
   return (
     `wxlog prune: warning: ${days} ${dryRun ? 'would be pruned but are' : 'are'} inside the lookback ` +
     `(WXLOG_LOOKBACK_DAYS, now ${lookbackDays}): the next run downloads them again while WeChat still serves them; ` +
@@ -98,10 +94,7 @@ ${optionsHelp([
       const lock = processLock(db, 'prune');
       const attempt = lock.tryAcquire();
       if (!attempt.acquired) {
-        const h = attempt.holder;
-        ctx.stderr.write(
-          `wxlog prune: another wxlog (${h.command}, pid ${h.pid} on ${h.hostname}) holds ${config.db} since ${formatCst(h.acquiredAt)} CST; nothing done\n`,
-        );
+        ctx.stderr.write(`wxlog prune: ${lockHeldMessage(attempt.holder, `holds ${config.db}`)}\n`);
         return ExitCode.Locked;
       }
       try {

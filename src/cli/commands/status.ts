@@ -1,6 +1,7 @@
 import { filterKey } from '../../config/filter-key.js';
-import { CoverageReport, type CoverageScope, type DayCoverage, type RunSummary } from '../../store/coverage-report.js';
-import { cstDayBounds, formatCst, recentCstDays } from '../../wechat/cst-day.js';
+import { CoverageReport, type CoverageScope, type DayCoverage } from '../../store/coverage-report.js';
+import { latestRuns, type RunSummary } from '../../store/run-history.js';
+import { cstDayBounds, dashedCstDay, formatCst, recentCstDays } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -22,10 +23,6 @@ function parseRuns(value: string): number {
   return Number(value);
 }
 
-function dashedDate(date: string): string {
-  return `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}`;
-}
-
 function duration(run: RunSummary): string {
   if (run.finishedAt === null) return 'running';
   const seconds = Math.max(0, run.finishedAt - run.startedAt);
@@ -38,7 +35,7 @@ function duration(run: RunSummary): string {
 function dayJson(day: DayCoverage) {
   return {
     ...day,
-    day: dashedDate(day.date),
+    day: dashedCstDay(day.date),
     lastChecked: day.lastCheckedAt === null ? null : formatCst(day.lastCheckedAt),
   };
 }
@@ -53,7 +50,7 @@ function runJson(run: RunSummary) {
 
 function dayRow(day: DayCoverage): Cell[] {
   return [
-    dashedDate(day.date),
+    dashedCstDay(day.date),
     day.state,
     day.windowsComplete,
     day.windowsIncomplete,
@@ -111,8 +108,8 @@ ${optionsHelp([
       const days = recentCstDays(nowSeconds, config.lookbackDays).reverse();
       const coverage = report.days(scope, days);
       const oldest = days.at(-1) ?? days[0] ?? '';
-      const older = { before: dashedDate(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
-      const runs = report.runs(runLimit);
+      const older = { before: dashedCstDay(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
+      const runs = latestRuns(db, runLimit);
 
       if (values.json) {
         ctx.stdout.write(`${JSON.stringify({ appid: config.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older })}\n`);

@@ -75,6 +75,7 @@ async function main(): Promise<number> {
     stderr: process.stderr,
     signal: controller.signal,
     cwd: process.cwd(),
+    now: () => Date.now(),
   };
   label = `wxlog ${name}`;
   // Where start-up (Node, main and the command's modules) ends and the command's own work begins, for profilers and

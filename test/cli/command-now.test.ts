@@ -7,10 +7,11 @@ import type { Command } from '../../src/cli/command.js';
 import { addCstDays, cstDayBounds, cstDayOf, formatCst } from '../../src/wechat/cst-day.js';
 import { buildFixture } from '../store/log-fixture.js';
 import { fixedContext } from './command-context.js';
+import { MIDDAY_CST_MS, MIDDAY_CST_SECONDS } from '../helpers/fixed-now.js';
 
-// Far from the real clock, so that a command reading Date.now() instead of ctx.now() sees other days.
-const NOW_MS = Date.parse('2024-06-15T04:00:00Z');
-const NOW = NOW_MS / 1000;
+// Not the real clock's day, so that a command reading Date.now() instead of ctx.now() sees other days.
+const NOW_MS = MIDDAY_CST_MS;
+const NOW = MIDDAY_CST_SECONDS;
 
 let dir: string;
 let env: NodeJS.ProcessEnv;

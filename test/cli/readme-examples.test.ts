@@ -5,9 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-/** Every statement of the README's ```sql blocks, in order. */
-function readmeStatements(): string[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+/** Every statement of a document's ```sql blocks, in order. */
+function sqlStatements(file: string): string[] {
+  const readme = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
   return [...readme.matchAll(/^```sql\n([\s\S]*?)^```$/gm)]
     .flatMap((m) => (m[1] ?? '').split(/;\s*$/m))
     .map((sql) => sql.trim())
@@ -30,11 +30,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("README's example SQL on wxlog demo's database (subprocess)", () => {
-  const statements = readmeStatements();
+describe.each([
+  ['README.md', 6],
+  ['docs/schema.md', 8],
+])("%s's example SQL on wxlog demo's database (subprocess)", (file, least) => {
+  const statements = sqlStatements(file);
 
   it('has examples to check', () => {
-    expect(statements.length).toBeGreaterThanOrEqual(6);
+    expect(statements.length).toBeGreaterThanOrEqual(least);
   });
 
   it.each(statements.map((sql) => [sql.split('\n')[0] ?? sql, sql] as const))('%s … returns rows', (_first, sql) => {

@@ -24,6 +24,8 @@ export interface CliRun {
   cpuMs: number | null;
   /** With `measureCommand`: from the command's start (modules loaded, see src/cli/main.ts) to exit. */
   commandMs: number | null;
+  /** With `measureCommand`: the process's start-up, from Node's start to that mark. */
+  startupMs: number | null;
 }
 
 export interface CliProcess {
@@ -50,11 +52,12 @@ const RSS_HOOK =
   "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();" +
   `process.stderr.write('${RSS_MARK}'+u.maxRSS+' '+(u.userCPUTime+u.systemCPUTime)/1e6+'\\n')})`;
 
-// Printed by the preloaded hook of `measureCommand`: the time since main.ts marked the command's start.
+// Printed by the preloaded hook of `measureCommand`: the time since main.ts marked the command's start,
+// then the mark's own time (start-up: Node, main and the command's modules).
 const COMMAND_MARK = 'wxlog-bench-command-ms ';
 const COMMAND_HOOK =
   "data:text/javascript,process.on('exit',()=>{const m=performance.getEntriesByName('wxlog:command')[0];" +
-  `if(m)process.stderr.write('${COMMAND_MARK}'+(performance.now()-m.startTime)+'\\n')})`;
+  `if(m)process.stderr.write('${COMMAND_MARK}'+(performance.now()-m.startTime)+' '+m.startTime+'\\n')})`;
 
 let rssFiles = 0;
 
@@ -101,12 +104,14 @@ export function spawnNode(nodeArgs: string[], env: Record<string, string>, optio
       };
       if (rssFile === undefined && options.measureRss) usage = take(RSS_MARK);
       const commandLine = take(COMMAND_MARK);
-      const commandMs = commandLine === undefined ? null : Number(commandLine);
+      const [commandText, startupText] = commandLine === undefined ? [] : commandLine.split(' ');
+      const commandMs = commandText === undefined ? null : Number(commandText);
+      const startupMs = startupText === undefined ? null : Number(startupText);
       const [kb, ...cpu] = (usage ?? '').split(' ').map(Number);
       const maxRssKb = kb !== undefined && Number.isFinite(kb) && kb > 0 ? kb : null;
       const cpuSeconds = cpu.reduce((a, b) => a + b, 0);
       const cpuMs = usage !== undefined && Number.isFinite(cpuSeconds) ? cpuSeconds * 1000 : null;
-      resolve({ status, signal, stdout, stderr, ms, maxRssKb, cpuMs, commandMs });
+      resolve({ status, signal, stdout, stderr, ms, maxRssKb, cpuMs, commandMs, startupMs });
     });
   });
   return { child, elapsed: () => performance.now() - started, done };

@@ -10,6 +10,11 @@ export interface CommandContext {
   /** Aborted on SIGTERM/SIGINT: long commands finish the page in hand and return. */
   signal: AbortSignal;
   cwd: string;
+  /**
+   * The current time in milliseconds since the epoch (main passes `Date.now`). Commands read the clock
+   * only through this, so that "now" is one decision of the caller and a test can fix it.
+   */
+  now: () => number;
 }
 
 /** One `wxlog <command>`. */

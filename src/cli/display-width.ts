@@ -1,5 +1,8 @@
-// Terminal columns of text: CJK ideographs, kana, hangul and fullwidth forms take two columns, combining
-// marks and zero-width characters none. Covers what realtime logs contain; not a full UAX #11.
+// Terminal columns of text: CJK ideographs, kana, hangul, fullwidth forms and emoji take two columns,
+// combining marks and zero-width characters none. Covers what realtime logs contain; not a full UAX #11.
+// Text is measured per grapheme (what a terminal draws as one symbol), so that an emoji sequence counts
+// once: ⚠️ is U+26A0 (one column as text) followed by VS16 (U+FE0F), which asks for the two-column emoji
+// form; 👍🏽 and 👨‍👩‍👧 are several code points drawn as one emoji.
 
 const WIDE: ReadonlyArray<readonly [number, number]> = [
   [0x1100, 0x115f], // Hangul Jamo initials
@@ -14,7 +17,9 @@ const WIDE: ReadonlyArray<readonly [number, number]> = [
   [0xff00, 0xff60], // Fullwidth forms
   [0xffe0, 0xffe6],
   [0x1f300, 0x1f64f], // pictographs and emoticons
-  [0x1f900, 0x1f9ff],
+  [0x1f680, 0x1f6ff], // transport and map symbols (🚀)
+  [0x1f900, 0x1f9ff], // supplemental symbols and pictographs
+  [0x1fa70, 0x1faff], // symbols and pictographs extended-A
   [0x20000, 0x3fffd], // CJK extensions B and later
 ];
 
@@ -36,27 +41,44 @@ function charWidth(char: string): number {
   const code = char.codePointAt(0) ?? 0;
   if (code < 0x20 || (code >= 0x7f && code < 0xa0)) return 0;
   if (inRanges(code, ZERO)) return 0;
-  return inRanges(code, WIDE) ? 2 : 1;
+  return inRanges(code, WIDE) || EMOJI_PRESENTATION.test(char) ? 2 : 1;
 }
 
-/** Columns `text` takes on a terminal (CJK characters count two). */
+// Code points drawn as emoji (two columns) without a selector: ⌚, ⚡, ✅, regional indicators, …
+const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u;
+const VS16 = '\ufe0f';
+// Nothing to segment: most of what a table holds (ids, numbers, URLs).
+const PLAIN = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The symbols of `text` as a terminal draws them, each with its columns. */
+function* symbols(text: string): Generator<{ text: string; width: number }> {
+  for (const { segment } of graphemes.segment(text)) {
+    // A cluster is as wide as its first character (the rest are marks, joiners, modifiers), unless
+    // VS16 asks for the emoji form of a text symbol such as ⚠ or ❤.
+    const base = charWidth(segment);
+    yield { text: segment, width: base === 1 && segment.includes(VS16) ? 2 : base };
+  }
+}
+
+/** Columns `text` takes on a terminal (CJK characters and emoji count two). */
 export function displayWidth(text: string): number {
+  if (PLAIN.test(text)) return text.length;
   let width = 0;
-  for (const char of text) width += charWidth(char);
+  for (const symbol of symbols(text)) width += symbol.width;
   return width;
 }
 
-/** `text` cut to at most `width` columns, ending with `…` when something was cut. */
+/** `text` cut to at most `width` columns, ending with `…` when something was cut; never inside a symbol. */
 export function truncateToWidth(text: string, width: number): string {
   if (displayWidth(text) <= width) return text;
   if (width <= 0) return '';
   let out = '';
   let used = 0;
-  for (const char of text) {
-    const w = charWidth(char);
-    if (used + w > width - 1) break;
-    out += char;
-    used += w;
+  for (const symbol of symbols(text)) {
+    if (used + symbol.width > width - 1) break;
+    out += symbol.text;
+    used += symbol.width;
   }
   return `${out}…`;
 }

@@ -1,4 +1,4 @@
-import { validate as isValidCron, validateDetailed as explainCron } from 'node-cron';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { TOKEN_MODES, type TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
@@ -64,18 +64,29 @@ const CRON_FIELD_NAMES: Record<string, string> = {
   dayOfWeek: 'day-of-week',
 };
 
+type NodeCron = typeof import('node-cron');
+let nodeCron: NodeCron | undefined;
+
+// node-cron is loaded only when a schedule is checked (WXLOG_SCHEDULE or a config file's schedule): query,
+// search and status read settings on every start and would otherwise pay for it (~10-30 ms) for nothing.
+// Its CommonJS build, as validation must stay synchronous; both builds' validators are pure functions.
+function cron(): NodeCron {
+  nodeCron ??= createRequire(import.meta.url)('node-cron') as NodeCron;
+  return nodeCron;
+}
+
 // node-cron also accepts shorthands like "@daily"; they are refused so that the setting means the same
 // thing to every cron reader (docs/configuration.md: 5 or 6 fields).
 function isSchedule(expression: string): boolean {
   const fields = expression.trim().split(/\s+/).length;
-  return (fields === 5 || fields === 6) && isValidCron(expression);
+  return (fields === 5 || fields === 6) && cron().validate(expression);
 }
 
 function scheduleProblem(input: unknown): string {
   if (typeof input !== 'string') return CRON_RULE;
   const fields = input.trim() === '' ? 0 : input.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) return `${CRON_RULE} (it has ${fields} field${fields === 1 ? '' : 's'})`;
-  const field = explainCron(input).errors[0]?.field;
+  const field = cron().validateDetailed(input).errors[0]?.field;
   const name = field === undefined ? undefined : CRON_FIELD_NAMES[field];
   return name === undefined ? CRON_RULE : `${CRON_RULE} (its ${name} field is invalid)`;
 }

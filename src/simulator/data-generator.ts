@@ -1,4 +1,5 @@
 import type { JsonValue, LogEntry, LogMessage } from '../wechat/types.js';
+import { documentExample, EXAMPLE_HEADER } from './document-example.js';
 import { createRng, hashInts, type Rng } from './prng.js';
 
 /**
@@ -27,6 +28,8 @@ export interface EntrySource {
   /** Position of the entry in its session (0 = first). */
   step: number;
   timestamp: number;
+  /** The document's example entry (document-example.ts) rather than a generated one. */
+  example?: true;
 }
 
 /** The fields server-side filters look at, cheap to compute without building messages. */
@@ -133,6 +136,7 @@ export class DataGenerator {
   }
 
   header(source: EntrySource): EntryHeader {
+    if (source.example) return EXAMPLE_HEADER;
     const session = createRng(source.sessionSeed);
     const user = session.int(this.#users);
     const platform = session.chance(0.55) ? 1 : 2;
@@ -148,6 +152,7 @@ export class DataGenerator {
 
   /** The entry as `userlog_search` lists it, fields in the document's order, absent ones left out. */
   buildEntry(source: EntrySource, header: EntryHeader = this.header(source)): LogEntry {
+    if (source.example) return documentExample(source.timestamp);
     const levels = messageLevels(source.entrySeed);
     const rng = createRng(hashInts(source.entrySeed, STREAM_CONTENT));
     const ctx: MessageContext = { rng, url: header.url ?? 'pages/index/index', openid: header.id };

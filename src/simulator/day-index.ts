@@ -1,5 +1,6 @@
 import { cstDayBounds } from '../wechat/cst-day.js';
 import { entryLevel, type EntrySource } from './data-generator.js';
+import { EXAMPLE_LEVEL, EXAMPLE_SECOND_OF_DAY } from './document-example.js';
 import { createRng, hashInts, type Rng } from './prng.js';
 
 /*
@@ -28,6 +29,16 @@ const STREAM_ADDED_ENTRY = 0xadd2;
 // Relative activity per CST hour: quiet at night, busy in the evening, like a shop's Mini Program.
 const HOUR_WEIGHTS = [3, 2, 1, 1, 1, 1, 2, 4, 6, 7, 8, 8, 9, 8, 7, 7, 7, 7, 8, 9, 10, 10, 8, 5];
 const HOUR_TOTAL = HOUR_WEIGHTS.reduce((a, b) => a + b, 0);
+
+/**
+ * The ref of the day's last generated entry when it belongs to an ordinary launch (not the two at the
+ * day's edges): that entry becomes the document's example, so the day keeps `perDay` entries. None on
+ * days too small to spare one.
+ */
+function exampleRef(sessionOf: Uint32Array): number {
+  const last = sessionOf.length - 1;
+  return last >= 0 && (sessionOf[last] ?? 0) >= 2 ? last : -1;
+}
 
 export function keyTimestamp(key: number): number {
   return Math.floor(key / REF_SPACE);
@@ -99,6 +110,7 @@ export class DayIndex {
   readonly #stepOf: Uint8Array;
   readonly #levelOf: Uint8Array;
   readonly #launchOf: Uint32Array;
+  readonly #exampleRef: number;
   #visible: Float64Array;
   // Late entries, held back until released.
   #late: Float64Array;
@@ -118,6 +130,7 @@ export class DayIndex {
     this.#stepOf = arrays.stepOf;
     this.#levelOf = arrays.levelOf;
     this.#launchOf = arrays.launchOf;
+    this.#exampleRef = exampleRef(arrays.sessionOf);
     this.#visible = visible;
     this.#late = late;
   }
@@ -125,7 +138,8 @@ export class DayIndex {
   /**
    * Lays out a full day: launches (sessions) at times following HOUR_WEIGHTS, each with a few entries
    * seconds to minutes apart under one traceid. The first launch logs at 00:00:00 and the second at
-   * 23:59:59, so both edges of the day are always exercised.
+   * 23:59:59, so both edges of the day are always exercised. The last entry is replaced by the
+   * document's example entry at its time of day (11:59:56 CST), never held back as late.
    */
   static generate(day: string, options: DayIndexOptions): DayIndex {
     const { begin, end } = cstDayBounds(day);
@@ -153,7 +167,13 @@ export class DayIndex {
         levelOf[ord] = entryLevel(hashInts(daySeed, ord, STREAM_ENTRY));
       }
     }
+    const example = exampleRef(sessionOf);
+    if (example >= 0) {
+      tsOf[example] = begin + EXAMPLE_SECOND_OF_DAY;
+      levelOf[example] = EXAMPLE_LEVEL;
+    }
     const isLate = (i: number): boolean =>
+      i !== example &&
       options.lateFraction > 0 &&
       (sessionOf[i] ?? 0) >= 2 &&
       hashInts(daySeed, i, STREAM_LATE) / 4_294_967_296 < options.lateFraction;
@@ -200,6 +220,7 @@ export class DayIndex {
       };
     }
     const session = this.#sessionOf[ref] ?? 0;
+    if (ref === this.#exampleRef) return { sessionSeed: 0, launch: timestamp, entrySeed: 0, step: 0, timestamp, example: true };
     return {
       sessionSeed: hashInts(this.#daySeed, session, STREAM_SESSION),
       launch: this.#launchOf[session] ?? timestamp,

@@ -12,7 +12,8 @@ function optionLines(help: string): string[] {
 }
 
 describe('--help of every command', () => {
-  it.each(commands.map((c) => [c.name, c.help] as const))('%s: starts every option description in one column', (_name, help) => {
+  it.each(commands.map((c) => [c.name, c] as const))('%s: starts every option description in one column', async (_name, entry) => {
+    const { help } = await entry.load();
     const lines = optionLines(help);
     expect(lines.length).toBeGreaterThan(0);
     const columns = new Set<number>();

@@ -6,10 +6,11 @@ import { cstDayBounds } from '../../src/wechat/cst-day.js';
 import { WechatClient } from '../../src/wechat/wechat-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runCli, simulatorEnv } from './run-cli.js';
+import { MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
 // `wxlog quota` as a subprocess against the simulator over loopback.
 
-const NOW_MS = Date.parse('2026-11-22T04:00:00Z');
+const NOW_MS = MIDDAY_CST_MS;
 const DAY = '20261121';
 
 let sim: Simulator | undefined;

@@ -3,6 +3,7 @@ import { nextPageSize, PageSize } from '../../src/export/page-size.js';
 import { openDatabase } from '../../src/store/database.js';
 import { StateStore } from '../../src/store/state-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
 /** Sizes asked, in order, until the search settles, against a server refusing above `ceiling`. */
 function search(ceiling: number, configured = 1000, remaining = 100_000): number[] {
@@ -57,7 +58,7 @@ describe('PageSize', () => {
     const { db } = openDatabase(`${tempDir()}/wxlog.db`);
     return new StateStore(db);
   }
-  const day = Date.parse('2026-11-22T04:00:00Z');
+  const day = MIDDAY_CST_MS;
 
   it('keeps what it learnt per app, and tries the smallest refused size again on the next CST day', () => {
     const s = state();

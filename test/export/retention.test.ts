@@ -7,6 +7,7 @@ import { WechatError } from '../../src/wechat/errors.js';
 import { openDatabase } from '../../src/store/database.js';
 import { StateStore } from '../../src/store/state-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { MIDDAY_CST_DAY, MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
 const DAYS = ['20261116', '20261117', '20261118', '20261119', '20261120', '20261121', '20261122'];
 
@@ -52,8 +53,8 @@ describe('RetentionBoundary', () => {
 
 describe('runExport and refusals that contradict retention', () => {
   // The real server is in the variant tests; here an API that refuses chosen dates, to test the decision.
-  const now = Date.parse('2026-11-22T04:00:00Z');
-  const today = '20261122';
+  const now = MIDDAY_CST_MS;
+  const today = MIDDAY_CST_DAY;
   function api(refuse: (date: string) => boolean): ExportApi {
     return {
       searchLogs: async (params) => {

@@ -15,8 +15,7 @@ export function clockFrom(iso: string): () => number {
   return () => base + (Date.now() - t0);
 }
 
-/** 12:00 in China on 2026-11-22: mid-day, far from CST midnight. */
-export const MIDDAY_CST = '2026-11-22T04:00:00Z';
+export { MIDDAY_CST } from './fixed-now.js';
 
 /**
  * A simulator whose calendar stands still at `now()`'s current instant, so today's entries do not grow

@@ -4,6 +4,8 @@ import { cstDayBounds, cstDayOf } from '../../src/wechat/cst-day.js';
 import { logEntrySchema, type JsonValue, type LogEntry } from '../../src/wechat/types.js';
 import { NOW, TODAY } from './helpers.js';
 
+const EXAMPLE_TRACEID = 'oXu03410akoNqfsrMMswk6Zwwl1U_1570852656';
+
 let sim: Simulator;
 let all: LogEntry[];
 
@@ -79,6 +81,34 @@ describe('generated data', () => {
     }
   });
 
+  it("serves the document's example entry once a day, at its time of day (11:59:56 CST)", () => {
+    for (const day of sim.retentionDays()) {
+      const examples = sim.entriesForDay(day).filter((e) => e.traceid === EXAMPLE_TRACEID);
+      const at = cstDayBounds(day).begin + 11 * 3600 + 59 * 60 + 56;
+      if (at > NOW / 1000) {
+        expect(examples).toEqual([]);
+        continue;
+      }
+      expect(examples).toEqual([
+        {
+          level: 6,
+          platform: 1,
+          libraryVersion: '2.8.3',
+          clientVersion: '7.0.7',
+          id: 'oXu034-Kl5Et2U0vsexKDsFaon0Q',
+          timestamp: at,
+          msg: [
+            { time: at - 1, msg: ['hello world'], level: 2 },
+            { time: at - 1, msg: ['get msg list mig 10006'], level: 4 },
+          ],
+          url: 'pages/chat/chat',
+          traceid: EXAMPLE_TRACEID,
+          filterMsg: 'NetworkExceed08 ReportTimeTotal',
+        },
+      ]);
+    }
+  });
+
   it('matches the documented entry shape', () => {
     for (const entry of all) {
       expect(logEntrySchema.safeParse(entry).success).toBe(true);
@@ -88,7 +118,8 @@ describe('generated data', () => {
   });
 
   it('uses realistic OpenIDs, traceids, versions, platforms and page paths', () => {
-    for (const e of all) {
+    // The document's own example (checked below) has a traceid of another user's launch in 2019.
+    for (const e of all.filter((entry) => entry.traceid !== EXAMPLE_TRACEID)) {
       expect(e.id).toMatch(/^oXu0[A-Za-z0-9_-]{24}$/);
       const launch = Number(e.traceid?.slice(29));
       expect(e.traceid?.slice(0, 29)).toBe(`${e.id}_`);

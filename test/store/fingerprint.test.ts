@@ -1,58 +1,88 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { canonicalJson, entryFingerprint } from '../../src/store/fingerprint.js';
+import { Store } from '../../src/store/store.js';
+import { savePage } from '../helpers/save-page.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-/** canonicalJson as first written: databases hold fingerprints of this text, byte for byte. */
-function firstCanonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => firstCanonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const parts: string[] = [];
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${firstCanonicalJson(v)}`);
-  }
-  return `{${parts.join(',')}}`;
+// The example answer's entry of docs/realtimelog-search (userlog_search), as the server writes it.
+const EXAMPLE = {
+  level: 6,
+  platform: 1,
+  libraryVersion: '2.8.3',
+  clientVersion: '7.0.7',
+  id: 'oXu034-Kl5Et2U0vsexKDsFaon0Q',
+  timestamp: 1570852796,
+  msg: [
+    { time: 1570852795, msg: ['hello world'], level: 2 },
+    { time: 1570852795, msg: ['get msg list mig 10006'], level: 4 },
+  ],
+  url: 'pages/chat/chat',
+  traceid: 'oXu03410akoNqfsrMMswk6Zwwl1U_1570852656',
+  filterMsg: 'NetworkExceed08 ReportTimeTotal',
+};
+
+const CANONICAL =
+  '{"clientVersion":"7.0.7","filterMsg":"NetworkExceed08 ReportTimeTotal","id":"oXu034-Kl5Et2U0vsexKDsFaon0Q","level":6,' +
+  '"libraryVersion":"2.8.3","msg":[{"level":2,"msg":["hello world"],"time":1570852795},{"level":4,"msg":["get msg list mig 10006"],' +
+  '"time":1570852795}],"platform":1,"timestamp":1570852796,"traceid":"oXu03410akoNqfsrMMswk6Zwwl1U_1570852656","url":"pages/chat/chat"}';
+
+/** The same value with the keys of every object in reverse order. */
+function reversedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reversedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
 }
 
-/** A seeded generator of JSON-like values: unsorted and numeric keys, unicode, nesting, undefined. */
-function randomValue(next: () => number, depth: number): unknown {
-  const pick = Math.floor(next() * (depth > 3 ? 6 : 9));
-  const keys = ['b', 'a', 'msg', 'time', '10', '9', '键', 'Z', 'é', '"q"', ''];
-  switch (pick) {
-    case 0: return null;
-    case 1: return next() < 0.5;
-    case 2: return Math.floor(next() * 1e6) / (next() < 0.5 ? 1 : 7);
-    case 3: return ['请求失败', 'a"b\\c', '\u2028', 'x'.repeat(Math.floor(next() * 5))][Math.floor(next() * 4)];
-    case 4: return undefined;
-    case 5: return -0;
-    case 6: return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
-    default: {
-      const o: Record<string, unknown> = {};
-      for (let n = Math.floor(next() * 5); n > 0; n -= 1) o[keys[Math.floor(next() * keys.length)] as string] = randomValue(next, depth + 1);
-      return o;
-    }
-  }
-}
-
-describe('canonicalJson', () => {
-  it('gives the same text as its first version for any JSON-like value', () => {
-    let seed = 12345;
-    const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let i = 0; i < 5000; i += 1) {
-      const value = randomValue(next, 0);
-      expect(canonicalJson(value)).toBe(firstCanonicalJson(value));
-    }
-    // eslint-disable-next-line no-sparse-arrays
-    expect(canonicalJson([1, , 3])).toBe(firstCanonicalJson([1, , 3]));
+describe('entryFingerprint', () => {
+  it('is fixed for the example entry: stored fingerprints must never change silently', () => {
+    // A change here means every stored entry would be stored again on its next read: it needs a
+    // migration that recomputes log_entries.fingerprint, not a new expected value.
+    // Computed outside wxlog: printf '%s' "$CANONICAL" | sha256sum, first 16 bytes.
+    expect(canonicalJson(EXAMPLE)).toBe(CANONICAL);
+    expect(entryFingerprint(EXAMPLE).toString('hex')).toBe('603f5cb9f8c869fe5d3ac7afc93dcc32');
+    expect(entryFingerprint(EXAMPLE)).toHaveLength(16);
   });
 
-  it('keeps the fingerprint of a documented entry', () => {
-    const entry = {
-      level: 2, platform: 1, libraryVersion: '3.4.1', clientVersion: '8.0.50', id: 'oAbC-123', timestamp: 1795622400,
-      msg: [{ time: 1795622399, level: 2, msg: ['请求失败', { code: 500, path: '/api/order', z: null, a: [1, 2.5, true] }] }],
-      url: 'pages/index/index', traceid: 't-1', filterMsg: 'order',
-    };
-    // Computed with the first version of canonicalJson.
-    expect(entryFingerprint(entry).toString('hex')).toBe('e4330738bf4c3640488975c95b0bdf92');
+  it('is what the store keeps for the example entry as served', () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    savePage(store, 'wx1234567890abcdef', '', [EXAMPLE], 1);
+    expect(store.db.prepare('SELECT lower(hex(fingerprint)) AS f FROM log_entries').all()).toEqual([{ f: '603f5cb9f8c869fe5d3ac7afc93dcc32' }]);
+    store.close();
+  });
+
+  it('does not depend on key order, at any depth', () => {
+    const reordered = reversedKeys(EXAMPLE);
+    expect(Object.keys(reordered as object)[0]).toBe('filterMsg');
+    expect(entryFingerprint(reordered).equals(entryFingerprint(EXAMPLE))).toBe(true);
+  });
+
+  it('changes with any nested value, and with the order of array items', () => {
+    const base = entryFingerprint(EXAMPLE);
+    const nested = { ...EXAMPLE, msg: [EXAMPLE.msg[0], { ...EXAMPLE.msg[1], msg: ['get msg list mig 10007'] }] };
+    const swapped = { ...EXAMPLE, msg: [EXAMPLE.msg[1], EXAMPLE.msg[0]] };
+    const typed = { ...EXAMPLE, level: '6' };
+    for (const other of [nested, swapped, typed]) expect(entryFingerprint(other).equals(base)).toBe(false);
+  });
+
+  it('hashes objects inside message arguments by content too', () => {
+    const a = { ...EXAMPLE, msg: [{ time: 1, level: 2, msg: [{ code: 'E_NET', detail: { 超时: [1.5, null, true] } }] }] };
+    const b = { ...EXAMPLE, msg: [{ level: 2, msg: [{ detail: { 超时: [1.5, null, true] }, code: 'E_NET' }], time: 1 }] };
+    expect(entryFingerprint(a).equals(entryFingerprint(b))).toBe(true);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and keeps array order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}');
+  });
+
+  it('drops undefined fields and writes undefined array items as null, as JSON.stringify does', () => {
+    expect(canonicalJson({ a: undefined, b: [undefined, 1] })).toBe('{"b":[null,1]}');
+    expect(canonicalJson({ b: [undefined, 1] })).toBe(JSON.stringify({ b: [undefined, 1] }));
+  });
+
+  it('keeps any Unicode as it is', () => {
+    expect(canonicalJson({ 中文: '网络请求失败 🚀' })).toBe('{"中文":"网络请求失败 🚀"}');
   });
 });

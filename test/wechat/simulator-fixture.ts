@@ -3,9 +3,10 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { cstDayBounds } from '../../src/wechat/cst-day.js';
 import type { SearchParams } from '../../src/wechat/types.js';
 import { WechatClient, type WechatClientOptions } from '../../src/wechat/wechat-client.js';
+import { MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
 /** The simulator's calendar clock: 2026-11-22 12:00 CST, so 20261121 is a whole day inside retention. */
-export const NOW_MS = Date.parse('2026-11-22T04:00:00Z');
+export const NOW_MS = MIDDAY_CST_MS;
 export const DAY = '20261121';
 
 /** Short delays so that retry tests take milliseconds, with the table's retry counts kept. */

@@ -75,7 +75,7 @@ ${optionsHelp([
     const { values } = parseCommandArgs('prune', ctx.argv, options, false);
     const days = parseDays(values['older-than']);
     const config = commandConfig(ctx, values, 'local');
-    const now = Date.now();
+    const now = ctx.now();
     const today = cstDayOf(Math.floor(now / 1000));
     const firstKept = addCstDays(today, -days);
     const before = cstDayBounds(firstKept).begin;

@@ -26,7 +26,7 @@ ${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
     const store = Store.open(config.db);
     try {
       const scenes = await client.getSceneList(ctx.signal);
-      replaceScenes(store.db, config.appid, scenes, Math.floor(Date.now() / 1000));
+      replaceScenes(store.db, config.appid, scenes, Math.floor(ctx.now() / 1000));
       const stored = listScenes(store.db, config.appid);
       ctx.stdout.write(values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''));
       return ExitCode.Ok;

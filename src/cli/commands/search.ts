@@ -91,7 +91,7 @@ Only the entries of WXLOG_APPID are searched when it is set, else those of every
     const text = positionals.join(' ');
     if (text === '') throw new UsageError('needs the TEXT to look for, e.g. wxlog search 请求失败');
     const minLevel = values.level === undefined ? undefined : parseLevel(values.level);
-    const since = values.since === undefined ? undefined : parseSince(values.since, Math.floor(Date.now() / 1000));
+    const since = values.since === undefined ? undefined : parseSince(values.since, Math.floor(ctx.now() / 1000));
     const limit = values.limit === undefined ? DEFAULT_LIMIT : parseLimit(values.limit);
     const config = commandConfig(ctx, values, 'local');
     const db = openExistingDatabase(config.db, { readonly: true });

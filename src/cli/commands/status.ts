@@ -104,7 +104,7 @@ ${optionsHelp([
     try {
       const report = new CoverageReport(db);
       const scope: CoverageScope = { appid: config.appid, filterKey: filterKey(config.filters) };
-      const nowSeconds = Math.floor(Date.now() / 1000);
+      const nowSeconds = Math.floor(ctx.now() / 1000);
       const days = recentCstDays(nowSeconds, config.lookbackDays).reverse();
       const coverage = report.days(scope, days);
       const oldest = days.at(-1) ?? days[0] ?? '';

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { displayWidth, padToWidth, truncateToWidth } from '../../src/cli/display-width.js';
+
+describe('displayWidth', () => {
+  it.each([
+    ['', 0],
+    ['hello', 5],
+    ['网络请求失败', 12],
+    ['ｆｕｌｌ', 8],
+    ['e\u0301', 1], // e + combining acute
+    ['🚀', 2], // transport symbols
+    ['⚠️', 2], // U+26A0 + VS16: the emoji form
+    ['⚠', 1], // the text form alone
+    ['❤️', 2],
+    ['✅', 2], // emoji presentation without a selector
+    ['👍🏽', 2], // with a skin tone modifier
+    ['👨‍👩‍👧', 2], // a ZWJ family
+    ['🇨🇳', 2], // a flag: two regional indicators
+    ['1️⃣', 2], // a keycap
+    ['🥲', 2],
+    ['🫠', 2], // symbols and pictographs extended-A
+    ['发布🚀 ok ⚠️', 2 * 2 + 2 + 4 + 2],
+  ])('%j takes %i columns', (text, width) => {
+    expect(displayWidth(text)).toBe(width);
+  });
+});
+
+describe('truncateToWidth', () => {
+  it('never cuts an emoji sequence in two', () => {
+    expect(truncateToWidth('⚠️⚠️⚠️', 5)).toBe('⚠️⚠️…');
+    expect(truncateToWidth('👨‍👩‍👧👨‍👩‍👧', 3)).toBe('👨‍👩‍👧…');
+    expect(truncateToWidth('a🚀b', 3)).toBe('a…');
+    expect(displayWidth(truncateToWidth('🚀🚀🚀', 4))).toBeLessThanOrEqual(4);
+  });
+
+  it('keeps text that fits', () => {
+    expect(truncateToWidth('🚀⚠️', 4)).toBe('🚀⚠️');
+  });
+});
+
+describe('padToWidth', () => {
+  it('pads emoji to the same column as ASCII', () => {
+    expect(padToWidth('🚀', 4)).toBe('🚀  ');
+    expect(padToWidth('⚠️', 4, 'start')).toBe('  ⚠️');
+    expect(padToWidth('ab', 4)).toBe('ab  ');
+  });
+});
+
+describe("wxlog query's table with emoji", () => {
+  it('lines every column up: 🚀 and ⚠️ take two columns each', async () => {
+    const { formatTable } = await import('../../src/cli/table-format.js');
+    const lines = formatTable(['msg', 'n'], [['🚀 发布', 1], ['⚠️ warn', 22], ['plain', 333]]).trimEnd().split('\n');
+    // Where the column separator stands, in terminal columns: the same on every line.
+    const separators = lines.map((line) => displayWidth(line.slice(0, line.search(/[|+]/))));
+    expect(new Set(separators).size).toBe(1);
+  });
+});

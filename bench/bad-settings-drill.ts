@@ -27,7 +27,11 @@ const CASES: BadSetting[] = [
   { env: { WXLOG_TOKEN_MODE: 'magic' }, names: 'WXLOG_TOKEN_MODE' },
   { env: { WXLOG_TOKEN_MODE: 'static' }, names: 'WXLOG_ACCESS_TOKEN' },
   { env: { WXLOG_ACCESS_TOKEN: 'tok en' }, names: 'WXLOG_ACCESS_TOKEN', secret: 'tok en' },
-  { env: { WXLOG_ACCESS_TOKEN: 'token-from-elsewhere', WXLOG_TOKEN_MODE: 'stable' }, names: 'WXLOG_TOKEN_MODE', secret: 'token-from-elsewhere' },
+  {
+    env: { WXLOG_ACCESS_TOKEN: 'token-from-elsewhere', WXLOG_TOKEN_MODE: 'stable' },
+    names: 'WXLOG_TOKEN_MODE',
+    secret: 'token-from-elsewhere',
+  },
   { env: { WXLOG_API_BASE: 'ftp://api.weixin.qq.com' }, names: 'WXLOG_API_BASE' },
   { env: { WXLOG_API_BASE: 'http://127.0.0.1:1/wxaapi' }, names: 'WXLOG_API_BASE' },
   { env: { WXLOG_API_BASE: 'api.weixin.qq.com' }, names: 'WXLOG_API_BASE' },
@@ -89,9 +93,11 @@ async function tryCase(c: BadSetting, sim: Simulator, dir: string, db: string): 
   if (run.status !== 2) problems.push(`exit ${String(run.status ?? run.signal)}, not 2`);
   const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
   if (lines.length !== 1) problems.push(`${lines.length} lines on stderr: ${JSON.stringify(run.stderr.slice(0, 300))}`);
-  if (!run.stderr.includes(c.names)) problems.push(`stderr does not name ${c.names}: ${JSON.stringify(run.stderr.trim())}`);
+  if (!run.stderr.includes(c.names))
+    problems.push(`stderr does not name ${c.names}: ${JSON.stringify(run.stderr.trim())}`);
   if (/^\s+at /m.test(run.stderr)) problems.push('a stack trace on stderr');
-  if (c.secret !== undefined && (run.stderr + run.stdout).includes(c.secret)) problems.push('the secret value is echoed');
+  if (c.secret !== undefined && (run.stderr + run.stdout).includes(c.secret))
+    problems.push('the secret value is echoed');
   const after = readdirSync(dir).sort().join(',');
   if (after !== before) problems.push(`files appeared: ${after}`);
   return problems;

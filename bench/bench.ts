@@ -22,7 +22,8 @@ function sizes(quick: boolean): number[] {
   const raw = process.env['BENCH_SIZES'];
   if (raw !== undefined && raw.trim() !== '') {
     const list = raw.split(',').map((s) => Number(s.trim()));
-    if (list.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error(`BENCH_SIZES: expected whole numbers >= 1000 separated by commas, got ${JSON.stringify(raw)}`);
+    if (list.some((n) => !Number.isInteger(n) || n < 1000))
+      throw new Error(`BENCH_SIZES: expected whole numbers >= 1000 separated by commas, got ${JSON.stringify(raw)}`);
     return list;
   }
   return quick ? [20_000] : [100_000, MILLION];
@@ -32,7 +33,8 @@ function repeats(): number {
   const raw = process.env['BENCH_REPS'];
   if (raw !== undefined && raw.trim() !== '') {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_REPS: expected a whole number >= 1, got ${JSON.stringify(raw)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`BENCH_REPS: expected a whole number >= 1, got ${JSON.stringify(raw)}`);
     return n;
   }
   // Even --quick repeats: one pair of runs on a shared machine made the ratio move from 1.0× to 1.4×.
@@ -89,7 +91,8 @@ async function main(): Promise<void> {
         // The query database is the 1M-entry one of wxlog's default page size (the last measured).
         if (pageSize !== INGEST_PAGE_SIZES.at(-1)) {
           // Only one database per size is queried or kept: 2 GB apiece at 1M entries.
-          if (process.env['BENCH_KEEP'] !== '1') for (const suffix of ['', '-wal', '-shm']) rmSync(run.db + suffix, { force: true });
+          if (process.env['BENCH_KEEP'] !== '1')
+            for (const suffix of ['', '-wal', '-shm']) rmSync(run.db + suffix, { force: true });
         } else if (run.entries >= 0.95 * MILLION) {
           keepAsQueryDb(run.db);
           run.db = QUERY_DB;
@@ -101,7 +104,9 @@ async function main(): Promise<void> {
     if (!existsSync(queryDb)) {
       const largest = runs.at(-1);
       if (!largest) throw new Error('no database to query');
-      progress(`no 1M-entry database in bench/.data yet (run npm run bench without --quick): querying the ${largest.entries}-entry one`);
+      progress(
+        `no 1M-entry database in bench/.data yet (run npm run bench without --quick): querying the ${largest.entries}-entry one`,
+      );
       queryDb = largest.db;
     }
     const entries = entriesIn(queryDb);

@@ -76,7 +76,10 @@ export async function budgetBench(dirs: TempDirs, quick: boolean): Promise<Figur
       }
       const use = budgetUse(sim.stats.searchArrivals, BUDGET, INTERVAL_MS);
       // Only a single process sends every request it records: a stopped one records some it never sends.
-      const delay = scenario.stop === undefined ? `; send delay ≤ ${worstSendDelay(recordedSends(db), sim.stats.searchArrivals)} ms, margin ${MARGIN_MS} ms` : '';
+      const delay =
+        scenario.stop === undefined
+          ? `; send delay ≤ ${worstSendDelay(recordedSends(db), sim.stats.searchArrivals)} ms, margin ${MARGIN_MS} ms`
+          : '';
       const problems = exactProblems(db, sim);
       const finished = exits.at(-1) === '0' && problems.length === 0;
       const note = finished ? '' : ` NOT EXACT (exits ${exits.join(', ')}; ${problems.join('; ')})`;

@@ -33,7 +33,10 @@ export async function callsBench(dirs: TempDirs): Promise<Figure[]> {
       ...(app.maxOffset === undefined ? {} : { maxOffset: app.maxOffset }),
     });
     try {
-      const config = benchConfig(sim, dirs.make('calls'), { WXLOG_CALLS_PER_MINUTE: '49', WXLOG_PAGE_SIZE: String(PAGE_SIZE) });
+      const config = benchConfig(sim, dirs.make('calls'), {
+        WXLOG_CALLS_PER_MINUTE: '49',
+        WXLOG_PAGE_SIZE: String(PAGE_SIZE),
+      });
       const now = clockFrom(MIDDAY_CST);
       const pass = () => exportPass({ config, logger: silentLogger, command: 'run', now, client: fastClient });
       const bound = lowerBoundCalls(sim, PAGE_SIZE);

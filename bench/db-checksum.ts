@@ -48,7 +48,11 @@ export function integrity(dbPath: string): string {
 export function storedRows(dbPath: string): number {
   const db = new BetterSqlite3(dbPath, { readonly: true });
   try {
-    return (db.prepare('SELECT (SELECT count(*) FROM log_entries) + (SELECT count(*) FROM log_messages) AS n').get() as { n: number }).n;
+    return (
+      db.prepare('SELECT (SELECT count(*) FROM log_entries) + (SELECT count(*) FROM log_messages) AS n').get() as {
+        n: number;
+      }
+    ).n;
   } finally {
     db.close();
   }

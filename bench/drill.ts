@@ -20,7 +20,8 @@ async function existingDatabase(dirs: TempDirs): Promise<string> {
   try {
     const db = join(dirs.make('existing'), 'wxlog.db');
     const run = await runCli(['run'], wxlogEnv(sim, db));
-    if (run.status !== 0) throw new Error(`could not build a database to protect: ${run.stdout.trim()} ${run.stderr.trim()}`);
+    if (run.status !== 0)
+      throw new Error(`could not build a database to protect: ${run.stdout.trim()} ${run.stderr.trim()}`);
     return db;
   } finally {
     await sim.close();

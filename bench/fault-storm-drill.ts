@@ -24,13 +24,22 @@ export async function faultStormDrill(dirs: TempDirs): Promise<DrillReport> {
   });
   try {
     const config = benchConfig(sim, dirs.make('storm'), { WXLOG_CALLS_PER_MINUTE: '49' });
-    const outcome = await exportPass({ config, logger: silentLogger, command: 'run', now: clockFrom(MIDDAY_CST), client: fastClient });
+    const outcome = await exportPass({
+      config,
+      logger: silentLogger,
+      command: 'run',
+      now: clockFrom(MIDDAY_CST),
+      client: fastClient,
+    });
     const { stats } = sim;
     const failed = stats.searchArrivals.length - stats.searchServed - stats.searchRateLimited;
     return {
       drill: 'fault storm',
       cases: [
-        caseFrom('one run completes (exit 0)', outcome.exitCode === 0 ? [] : [`exit ${outcome.exitCode}: ${outcome.summary}`]),
+        caseFrom(
+          'one run completes (exit 0)',
+          outcome.exitCode === 0 ? [] : [`exit ${outcome.exitCode}: ${outcome.summary}`],
+        ),
         caseFrom('database exact, integrity_check ok', exactProblems(config.db, sim)),
       ],
       notes: [

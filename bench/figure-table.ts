@@ -11,7 +11,10 @@ export interface Figure {
 // Wide (CJK) characters take two terminal columns.
 function width(text: string): number {
   let w = 0;
-  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1;
+  for (const ch of text)
+    w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch)
+      ? 2
+      : 1;
   return w;
 }
 
@@ -21,7 +24,13 @@ function pad(text: string, to: number): string {
 
 /** The figures as one plain-text table (Markdown-compatible), grouped by section. */
 export function formatFigures(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [f.section, f.name, f.value, f.goal, f.pass === null ? '' : f.pass ? 'pass' : 'MISS']);
+  const rows = figures.map((f) => [
+    f.section,
+    f.name,
+    f.value,
+    f.goal,
+    f.pass === null ? '' : f.pass ? 'pass' : 'MISS',
+  ]);
   const header = ['section', 'figure', 'value', 'goal', 'result'];
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => pad(c, widths[i] ?? 0)).join(' | ')} |`;
@@ -39,5 +48,7 @@ export function formatMs(ms: number): string {
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
 }

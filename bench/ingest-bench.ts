@@ -46,12 +46,22 @@ function perDayFor(entries: number, at: number): number {
 }
 
 function runReference(sim: Simulator, db: string, at: number, pageSize: number): Promise<CliRun> {
-  const options: ReferenceOptions = { apiBase: sim.url, appid: sim.options.appid, secret: sim.options.secret, db, pageSize, now: at };
+  const options: ReferenceOptions = {
+    apiBase: sim.url,
+    appid: sim.options.appid,
+    secret: sim.options.secret,
+    db,
+    pageSize,
+    now: at,
+  };
   return spawnNode(['--import', 'tsx', REFERENCE, JSON.stringify(options)], {}, { measureRss: true }).done;
 }
 
 function check(run: CliRun, what: string): CliRun {
-  if (run.status !== 0) throw new Error(`${what} failed (exit ${String(run.status ?? run.signal)}): ${run.stderr.trim() || run.stdout.trim()}`);
+  if (run.status !== 0)
+    throw new Error(
+      `${what} failed (exit ${String(run.status ?? run.signal)}): ${run.stderr.trim() || run.stdout.trim()}`,
+    );
   return run;
 }
 
@@ -60,13 +70,30 @@ function check(run: CliRun, what: string): CliRun {
  * simulator unlimited), as a spawned `wxlog run`, and the same data with the bare reference loop, each
  * `reps` times in alternating order, every run into a fresh database.
  */
-export async function measureIngest(dirs: TempDirs, entries: number, reps: number, pageSize: number): Promise<IngestRun> {
+export async function measureIngest(
+  dirs: TempDirs,
+  entries: number,
+  reps: number,
+  pageSize: number,
+): Promise<IngestRun> {
   const at = Date.now();
-  const sim = await frozenSimulator(at, { perDay: perDayFor(entries, at), callsPerMinute: 1_000_000_000, intervalMs: INTERVAL_MS });
+  const sim = await frozenSimulator(at, {
+    perDay: perDayFor(entries, at),
+    callsPerMinute: 1_000_000_000,
+    intervalMs: INTERVAL_MS,
+  });
   try {
     // Lays out every day's data now, so that no run pays for generating it.
     const served = servedEntries(sim);
-    const run: IngestRun = { entries: served, pageSize, wxlog: [], reference: [], db: '', maxInSpan: 0, referenceResent: 0 };
+    const run: IngestRun = {
+      entries: served,
+      pageSize,
+      wxlog: [],
+      reference: [],
+      db: '',
+      maxInSpan: 0,
+      referenceResent: 0,
+    };
     for (let rep = 0; rep < reps; rep += 1) {
       const dir = dirs.make(`ingest-${entries}-${pageSize}`);
       const wxlog = async (): Promise<void> => {
@@ -75,7 +102,11 @@ export async function measureIngest(dirs: TempDirs, entries: number, reps: numbe
         // Only the last run's database is kept (for the queries).
         if (run.db !== '') for (const suffix of ['', '-wal', '-shm']) rmSync(run.db + suffix, { force: true });
         const result = check(
-          await runCli(['run'], wxlogEnv(sim, db, { WXLOG_CALLS_PER_MINUTE: String(BUDGET), WXLOG_PAGE_SIZE: String(pageSize) }), { measureRss: true }),
+          await runCli(
+            ['run'],
+            wxlogEnv(sim, db, { WXLOG_CALLS_PER_MINUTE: String(BUDGET), WXLOG_PAGE_SIZE: String(pageSize) }),
+            { measureRss: true },
+          ),
           'wxlog run',
         );
         const stored = Number(/(\d+) new entries/.exec(result.stdout)?.[1]);
@@ -83,13 +114,17 @@ export async function measureIngest(dirs: TempDirs, entries: number, reps: numbe
         run.wxlog.push(result);
         run.db = db;
         // wxlog's budget counts a request against its interval plus a margin (100 ms at this scale).
-        run.maxInSpan = Math.max(run.maxInSpan, budgetUse(sim.stats.searchArrivals, BUDGET, 2 * INTERVAL_MS).maxInInterval);
+        run.maxInSpan = Math.max(
+          run.maxInSpan,
+          budgetUse(sim.stats.searchArrivals, BUDGET, 2 * INTERVAL_MS).maxInInterval,
+        );
       };
       const reference = async (): Promise<void> => {
         const db = join(dir, 'reference.db');
         const result = check(await runReference(sim, db, at, pageSize), 'reference loop');
         const counts = JSON.parse(result.stdout) as ReferenceResult;
-        if (counts.entries !== served) throw new Error(`the reference loop stored ${counts.entries} entries of ${served}`);
+        if (counts.entries !== served)
+          throw new Error(`the reference loop stored ${counts.entries} entries of ${served}`);
         run.reference.push(result);
         run.referenceResent += counts.resent;
         // At 1M entries a database is 2 GB: keep the disk's write-back out of the next measurement.

@@ -20,7 +20,12 @@ const KILL_AFTER_MS: [number, number] = [100, 1600];
 export async function killDrill(dirs: TempDirs, seed: number): Promise<DrillReport> {
   const random = seededRandom(seed);
   // The CLI's calendar is the real clock: the simulator's stands still where it started.
-  const sim = await frozenSimulator(Date.now(), { perDay: 4000, maxOffset: 1000, callsPerMinute: 1_000_000, intervalMs: 1000 });
+  const sim = await frozenSimulator(Date.now(), {
+    perDay: 4000,
+    maxOffset: 1000,
+    callsPerMinute: 1_000_000,
+    intervalMs: 1000,
+  });
   const cases: DrillCase[] = [];
   const landed: number[] = [];
   try {
@@ -40,11 +45,19 @@ export async function killDrill(dirs: TempDirs, seed: number): Promise<DrillRepo
       const result = await run.done;
       landed.push(sim.stats.searchArrivals.length);
       const sound = result.signal === 'SIGKILL' ? integrity(db) : 'not killed';
-      cases.push(caseFrom(`kill ${landed.length} after ${wait.toFixed(0)} ms: integrity_check`, sound === 'ok' ? [] : [sound]));
+      cases.push(
+        caseFrom(`kill ${landed.length} after ${wait.toFixed(0)} ms: integrity_check`, sound === 'ok' ? [] : [sound]),
+      );
     }
-    if (finishedEarly > 0) cases.push(caseFrom('20 kills before the export was over', [`the export finished after ${landed.length} kills`]));
+    if (finishedEarly > 0)
+      cases.push(caseFrom('20 kills before the export was over', [`the export finished after ${landed.length} kills`]));
     const final = await runCli(['run'], env);
-    cases.push(caseFrom('final run completes (exit 0)', final.status === 0 ? [] : [`exit ${String(final.status)}: ${final.stdout.trim()} ${final.stderr.trim()}`]));
+    cases.push(
+      caseFrom(
+        'final run completes (exit 0)',
+        final.status === 0 ? [] : [`exit ${String(final.status)}: ${final.stdout.trim()} ${final.stderr.trim()}`],
+      ),
+    );
     cases.push(caseFrom('database exact, integrity_check ok', exactProblems(db, sim)));
     return {
       drill: 'SIGKILL drill',

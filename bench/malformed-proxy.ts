@@ -33,7 +33,10 @@ export async function startMalformedProxy(upstream: string): Promise<MalformedPr
       body: chunks.length === 0 ? null : Buffer.concat(chunks),
     });
     const body = Buffer.from(await answer.body.arrayBuffer());
-    res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json'), 'content-length': body.length });
+    res.writeHead(answer.statusCode, {
+      'content-type': String(answer.headers['content-type'] ?? 'application/json'),
+      'content-length': body.length,
+    });
     res.end(body);
   };
   const server = createServer((req, res) => {

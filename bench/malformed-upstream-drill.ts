@@ -16,8 +16,20 @@ const MALFORMED: { name: string; fault?: FaultKind; answer?: CannedAnswer }[] = 
   { name: 'wrong types (simulator bad-shape: list "x", total "y")', fault: 'bad-shape' },
   { name: 'HTML instead of JSON (simulator html, HTTP 200)', fault: 'html' },
   { name: 'missing data', answer: { contentType: JSON_TYPE, body: '{"errcode":0,"errmsg":"ok"}' } },
-  { name: 'list not an array', answer: { contentType: JSON_TYPE, body: '{"errcode":0,"errmsg":"ok","data":{"list":{"0":{"timestamp":1}},"total":1}}' } },
-  { name: 'entries of the wrong types', answer: { contentType: JSON_TYPE, body: '{"errcode":0,"data":{"list":[{"timestamp":"1763784000","msg":"oops","level":"warn"}],"total":1}}' } },
+  {
+    name: 'list not an array',
+    answer: {
+      contentType: JSON_TYPE,
+      body: '{"errcode":0,"errmsg":"ok","data":{"list":{"0":{"timestamp":1}},"total":1}}',
+    },
+  },
+  {
+    name: 'entries of the wrong types',
+    answer: {
+      contentType: JSON_TYPE,
+      body: '{"errcode":0,"data":{"list":[{"timestamp":"1763784000","msg":"oops","level":"warn"}],"total":1}}',
+    },
+  },
   { name: 'total missing', answer: { contentType: JSON_TYPE, body: '{"errcode":0,"data":{"list":[]}}' } },
   { name: 'negative total', answer: { contentType: JSON_TYPE, body: '{"errcode":0,"data":{"list":[],"total":-1}}' } },
   { name: 'errcode as text', answer: { contentType: JSON_TYPE, body: '{"errcode":"0","data":{"list":[],"total":0}}' } },
@@ -41,7 +53,11 @@ function problemsOfFailedRun(run: { status: number | null; stdout: string; stder
  * finally a normal run must leave the database exact.
  */
 export async function malformedUpstreamDrill(dirs: TempDirs): Promise<DrillReport> {
-  const sim: Simulator = await frozenSimulator(Date.now(), { perDay: 300, callsPerMinute: 1_000_000, intervalMs: 1000 });
+  const sim: Simulator = await frozenSimulator(Date.now(), {
+    perDay: 300,
+    callsPerMinute: 1_000_000,
+    intervalMs: 1000,
+  });
   const proxy = await startMalformedProxy(sim.url);
   const cases: DrillCase[] = [];
   try {
@@ -64,12 +80,22 @@ export async function malformedUpstreamDrill(dirs: TempDirs): Promise<DrillRepor
       apply(first);
       const run = await runCli(['run'], failing);
       const rows = storedRows(db);
-      cases.push(caseFrom(`fresh database, ${first.name}`, [...problemsOfFailedRun(run), ...(rows === 0 ? [] : [`${rows} rows were stored`])]));
+      cases.push(
+        caseFrom(`fresh database, ${first.name}`, [
+          ...problemsOfFailedRun(run),
+          ...(rows === 0 ? [] : [`${rows} rows were stored`]),
+        ]),
+      );
     }
 
     healthy();
     const baseline = await runCli(['run'], env);
-    cases.push(caseFrom('normal run after the fresh-database case is exact', [...(baseline.status === 0 ? [] : [`exit ${String(baseline.status)}`]), ...exactProblems(db, sim)]));
+    cases.push(
+      caseFrom('normal run after the fresh-database case is exact', [
+        ...(baseline.status === 0 ? [] : [`exit ${String(baseline.status)}`]),
+        ...exactProblems(db, sim),
+      ]),
+    );
 
     // New entries upstream that a failing run must neither lose nor half-store.
     const today = cstDayOf(Math.floor(Date.now() / 1000));
@@ -88,7 +114,12 @@ export async function malformedUpstreamDrill(dirs: TempDirs): Promise<DrillRepor
 
     healthy();
     const final = await runCli(['run'], env);
-    cases.push(caseFrom('then a normal run: exit 0, database exact', [...(final.status === 0 ? [] : [`exit ${String(final.status)}`]), ...exactProblems(db, sim)]));
+    cases.push(
+      caseFrom('then a normal run: exit 0, database exact', [
+        ...(final.status === 0 ? [] : [`exit ${String(final.status)}`]),
+        ...exactProblems(db, sim),
+      ]),
+    );
   } finally {
     await proxy.close();
     await sim.close();

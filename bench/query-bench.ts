@@ -43,8 +43,16 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
   const figures: Figure[] = [];
   try {
     // Parameters picked evenly through the table, not the same hot rows every time.
-    const traceids = sample<string>(db, 'SELECT traceid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0', REPEATS);
-    const openids = sample<string>(db, 'SELECT openid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0', REPEATS);
+    const traceids = sample<string>(
+      db,
+      'SELECT traceid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0',
+      REPEATS,
+    );
+    const openids = sample<string>(
+      db,
+      'SELECT openid AS v FROM log_entries WHERE id % (SELECT max(id) / ? FROM log_entries) = 0',
+      REPEATS,
+    );
     const newest = (db.prepare('SELECT max(timestamp) AS t FROM log_entries').get() as { t: number }).t;
     // Full days only (today is partial): the six before the newest entry's day, round robin.
     const days = Array.from({ length: 6 }, (_, k) => cstDayBounds(cstDayOf(newest - 86_400 * (k + 1))));
@@ -74,24 +82,46 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
       // Once untimed with every parameter: the figure is a query on a file in the OS's cache, not a disk's
       // latency (this VM's kernel evicts idle file pages within minutes; see BENCHMARKS.md).
       for (let i = 0; i < REPEATS; i += 1) statement.raw().all(...c.params(i));
-      const times = Array.from({ length: REPEATS }, (_, i) => timed(() => (result = statement.raw().all(...c.params(i)))));
+      const times = Array.from({ length: REPEATS }, (_, i) =>
+        timed(() => (result = statement.raw().all(...c.params(i)))),
+      );
       const ms = median(times);
       // A count shows its value, other queries how many rows the last repeat returned.
-      const shown = c.sql.startsWith('SELECT count(*)') ? `count ${String((result[0] as unknown[] | undefined)?.[0])}` : `${result.length} rows`;
-      figures.push({ section: 'Queries', name: `${c.name} (${label})`, value: `${formatMs(ms)} (${shown})`, goal: `< ${GOAL_MS} ms`, pass: ms < GOAL_MS });
+      const shown = c.sql.startsWith('SELECT count(*)')
+        ? `count ${String((result[0] as unknown[] | undefined)?.[0])}`
+        : `${result.length} rows`;
+      figures.push({
+        section: 'Queries',
+        name: `${c.name} (${label})`,
+        value: `${formatMs(ms)} (${shown})`,
+        goal: `< ${GOAL_MS} ms`,
+        pass: ms < GOAL_MS,
+      });
     }
     // What `wxlog search` runs (src/store/message-search.ts): the newest 50 matches, for the phrase of the
     // goal, then for comparison (no goal) a phrase in a tenth of all messages and a request id in one.
     const request = db
-      .prepare("SELECT text FROM log_messages WHERE id >= (SELECT max(id) / 2 FROM log_messages) AND text LIKE 'request ok %' LIMIT 1")
+      .prepare(
+        "SELECT text FROM log_messages WHERE id >= (SELECT max(id) / 2 FROM log_messages) AND text LIKE 'request ok %' LIMIT 1",
+      )
       .pluck()
       .get() as string | undefined;
     const requestId = request === undefined ? undefined : /\b[0-9a-f]{8}\b/.exec(request)?.[0];
-    for (const [text, goal] of [[SEARCH_TEXT, true], ['onShow', false], ...(requestId ? [[requestId, false] as const] : [])] as const) {
+    for (const [text, goal] of [
+      [SEARCH_TEXT, true],
+      ['onShow', false],
+      ...(requestId ? [[requestId, false] as const] : []),
+    ] as const) {
       let hits = 0;
       searchMessages(db, { text, limit: 50 });
-      const ms = median(Array.from({ length: REPEATS }, () => timed(() => (hits = searchMessages(db, { text, limit: 50 }).length))));
-      const matches = (db.prepare('SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH ?').get(`"${text}"`) as { n: number }).n;
+      const ms = median(
+        Array.from({ length: REPEATS }, () => timed(() => (hits = searchMessages(db, { text, limit: 50 }).length))),
+      );
+      const matches = (
+        db.prepare('SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH ?').get(`"${text}"`) as {
+          n: number;
+        }
+      ).n;
       figures.push({
         section: 'Queries',
         name: `full text '${text}', newest 50 (${label})`,

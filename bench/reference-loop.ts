@@ -70,15 +70,29 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
     INSERT INTO log_entries (appid, traceid, timestamp, level, platform, library_version, client_version, openid,
                              url, filter_msg, msg, fingerprint, first_seen_at, last_seen_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertMessage = db.prepare('INSERT INTO log_messages (entry_id, seq, time, level, args, text) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertMessage = db.prepare(
+    'INSERT INTO log_messages (entry_id, seq, time, level, args, text) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const savePage = db.transaction((list: RawEntry[], seenAt: number) => {
     for (const e of list) {
       const msg = JSON.stringify(e.msg ?? []);
       // The least a fingerprint can be: a hash of the entry as served (wxlog hashes canonical JSON).
       const fingerprint = createHash('sha256').update(JSON.stringify(e)).digest().subarray(0, 16);
       const id = insertEntry.run(
-        options.appid, e.traceid ?? null, e.timestamp, e.level ?? null, e.platform ?? null, e.libraryVersion ?? null,
-        e.clientVersion ?? null, e.id ?? null, e.url ?? null, e.filterMsg ?? null, msg, fingerprint, seenAt, seenAt,
+        options.appid,
+        e.traceid ?? null,
+        e.timestamp,
+        e.level ?? null,
+        e.platform ?? null,
+        e.libraryVersion ?? null,
+        e.clientVersion ?? null,
+        e.id ?? null,
+        e.url ?? null,
+        e.filterMsg ?? null,
+        msg,
+        fingerprint,
+        seenAt,
+        seenAt,
       ).lastInsertRowid;
       (e.msg ?? []).forEach((m, seq) => {
         const args = m.msg ?? [];
@@ -98,7 +112,7 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
   try {
     for (const date of recentCstDays(Math.floor(options.now / 1000), 7)) {
       const { begin, end } = cstDayBounds(date);
-      for (let start = 0; ; ) {
+      for (let start = 0; ;) {
         const query = new URLSearchParams({
           access_token: token.access_token,
           date,

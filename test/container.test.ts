@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(`${root}${path}`, 'utf8');
-const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; engines: { node: string }; scripts: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  bin: Record<string, string>;
+  engines: { node: string };
+  scripts: Record<string, string>;
+};
 
 interface Instruction {
   stage: number;
@@ -45,7 +49,12 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
     const upper = keyword.toUpperCase();
     if (upper === 'FROM') {
       const [image = '', as, name] = rest;
-      stages.push({ index: stages.length, image, name: as?.toUpperCase() === 'AS' ? name : undefined, instructions: [] });
+      stages.push({
+        index: stages.length,
+        image,
+        name: as?.toUpperCase() === 'AS' ? name : undefined,
+        instructions: [],
+      });
     } else if (upper === 'ARG' && stages.length === 0) {
       const [name = '', value = ''] = argText.split('=');
       args.set(name, value);
@@ -59,7 +68,10 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
 }
 
 function resolveImage(image: string, args: Map<string, string>): string {
-  return image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args.get(a ?? b ?? '') ?? '');
+  return image.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (_, a: string | undefined, b: string | undefined) => args.get(a ?? b ?? '') ?? '',
+  );
 }
 
 function copySources(ins: Instruction): { from: string | undefined; sources: string[]; dest: string } {
@@ -125,7 +137,11 @@ function parseYamlBlock(lines: YamlLine[], start: number, indent: number): [Yaml
   if (first.text === '-' || first.text.startsWith('- ')) {
     const list: Yaml[] = [];
     let i = start;
-    while (i < lines.length && lines[i]!.indent === indent && (lines[i]!.text === '-' || lines[i]!.text.startsWith('- '))) {
+    while (
+      i < lines.length &&
+      lines[i]!.indent === indent &&
+      (lines[i]!.text === '-' || lines[i]!.text.startsWith('- '))
+    ) {
       const content = lines[i]!.text.slice(1).trim();
       if (content === '') {
         const [value, next] = parseYamlBlock(lines, i + 1, lines[i + 1]?.indent ?? indent + 2);
@@ -189,8 +205,11 @@ function at(value: Yaml | undefined, ...path: (string | number)[]): Yaml | undef
 
 function cliHelp(command: string): Promise<number | null> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [`${root}dist/cli/main.js`, command, '--help'], { env: { PATH: process.env.PATH ?? '' } }, (error) =>
-      resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : null),
+    execFile(
+      process.execPath,
+      [`${root}dist/cli/main.js`, command, '--help'],
+      { env: { PATH: process.env.PATH ?? '' } },
+      (error) => resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : null),
     );
   });
 }
@@ -237,7 +256,9 @@ describe('Dockerfile', () => {
   });
 
   it('copies from earlier stages what they produce: dist/ from the build, production node_modules', () => {
-    const copies = finalInstruction('COPY').map(copySources).filter((c) => c.from !== undefined);
+    const copies = finalInstruction('COPY')
+      .map(copySources)
+      .filter((c) => c.from !== undefined);
     const byName = new Map(dockerfile.stages.map((s) => [s.name, s]));
     for (const copy of copies) expect(byName.has(copy.from)).toBe(true);
 
@@ -247,16 +268,22 @@ describe('Dockerfile', () => {
     expect(buildStage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
     // `npm run build` compiles into dist/ (tsconfig.build.json), which holds the CLI here after a build.
     expect(pkg.scripts.build).toContain('tsconfig.build.json');
-    expect((JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir).toBe('dist');
+    expect(
+      (JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir,
+    ).toBe('dist');
     expect(dist!.sources[0]).toBe(posix.join(workdirOf(buildStage), 'dist'));
     expect(existsSync(`${root}dist/cli/main.js`)).toBe(true);
 
     const modules = copies.find((c) => c.sources.some((s) => s.endsWith('/node_modules')));
     expect(modules).toBeDefined();
     const depsStage = byName.get(modules!.from)!;
-    expect(depsStage.instructions.some((i) => i.keyword === 'RUN' && /npm (ci|prune)\b[^&]*--omit=dev/.test(i.args))).toBe(true);
+    expect(
+      depsStage.instructions.some((i) => i.keyword === 'RUN' && /npm (ci|prune)\b[^&]*--omit=dev/.test(i.args)),
+    ).toBe(true);
     // Installed without scripts (`prepare` would need tsc), so better-sqlite3 is built on its own.
-    expect(depsStage.instructions.some((i) => i.keyword === 'RUN' && /npm rebuild better-sqlite3/.test(i.args))).toBe(true);
+    expect(depsStage.instructions.some((i) => i.keyword === 'RUN' && /npm rebuild better-sqlite3/.test(i.args))).toBe(
+      true,
+    );
   });
 
   it('runs the compiled bin of package.json, with migrations beside it', () => {
@@ -271,7 +298,8 @@ describe('Dockerfile', () => {
       const { sources, dest } = copySources(c);
       return { sources, dest: posix.resolve(workdir, dest) };
     });
-    const destOf = (source: string) => dests.find((d) => d.sources.some((s) => s === source || s.endsWith(`/${source}`)))?.dest;
+    const destOf = (source: string) =>
+      dests.find((d) => d.sources.some((s) => s === source || s.endsWith(`/${source}`)))?.dest;
     expect(destOf('dist')).toBe(posix.dirname(posix.dirname(posix.join(workdir, pkg.bin.wxlog!))));
     // The code looks for migrations at ../../migrations from dist/store/.
     expect(destOf('migrations')).toBe(posix.resolve(workdir, 'dist/store', '../../migrations'));
@@ -283,14 +311,20 @@ describe('Dockerfile', () => {
     const user = finalInstruction('USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user);
-    const env = finalInstruction('ENV').map((i) => i.args).join(' ');
+    const env = finalInstruction('ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/\bNODE_ENV=production\b/);
     expect(env).toMatch(/\bWXLOG_DB=\/data\/wxlog\.db\b/);
     expect(finalInstruction('VOLUME').map((i) => i.args)).toContain('/data');
     // USER comes after the RUN that hands /data to it.
     const order = final.instructions.map((i) => i.keyword);
     expect(order.lastIndexOf('RUN')).toBeLessThan(order.indexOf('USER'));
-    expect(final.instructions.some((i) => i.keyword === 'RUN' && i.args.includes(`chown ${user}`) && i.args.includes('/data'))).toBe(true);
+    expect(
+      final.instructions.some(
+        (i) => i.keyword === 'RUN' && i.args.includes(`chown ${user}`) && i.args.includes('/data'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -327,9 +361,17 @@ describe('examples', () => {
     expect(at(container, 'resources', 'limits', 'memory')).toBeDefined();
     const env = at(container, 'env') as { name: string; valueFrom?: { secretKeyRef?: { name: string } } }[];
     expect(env.find((e) => e.name === 'WXLOG_SECRET')?.valueFrom?.secretKeyRef?.name).toBeDefined();
-    const mount = (at(container, 'volumeMounts') as { name: string; mountPath: string }[]).find((m) => m.mountPath === '/data');
-    const claim = at((at(pod, 'volumes') as Yaml[]).find((v) => at(v, 'name') === mount?.name), 'persistentVolumeClaim', 'claimName');
-    expect(kube.some((d) => at(d, 'kind') === 'PersistentVolumeClaim' && at(d, 'metadata', 'name') === claim)).toBe(true);
+    const mount = (at(container, 'volumeMounts') as { name: string; mountPath: string }[]).find(
+      (m) => m.mountPath === '/data',
+    );
+    const claim = at(
+      (at(pod, 'volumes') as Yaml[]).find((v) => at(v, 'name') === mount?.name),
+      'persistentVolumeClaim',
+      'claimName',
+    );
+    expect(kube.some((d) => at(d, 'kind') === 'PersistentVolumeClaim' && at(d, 'metadata', 'name') === claim)).toBe(
+      true,
+    );
   });
 
   it('uses commands the CLI has', async () => {
@@ -339,7 +381,11 @@ describe('examples', () => {
       ...(JSON.parse(finalInstruction('CMD').at(-1)!.args) as string[]),
     ]);
     // Commands the comments tell people to type, too: command lines and `quoted` commands.
-    for (const text of [read('examples/docker-compose.yml'), read('examples/kubernetes-cronjob.yaml'), read('Dockerfile')]) {
+    for (const text of [
+      read('examples/docker-compose.yml'),
+      read('examples/kubernetes-cronjob.yaml'),
+      read('Dockerfile'),
+    ]) {
       const commandLines = [
         ...text.split('\n').filter((l) => /^#\s+(docker|kubectl|npx)\s/.test(l)),
         ...[...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!),

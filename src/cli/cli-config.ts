@@ -12,10 +12,16 @@ export const configOptions = {
 } as const;
 
 /** The `--help` line of `--config`, for commands that take no `--db`. */
-export const configFileHelp: OptionHelp = ['--config FILE', 'JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it'];
+export const configFileHelp: OptionHelp = [
+  '--config FILE',
+  'JSON settings file (default: $WXLOG_CONFIG); WXLOG_* variables override it',
+];
 
 /** The `--help` lines of {@link configOptions}, for `optionsHelp`. */
-export const configHelp: readonly OptionHelp[] = [configFileHelp, ['--db FILE', 'SQLite database (default: $WXLOG_DB or ./data/wxlog.db)']];
+export const configHelp: readonly OptionHelp[] = [
+  configFileHelp,
+  ['--db FILE', 'SQLite database (default: $WXLOG_DB or ./data/wxlog.db)'],
+];
 
 // A daemon that reads its settings again must not repeat the warning: once per process is enough.
 let envWarned = false;
@@ -24,13 +30,20 @@ let envWarned = false;
  * Resolves the settings for a command: the config file, WXLOG_* variables, then `--db`. Unknown WXLOG_*
  * variables get one warning line each on stderr, the first time a command of this process reads settings.
  */
-export function commandConfig(ctx: CommandContext, values: { config?: string | undefined; db?: string | undefined }, purpose: LoadPurpose): Config {
+export function commandConfig(
+  ctx: CommandContext,
+  values: { config?: string | undefined; db?: string | undefined },
+  purpose: LoadPurpose,
+): Config {
   if (!envWarned) {
     envWarned = true;
     for (const warning of unknownEnvWarnings(ctx.env)) ctx.stderr.write(`wxlog: warning: ${warning}\n`);
   }
   const env = values.db === undefined ? ctx.env : { ...ctx.env, WXLOG_DB: values.db };
-  return loadConfig({ env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) }, purpose);
+  return loadConfig(
+    { env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) },
+    purpose,
+  );
 }
 
 /** The process's logger: JSON lines on a pipe, readable lines on a terminal, secrets masked. */

@@ -7,7 +7,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * `util.parseArgs` in strict mode, its complaints turned into one-line {@link UsageError}s that name
  * the command (`unknown option --foo; see wxlog status --help`).
  */
-export function parseCommandArgs<O extends Options, P extends boolean>(command: string, argv: string[], options: O, allowPositionals: P) {
+export function parseCommandArgs<O extends Options, P extends boolean>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals: P,
+) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e: unknown) {

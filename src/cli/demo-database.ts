@@ -19,7 +19,9 @@ export function replaceDemoDatabase(path: string, label: string): boolean {
     db.close();
   }
   if (others.length > 0) {
-    throw new UsageError(`${label} holds runs of ${others.join(', ')}, not only a demo: the demo starts a fresh file, so give it another --db`);
+    throw new UsageError(
+      `${label} holds runs of ${others.join(', ')}, not only a demo: the demo starts a fresh file, so give it another --db`,
+    );
   }
   for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
   return true;

@@ -23,7 +23,9 @@ export interface CrashContext {
 
 // Mistakes the user fixes: one line, no stack, exit 2.
 function isUserMistake(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof ConfigError || e instanceof SchemaError || e instanceof DatabaseOpenError;
+  return (
+    e instanceof UsageError || e instanceof ConfigError || e instanceof SchemaError || e instanceof DatabaseOpenError
+  );
 }
 
 // The stack and, below it, the stacks of its causes: the bug is often where the first cause was thrown.

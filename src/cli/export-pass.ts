@@ -36,7 +36,6 @@ export interface PassOutcome {
   holder?: LockHolder;
 }
 
-
 /** The exit code (docs/exit-codes.md) of a finished export. */
 export function exitCodeFor(result: ExportResult): ExitCode {
   if (result.fatal) return ExitCode.Fatal;
@@ -89,7 +88,13 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     const heartbeat = setInterval(() => lock.heartbeat(), 15_000);
     heartbeat.unref();
     const runId = store.runs.start(o.command, config.appid, process.pid, Math.floor(started / 1000));
-    const budget = new RateBudget({ requests: store.requests, appid: config.appid, limit: config.callsPerMinute, intervalMs: config.rateIntervalMs, now });
+    const budget = new RateBudget({
+      requests: store.requests,
+      appid: config.appid,
+      limit: config.callsPerMinute,
+      intervalMs: config.rateIntervalMs,
+      now,
+    });
     const client = new WechatClient({
       apiBase: config.apiBase,
       appid: config.appid,
@@ -154,7 +159,12 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       lock.release();
     }
     const searchCalls = client.stats.searchRequests;
-    return { exitCode: exitCodeFor(result), summary: summarize(result, searchCalls, now() - started), result, searchCalls };
+    return {
+      exitCode: exitCodeFor(result),
+      summary: summarize(result, searchCalls, now() - started),
+      result,
+      searchCalls,
+    };
   } finally {
     store.close();
   }

@@ -13,6 +13,9 @@ import { setFlagsFromString } from 'node:v8';
  */
 const HEAP_GROWING_PERCENT = 50;
 
-if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent')) && !(process.env['NODE_OPTIONS'] ?? '').includes('--heap-growing-percent')) {
+if (
+  !process.execArgv.some((a) => a.startsWith('--heap-growing-percent')) &&
+  !(process.env['NODE_OPTIONS'] ?? '').includes('--heap-growing-percent')
+) {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }

@@ -20,7 +20,7 @@ function usage(): string {
     '',
     'Run `wxlog <command> --help` for the options of a command.',
     'Exit codes: 0 done and complete, 1 done with incomplete windows (the next run continues),',
-    "2 bad configuration or usage, or a database that cannot be opened or written, 3 fatal upstream",
+    '2 bad configuration or usage, or a database that cannot be opened or written, 3 fatal upstream',
     "error, 4 another run holds the database's lock, 5 internal error (a bug in wxlog: report it).",
     'See docs/exit-codes.md.',
   ].join('\n');
@@ -33,7 +33,9 @@ function version(): string {
 
 // The secrets a crash's stack might hold: those of the environment (a config file's are not known here).
 function envSecrets(): string[] {
-  return [process.env.WXLOG_SECRET, process.env.WXLOG_ACCESS_TOKEN].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+  return [process.env.WXLOG_SECRET, process.env.WXLOG_ACCESS_TOKEN].filter(
+    (s): s is string => typeof s === 'string' && s.trim() !== '',
+  );
 }
 
 // Set once a command runs, so that a crash names it.

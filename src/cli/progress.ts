@@ -152,7 +152,8 @@ export class ProgressLine {
     if (!this.due()) return false;
     this.lastDrawAt = this.now();
     const columns = this.stream.columns;
-    this.shown = columns !== undefined && columns > 1 && text.length > columns - 1 ? `${text.slice(0, columns - 2)}…` : text;
+    this.shown =
+      columns !== undefined && columns > 1 && text.length > columns - 1 ? `${text.slice(0, columns - 2)}…` : text;
     this.stream.write(`\r${CLEAR_LINE}${this.shown}`);
     return true;
   }

@@ -15,5 +15,7 @@ export function parseSince(value: string, nowSeconds: number): number {
   }
   const day = value.trim().replace(/^(\d{4})-(\d{2})-(\d{2})$/, '$1$2$3');
   if (isCstDay(day)) return cstDayBounds(day).begin;
-  throw new UsageError(`--since: expected a duration like 30m, 2h, 3d, 1w or a CST date like 2026-11-22, got ${JSON.stringify(value)}`);
+  throw new UsageError(
+    `--since: expected a duration like 30m, 2h, 3d, 1w or a CST date like 2026-11-22, got ${JSON.stringify(value)}`,
+  );
 }

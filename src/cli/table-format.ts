@@ -45,11 +45,17 @@ function narrow(widths: number[], maxWidth: number): number[] {
  * A table for people: a header, a rule, one line per row, numbers right-aligned, CJK text measured in
  * terminal columns. Ends with a newline; empty `rows` give the header and rule only.
  */
-export function formatTable(columns: readonly string[], rows: readonly (readonly Cell[])[], options: TableOptions = {}): string {
+export function formatTable(
+  columns: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  options: TableOptions = {},
+): string {
   const texts = rows.map((row) => columns.map((_, i) => cellText(row[i] ?? null, options.nullText ?? 'NULL')));
   let widths = columns.map((name, i) => Math.max(displayWidth(name), ...texts.map((t) => displayWidth(t[i] ?? ''))));
   if (options.maxWidth !== undefined) widths = narrow(widths, options.maxWidth);
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] !== 'string'));
+  const numeric = columns.map(
+    (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] !== 'string'),
+  );
   const line = (cells: readonly string[], alignNumbers: boolean): string =>
     cells
       .map((text, i) => {

@@ -157,12 +157,10 @@ export const settingSchemas = {
         'CST days to cover, today included (WXLOG_LOOKBACK_DAYS). WeChat keeps 3, 7, 14 or 30 days by its documents and plans: ' +
         'days it will not serve are recorded as unavailable and not asked again.',
     }),
-  pageSize: integer('must be an integer from 1 to 1000', 1, 1000)
-    .default(1000)
-    .meta({
-      description:
-        'The largest "limit" asked per search call (WXLOG_PAGE_SIZE). A smaller ceiling of the server is learnt and kept per app.',
-    }),
+  pageSize: integer('must be an integer from 1 to 1000', 1, 1000).default(1000).meta({
+    description:
+      'The largest "limit" asked per search call (WXLOG_PAGE_SIZE). A smaller ceiling of the server is learnt and kept per app.',
+  }),
   'filters.level': z
     .union([z.literal([2, 4, 8]), z.enum(['info', 'warn', 'error'])], {
       error: 'must be 2, 4 or 8, or "info", "warn" or "error"',
@@ -176,7 +174,7 @@ export const settingSchemas = {
     description: 'Only entries of this page path, e.g. pages/index/index (WXLOG_URL).',
   }),
   'filters.openid': nonEmptyText('must be a non-empty string').meta({
-    description: "Only entries of this user's OpenID, the API's \"id\" (WXLOG_OPENID).",
+    description: 'Only entries of this user\'s OpenID, the API\'s "id" (WXLOG_OPENID).',
   }),
   'filters.traceId': nonEmptyText('must be a non-empty string').meta({
     description: 'Only entries of this launch of the Mini Program (WXLOG_TRACE_ID).',

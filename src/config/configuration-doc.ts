@@ -39,8 +39,8 @@ function envOf(key: SettingKey): string {
  */
 export function configurationMarkdown(): string {
   const keys = Object.keys(settingSchemas) as SettingKey[];
-  const rows = keys.map((key) =>
-    `| ${[code(key), envOf(key), defaultOf(key), ruleOf(key), descriptionOf(key)].map(cell).join(' | ')} |`,
+  const rows = keys.map(
+    (key) => `| ${[code(key), envOf(key), defaultOf(key), ruleOf(key), descriptionOf(key)].map(cell).join(' | ')} |`,
   );
   return [
     '# Configuration',

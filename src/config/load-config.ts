@@ -4,13 +4,7 @@ import type { z } from 'zod';
 import type { TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
 import { ConfigError } from './config-error.js';
-import {
-  SECRET_SETTINGS,
-  configFileSchema,
-  settingSchemas,
-  type Config,
-  type SettingKey,
-} from './config-schema.js';
+import { SECRET_SETTINGS, configFileSchema, settingSchemas, type Config, type SettingKey } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings } from './env-settings.js';
 import { isLoopbackHost } from './loopback-host.js';
 import { nearestName } from './nearest-name.js';
@@ -97,7 +91,10 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
 
   if (purpose === 'upstream') {
     if (settings.appid === undefined) {
-      throw new ConfigError('WXLOG_APPID', 'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file');
+      throw new ConfigError(
+        'WXLOG_APPID',
+        'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file',
+      );
     }
     if (tokenMode === 'static' && settings.accessToken === undefined) {
       throw new ConfigError(

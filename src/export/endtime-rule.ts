@@ -22,7 +22,12 @@ export interface WindowRequest {
  * there reaches only the second before. An unknown rule is treated as exclusive: asking one second more
  * than needed can only make a window look short (and be read again), never lose the second at a cut.
  */
-export function windowRequest(begin: number, end: number, dayEnd: number, rule: EndtimeRule | undefined): WindowRequest {
+export function windowRequest(
+  begin: number,
+  end: number,
+  dayEnd: number,
+  rule: EndtimeRule | undefined,
+): WindowRequest {
   if (rule === 'inclusive') return { begintime: begin, endtime: end, last: end };
   const endtime = Math.min(end + 1, dayEnd);
   return { begintime: begin, endtime, last: endtime - 1 };

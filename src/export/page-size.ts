@@ -160,7 +160,8 @@ export class PageSize {
       const kept = JSON.parse(text) as Partial<Kept>;
       const served = Number(kept.served);
       const refused = kept.refused === null ? Infinity : Number(kept.refused);
-      if (!Number.isInteger(served) || served < 0 || !(refused > served) || typeof kept.day !== 'string') return undefined;
+      if (!Number.isInteger(served) || served < 0 || !(refused > served) || typeof kept.day !== 'string')
+        return undefined;
       return { served, refused, day: kept.day };
     } catch {
       return undefined;

@@ -38,8 +38,10 @@ export class RateBudget {
   rateLimited = 0;
 
   constructor(private readonly options: RateBudgetOptions) {
-    if (!Number.isInteger(options.limit) || options.limit < 1) throw new RangeError(`Expected \`limit\` to be an integer >= 1, got ${options.limit}`);
-    if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0) throw new RangeError(`Expected \`intervalMs\` to be a finite number > 0, got ${options.intervalMs}`);
+    if (!Number.isInteger(options.limit) || options.limit < 1)
+      throw new RangeError(`Expected \`limit\` to be an integer >= 1, got ${options.limit}`);
+    if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0)
+      throw new RangeError(`Expected \`intervalMs\` to be a finite number > 0, got ${options.intervalMs}`);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.spanMs = options.intervalMs + Math.min(1000, Math.max(100, options.intervalMs / 50));
@@ -63,9 +65,13 @@ export class RateBudget {
     const now = this.now();
     this.rateLimited += 1;
     // Complaints more than an interval apart are separate incidents: start the pause over.
-    this.consecutiveRateLimits = now - this.lastRateLimitAt > this.options.intervalMs ? 1 : this.consecutiveRateLimits + 1;
+    this.consecutiveRateLimits =
+      now - this.lastRateLimitAt > this.options.intervalMs ? 1 : this.consecutiveRateLimits + 1;
     this.lastRateLimitAt = now;
-    const pause = Math.min(this.options.intervalMs, (this.options.intervalMs / 8) * 2 ** (this.consecutiveRateLimits - 1));
+    const pause = Math.min(
+      this.options.intervalMs,
+      (this.options.intervalMs / 8) * 2 ** (this.consecutiveRateLimits - 1),
+    );
     this.blockedUntil = Math.max(this.blockedUntil, now + pause);
   }
 
@@ -88,5 +94,4 @@ export class RateBudget {
       await this.sleep(wait, signal);
     }
   }
-
 }

@@ -46,7 +46,8 @@ export class RetentionBoundary {
     try {
       const text = state.get(this.key);
       const parsed = text === undefined ? undefined : (JSON.parse(text) as Partial<Kept>);
-      if (typeof parsed?.refused === 'string' && typeof parsed.on === 'string') this.kept = { refused: parsed.refused, on: parsed.on };
+      if (typeof parsed?.refused === 'string' && typeof parsed.on === 'string')
+        this.kept = { refused: parsed.refused, on: parsed.on };
     } catch {
       this.kept = undefined;
     }

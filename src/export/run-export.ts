@@ -124,7 +124,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       runAbort.abort(error);
     }
     result.errors.push(`${where}: ${error.message}`);
-    logger.warn(`${where} failed`, { error: error.message, kind: error instanceof WechatError ? error.kind : undefined });
+    logger.warn(`${where} failed`, {
+      error: error.message,
+      kind: error instanceof WechatError ? error.kind : undefined,
+    });
     return error.message;
   };
 
@@ -148,7 +151,19 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
 
     const pageSize = new PageSize(store.state, appid, options.pageSize, now);
     const endtime = new EndtimeKnowledge(store.state, appid, now);
-    const sync = new WindowSync({ appid, filterKey, filters: options.filters, api: options.api, store, pageSize, endtime, now, logger, signal, counters });
+    const sync = new WindowSync({
+      appid,
+      filterKey,
+      filters: options.filters,
+      api: options.api,
+      store,
+      pageSize,
+      endtime,
+      now,
+      logger,
+      signal,
+      counters,
+    });
     const servedNow = new Set<string>();
     const refusedNow = new Set<string>();
     /** Reconciles one day; false when the server would not serve it. */
@@ -163,7 +178,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       } catch (e: unknown) {
         if (e instanceof DayUnavailableError && date === today) {
           // Today is always inside retention: a refusal of it is the server's passing fault, not a boundary.
-          const message = absorb(new Error(`${e.message}; today is always served, so the next run tries again`), `day ${date}`);
+          const message = absorb(
+            new Error(`${e.message}; today is always served, so the next run tries again`),
+            `day ${date}`,
+          );
           if (message !== undefined) dayErrors.set(date, message);
         } else if (e instanceof DayUnavailableError) {
           refusedNow.add(date);
@@ -245,7 +263,10 @@ export function coverage(store: Store, appid: string, filterKey: string, date: s
     // server will not serve is not incomplete: nothing more can be read of it.
     windowsIncomplete: unavailable
       ? 0
-      : Math.max(leaves.length === 0 || error !== undefined ? 1 : 0, leaves.filter((w) => w.status !== 'complete').length),
+      : Math.max(
+          leaves.length === 0 || error !== undefined ? 1 : 0,
+          leaves.filter((w) => w.status !== 'complete').length,
+        ),
     stored: store.windows.countStored(appid, filterKey, begin, end),
     serverTotal: root?.serverTotal ?? null,
     error: error ?? null,

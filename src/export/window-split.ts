@@ -81,7 +81,8 @@ export class ShapeTracker {
 
   shape(): ReadShape {
     // All equal (or nothing) says nothing about the order.
-    const order = this.minTs === this.maxTs ? 'unknown' : this.nonIncreasing ? 'desc' : this.nonDecreasing ? 'asc' : 'unknown';
+    const order =
+      this.minTs === this.maxTs ? 'unknown' : this.nonIncreasing ? 'desc' : this.nonDecreasing ? 'asc' : 'unknown';
     return { order, minTs: this.minTs, maxTs: this.maxTs };
   }
 }

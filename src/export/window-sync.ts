@@ -154,7 +154,12 @@ export class WindowSync {
    * One attempt of fetchPage at the current size (`attempt` counts from 1); 'retry' when a refusal taught
    * a size to try next.
    */
-  private async tryPage(w: WindowRow, start: number, params: (limit: number) => SearchParams, attempt: number): Promise<SearchPage | null | 'retry'> {
+  private async tryPage(
+    w: WindowRow,
+    start: number,
+    params: (limit: number) => SearchParams,
+    attempt: number,
+  ): Promise<SearchPage | null | 'retry'> {
     const limit = this.o.pageSize.current;
     try {
       return await this.send(w, params(limit));
@@ -168,13 +173,18 @@ export class WindowSync {
           this.o.pageSize.refused(limit, this.remainingAfter(one, start));
           return one;
         } catch (inner: unknown) {
-          if (inner instanceof WechatError && inner.kind === 'params') throw new DayUnavailableError(w.date, { cause: inner });
+          if (inner instanceof WechatError && inner.kind === 'params')
+            throw new DayUnavailableError(w.date, { cause: inner });
           throw inner;
         }
       }
       const next = this.o.pageSize.refused(limit, this.remainingFrom(w, start));
       if (next !== null) {
-        this.o.logger.warn('server refused the page size; searching for the largest it serves', { refused: limit, next, start });
+        this.o.logger.warn('server refused the page size; searching for the largest it serves', {
+          refused: limit,
+          next,
+          start,
+        });
         return 'retry';
       }
       if (start === 0) throw new DayUnavailableError(w.date, { cause: e });
@@ -216,7 +226,14 @@ export class WindowSync {
     const second = this.o.store.windows.latestStoredSecond(w.appid, w.filterKey, begin + 1, end);
     if (second === undefined) return;
     const root = this.o.store.windows.dayRoot(w.appid, w.filterKey, w.date, begin, end);
-    const params: SearchParams = { date: w.date, begintime: second - 1, endtime: second, start: 0, limit: this.o.pageSize.current, filters: this.o.filters };
+    const params: SearchParams = {
+      date: w.date,
+      begintime: second - 1,
+      endtime: second,
+      start: 0,
+      limit: this.o.pageSize.current,
+      filters: this.o.filters,
+    };
     let page: SearchPage;
     try {
       page = await this.send(root, params);
@@ -225,8 +242,13 @@ export class WindowSync {
       throw e;
     }
     this.save(root, page);
-    const rule = judgeProbe(second, page.list.map((e) => e.timestamp), page.total);
-    if (rule !== undefined && this.o.endtime.learn(rule)) this.o.logger.debug(`the server's endtime is ${rule}`, { date: w.date, probe: second });
+    const rule = judgeProbe(
+      second,
+      page.list.map((e) => e.timestamp),
+      page.total,
+    );
+    if (rule !== undefined && this.o.endtime.learn(rule))
+      this.o.logger.debug(`the server's endtime is ${rule}`, { date: w.date, probe: second });
   }
 
   /**
@@ -285,7 +307,8 @@ export class WindowSync {
     }
     for (let leaf = w; ; leaf = this.o.store.windows.get(w.id)) {
       const first = await this.fetchPage(leaf, 0);
-      if (first === null) throw new Error(`window ${leaf.begintime}..${leaf.endtime} of ${leaf.date}: first page refused`);
+      if (first === null)
+        throw new Error(`window ${leaf.begintime}..${leaf.endtime} of ${leaf.date}: first page refused`);
       this.save(leaf, first);
       const stored = this.stored(leaf);
       const reads = this.reads.get(leaf.id) ?? 0;
@@ -358,7 +381,11 @@ export class WindowSync {
     let start = first.list.length;
     // Resume only a read that was interrupted: one that reached the end is read again from the start.
     if (w.nextStart > start && w.nextStart < first.total && w.readTotal === first.total) {
-      this.o.logger.debug('resuming an interrupted read', { date: w.date, window: [w.begintime, w.endtime], start: w.nextStart });
+      this.o.logger.debug('resuming an interrupted read', {
+        date: w.date,
+        window: [w.begintime, w.endtime],
+        start: w.nextStart,
+      });
       start = w.nextStart;
       tracker.breakSequence();
     }
@@ -401,10 +428,18 @@ export class WindowSync {
   private async splitAndReconcile(w: WindowRow, split: Split): Promise<number> {
     const cuts = [split.cut];
     this.o.counters.splits += 1;
-    this.o.logger.debug('splitting a window', { date: w.date, window: [w.begintime, w.endtime], cuts, reason: split.reason });
+    this.o.logger.debug('splitting a window', {
+      date: w.date,
+      window: [w.begintime, w.endtime],
+      cuts,
+      reason: split.reason,
+    });
     const children = this.o.store.windows.split(w.id, cuts, split.total, this.seconds(), split.reason);
     // Read the unread side first, so the read side's total can be derived and spare a call.
-    await this.reconcileParts(split.knownTotal === undefined ? children : partOrder(children, split.readSide), split.knownTotal);
+    await this.reconcileParts(
+      split.knownTotal === undefined ? children : partOrder(children, split.readSide),
+      split.knownTotal,
+    );
     return split.total;
   }
 }

@@ -68,7 +68,12 @@ export function createLogger(opts: LoggerOptions): Logger {
   const now = opts.now ?? (() => new Date());
   const redact = secretRedactor(opts.redact ?? []);
 
-  const write = (level: LogLevel, msg: string, base: Record<string, unknown>, fields?: Record<string, unknown>): void => {
+  const write = (
+    level: LogLevel,
+    msg: string,
+    base: Record<string, unknown>,
+    fields?: Record<string, unknown>,
+  ): void => {
     if (SEVERITY[level] < threshold) return;
     const time = now();
     const text = redact(msg);

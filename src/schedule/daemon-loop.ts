@@ -39,7 +39,12 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       runner.trigger({ tick: at.toISOString() });
     },
   });
-  o.logger.info('daemon started', { schedule: o.schedule, timezone, next: cron.nextRun()?.toISOString(), runNow: o.runNow });
+  o.logger.info('daemon started', {
+    schedule: o.schedule,
+    timezone,
+    next: cron.nextRun()?.toISOString(),
+    runNow: o.runNow,
+  });
   if (o.runNow) runner.trigger({ tick: 'start' });
   await aborted(o.signal);
   cron.stop();

@@ -182,7 +182,8 @@ export class DataGenerator {
       traceid: header.traceid,
       ...(header.filterMsg === undefined ? {} : { filterMsg: header.filterMsg }),
     };
-    if (levels.length < 6 && rng.chance(0.015)) padToNearFiveKb(entry, msg, levels[levels.length - 1] ?? LEVEL_INFO, rng);
+    if (levels.length < 6 && rng.chance(0.015))
+      padToNearFiveKb(entry, msg, levels[levels.length - 1] ?? LEVEL_INFO, rng);
     return entry;
   }
 }
@@ -207,7 +208,10 @@ function firstMessage(ctx: MessageContext): JsonValue[] {
   const { rng } = ctx;
   switch (rng.int(4)) {
     case 0:
-      return ['[page] onShow', { path: ctx.url, query: { id: String(rng.int(10_000_000)) }, scene: 1001 + rng.int(200) }];
+      return [
+        '[page] onShow',
+        { path: ctx.url, query: { id: String(rng.int(10_000_000)) }, scene: 1001 + rng.int(200) },
+      ];
     case 1:
       return [`request ok ${hex(rng, 8)}`, `https://api.example.com${rng.pick(API_PATHS)}`, 200, rng.int(90_000) / 100];
     case 2:
@@ -237,7 +241,11 @@ const TEMPLATES: Record<number, Template[]> = {
   ],
   [LEVEL_ERROR]: [
     ({ rng, url }) => ['网络请求失败', { errMsg: 'request:fail timeout', errno: 5, url, retry: rng.int(3) }],
-    ({ rng }) => ['支付失败', { errCode: -2, errMsg: 'requestPayment:fail cancel', orderId: `E${rng.int(1e9)}` }, false],
+    ({ rng }) => [
+      '支付失败',
+      { errCode: -2, errMsg: 'requestPayment:fail cancel', orderId: `E${rng.int(1e9)}` },
+      false,
+    ],
     ({ url }) => [
       "TypeError: Cannot read property 'length' of undefined",
       `at Object.onLoad (${url}.js:42:17)\n    at Function.<anonymous> (WAService.js:1:1)`,

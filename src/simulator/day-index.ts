@@ -220,7 +220,8 @@ export class DayIndex {
       };
     }
     const session = this.#sessionOf[ref] ?? 0;
-    if (ref === this.#exampleRef) return { sessionSeed: 0, launch: timestamp, entrySeed: 0, step: 0, timestamp, example: true };
+    if (ref === this.#exampleRef)
+      return { sessionSeed: 0, launch: timestamp, entrySeed: 0, step: 0, timestamp, example: true };
     return {
       sessionSeed: hashInts(this.#daySeed, session, STREAM_SESSION),
       launch: this.#launchOf[session] ?? timestamp,
@@ -257,7 +258,8 @@ export class DayIndex {
     const [lo, hi] = this.#range(begin, end);
     const keys: number[] = [];
     if (!match) {
-      if (newestFirst) for (let i = hi - 1 - start; i >= lo && keys.length < limit; i--) keys.push(this.#visible[i] ?? 0);
+      if (newestFirst)
+        for (let i = hi - 1 - start; i >= lo && keys.length < limit; i--) keys.push(this.#visible[i] ?? 0);
       else for (let i = lo + start; i < hi && keys.length < limit; i++) keys.push(this.#visible[i] ?? 0);
       return { total: hi - lo, keys };
     }
@@ -296,7 +298,8 @@ export class DayIndex {
 
   /** Adds visible entries at `timestamps`; returns their keys, newest first. */
   add(timestamps: readonly number[]): number[] {
-    if (this.#added + timestamps.length > REF_SPACE - ADDED_BASE) throw new RangeError('too many entries added to one day');
+    if (this.#added + timestamps.length > REF_SPACE - ADDED_BASE)
+      throw new RangeError('too many entries added to one day');
     const keys = new Float64Array(timestamps.length);
     timestamps.forEach((ts, i) => {
       keys[i] = ts * REF_SPACE + ADDED_BASE + this.#added + i;

@@ -23,7 +23,9 @@ export function resolveFaults(faults: FaultOptions | undefined): ResolvedFaults 
     throw new RangeError(`Expected \`faults.rate\` to be a number from 0 to 1, got ${String(rate)}`);
   }
   if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !FAULT_KINDS.includes(k))) {
-    throw new RangeError(`Expected \`faults.kinds\` to be a non-empty list of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`);
+    throw new RangeError(
+      `Expected \`faults.kinds\` to be a non-empty list of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`,
+    );
   }
   if (typeof stallMs !== 'number' || !Number.isFinite(stallMs) || stallMs < 0) {
     throw new RangeError(`Expected \`faults.stallMs\` to be a finite number >= 0, got ${String(stallMs)}`);

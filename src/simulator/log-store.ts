@@ -115,8 +115,10 @@ export class LogStore {
    * part of the day up to now; returns them newest first.
    */
   add(day: string, count: number, between?: readonly [number, number]): LogEntry[] {
-    if (!isCstDay(day)) throw new RangeError(`Expected \`day\` to be a CST day as YYYYMMDD, got ${JSON.stringify(day)}`);
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`count\` to be an integer >= 0, got ${count}`);
+    if (!isCstDay(day))
+      throw new RangeError(`Expected \`day\` to be a CST day as YYYYMMDD, got ${JSON.stringify(day)}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`Expected \`count\` to be an integer >= 0, got ${count}`);
     const bounds = cstDayBounds(day);
     const lo = Math.max(bounds.begin, Math.ceil(between?.[0] ?? bounds.begin));
     const hi = Math.min(bounds.end, Math.floor(between?.[1] ?? Math.min(bounds.end, this.nowSeconds())));
@@ -150,7 +152,8 @@ export class LogStore {
     const end = this.#lastSecond(query.endtime);
     const match = this.#matcher(index, query);
     const { order } = this.#options;
-    if (order !== 'shuffled') return index.page(query.begintime, end, query.start, query.limit, match, order === 'newest');
+    if (order !== 'shuffled')
+      return index.page(query.begintime, end, query.start, query.limit, match, order === 'newest');
     const { date, begintime, level, url, openid, traceId, filterMsg } = query;
     const cacheKey = JSON.stringify([date, begintime, end, index.version, level, url, openid, traceId, filterMsg]);
     const keys = this.#shuffled.keys(cacheKey, () => shuffleKeys(index.matching(begintime, end, match), index.seed));

@@ -48,7 +48,9 @@ function shapeDrift(value: unknown): ResolvedShapeDrift {
   const unknown = Object.keys(fields).filter((key) => !(SHAPE_DRIFT_KINDS as readonly string[]).includes(key));
   // A misspelt kind would otherwise drift nothing, silently.
   if (unknown.length > 0) fail('shapeDrift', `an object with only ${SHAPE_DRIFT_KINDS.join(', ')}`, unknown.join(', '));
-  const shares = Object.fromEntries(SHAPE_DRIFT_KINDS.map((kind) => [kind, share(`shapeDrift.${kind}`, fields[kind] ?? 0)]));
+  const shares = Object.fromEntries(
+    SHAPE_DRIFT_KINDS.map((kind) => [kind, share(`shapeDrift.${kind}`, fields[kind] ?? 0)]),
+  );
   return shares as ResolvedShapeDrift;
 }
 

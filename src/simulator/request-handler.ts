@@ -125,7 +125,11 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
 
   const classicToken = (params: URLSearchParams, res: ServerResponse): void => {
     stats.tokenRequests.classic += 1;
-    const error = credentialError(params.get('grant_type'), params.get('appid') ?? undefined, params.get('secret') ?? undefined);
+    const error = credentialError(
+      params.get('grant_type'),
+      params.get('appid') ?? undefined,
+      params.get('secret') ?? undefined,
+    );
     if (error) return sendJson(res, error);
     const { token, expiresInMs } = tokens.classic();
     return sendJson(res, { access_token: token, expires_in: expiresIn(expiresInMs) });
@@ -139,7 +143,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
   };
 
   /** The answer to a search that reached the data, without side effects. */
-  const searchAnswer = (params: URLSearchParams): { body: object; served?: { date: string; begintime: number; endtime: number; start: number } } => {
+  const searchAnswer = (
+    params: URLSearchParams,
+  ): { body: object; served?: { date: string; begintime: number; endtime: number; start: number } } => {
     const parsed = parseSearchQuery(params, {
       retentionDays: store.retentionDays(),
       maxPageSize: options.maxPageSize,

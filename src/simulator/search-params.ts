@@ -11,7 +11,11 @@ export interface SearchLimits {
 }
 
 export type ParsedSearch =
-  | { ok: true; query: StoreQuery; /** `start` is past what the server serves: answer an empty list. */ beyondOffset: boolean }
+  | {
+      ok: true;
+      query: StoreQuery;
+      /** `start` is past what the server serves: answer an empty list. */ beyondOffset: boolean;
+    }
   | { ok: false; /** The whole errmsg of the 200002 answer. */ errmsg: string };
 
 const INTEGER = /^-?\d+$/;

@@ -167,7 +167,8 @@ export interface Simulator {
 }
 
 function positiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`Expected \`${name}\` to be an integer >= 1, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`Expected \`${name}\` to be an integer >= 1, got ${value}`);
 }
 
 /** Starts the simulator on `host:port` (127.0.0.1, any free port by default). */

@@ -83,7 +83,9 @@ export class CoverageReport {
     if (days.length === 0) return [];
     const sorted = [...days].sort();
     const params = { filterKey: scope.filterKey, first: sorted[0], last: sorted.at(-1), appid: scope.appid };
-    const rows = (scope.appid === '' ? this.windowsAllApps.all(params) : this.windowsOneApp.all(params)) as WindowAggregate[];
+    const rows = (
+      scope.appid === '' ? this.windowsAllApps.all(params) : this.windowsOneApp.all(params)
+    ) as WindowAggregate[];
     const byDate = new Map(rows.map((r) => [r.date, r]));
     const countScope = this.countingScope(scope);
     return days.map((date) => {
@@ -95,7 +97,10 @@ export class CoverageReport {
         state,
         windowsComplete: w?.complete ?? 0,
         windowsIncomplete: w?.incomplete ?? 0,
-        entriesStored: state === 'complete' && w?.storedComplete != null ? w.storedComplete : this.countStored(countScope, begin, end),
+        entriesStored:
+          state === 'complete' && w?.storedComplete != null
+            ? w.storedComplete
+            : this.countStored(countScope, begin, end),
         // A sum over several apps' roots is only meaningful once every root has been checked.
         serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
         lastCheckedAt: w?.lastCheckedAt ?? null,

@@ -77,7 +77,8 @@ export function databaseOpenError(path: string, e: unknown, probe: PathProbe = f
     new DatabaseOpenError(path, problem, detail, { cause: e });
   const errno = fromErrno(code);
   if (errno) return make(errno);
-  if (code === 'ENOTDIR' || code === 'EEXIST') return make('unopenable', `its folder ${dirname(path)} is not a directory`);
+  if (code === 'ENOTDIR' || code === 'EEXIST')
+    return make('unopenable', `its folder ${dirname(path)} is not a directory`);
   if (code === 'SQLITE_NOTADB') return make('not-sqlite');
   if (code.startsWith('SQLITE_READONLY')) return make('read-only', `SQLite: ${message}`);
   if (code.startsWith('SQLITE_CORRUPT')) return make('damaged', `SQLite: ${message}`);

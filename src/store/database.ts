@@ -41,9 +41,12 @@ function openAndMigrate(path: string, options: OpenOptions): { db: Database; mig
       const migrations = loadMigrations(options.migrationsDir);
       const hasHistory = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").get() !== undefined;
       if (!hasHistory) throw new SchemaError(`${path} is not a wxlog database (no schema_migrations table)`);
-      const newest = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+      const newest =
+        (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
       if (newest > migrations.length) {
-        throw new SchemaError(`the database's schema is version ${newest}, newer than this wxlog (knows ${migrations.length}): upgrade wxlog`);
+        throw new SchemaError(
+          `the database's schema is version ${newest}, newer than this wxlog (knows ${migrations.length}): upgrade wxlog`,
+        );
       }
       return { db, migrations: [] };
     }
@@ -53,9 +56,12 @@ function openAndMigrate(path: string, options: OpenOptions): { db: Database; mig
     const results = migrate(db, loadMigrations(options.migrationsDir));
     const failed = results.find((r) => r.status === 'error');
     if (failed && failed.status === 'error') {
-      throw new SchemaError(`migration ${String(failed.version).padStart(4, '0')}_${failed.name} failed: ${failed.error.message}`, {
-        cause: failed.error,
-      });
+      throw new SchemaError(
+        `migration ${String(failed.version).padStart(4, '0')}_${failed.name} failed: ${failed.error.message}`,
+        {
+          cause: failed.error,
+        },
+      );
     }
     // SQLite opens a file it may not write read-only without a word, and a database already migrated and in
     // WAL mode needs no write to get here: this empty write fails now (SQLITE_READONLY) rather than the

@@ -66,7 +66,13 @@ export class EntryWriter {
    * together with the ledger's progress), so a crash at any instant leaves either the whole page or none
    * of it. With a non-empty `filterKey` the entries are also recorded as seen by that filtered ledger.
    */
-  save(appid: string, entries: readonly ServedEntry[], seenAt: number, window: ServedWindow, filterKey = ''): SaveResult {
+  save(
+    appid: string,
+    entries: readonly ServedEntry[],
+    seenAt: number,
+    window: ServedWindow,
+    filterKey = '',
+  ): SaveResult {
     let inserted = 0;
     for (const entry of entries) {
       const fingerprint = entryFingerprint(entry.raw);
@@ -103,7 +109,15 @@ export class EntryWriter {
         entryId = Number(result.lastInsertRowid);
         entry.messages.forEach((m, seq) => {
           // logged_at: the call's own time, else its entry's (what search orders by; migration 0003).
-          this.insertMessage.run(entryId, seq, m.time, m.level, JSON.stringify(m.args ?? null), messageText(m.args), m.time ?? timestamp);
+          this.insertMessage.run(
+            entryId,
+            seq,
+            m.time,
+            m.level,
+            JSON.stringify(m.args ?? null),
+            messageText(m.args),
+            m.time ?? timestamp,
+          );
         });
       } else {
         entryId = (this.touchEntry.get(row) as { id: number }).id;

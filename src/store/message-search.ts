@@ -102,9 +102,16 @@ const ROWS_BEFORE_0003 = `
 export function searchMessages(db: Database, query: MessageQuery, plan: SearchPlan = 'auto'): MessageHit[] {
   const fts = [...query.text].length >= FTS_MIN_CHARACTERS;
   const matches = fts
-    ? { sql: 'SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match', params: { match: ftsPhrase(query.text) } }
-    : { sql: "SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\'", params: { pattern: likeContaining(query.text) } };
-  const current = db.prepare("SELECT 1 FROM pragma_table_info('log_messages') WHERE name = 'logged_at'").get() !== undefined;
+    ? {
+        sql: 'SELECT rowid FROM log_messages_fts WHERE log_messages_fts MATCH @match',
+        params: { match: ftsPhrase(query.text) },
+      }
+    : {
+        sql: "SELECT id FROM log_messages WHERE text LIKE @pattern ESCAPE '\\'",
+        params: { pattern: likeContaining(query.text) },
+      };
+  const current =
+    db.prepare("SELECT 1 FROM pragma_table_info('log_messages') WHERE name = 'logged_at'").get() !== undefined;
   if (!current) {
     const appid = query.appid === undefined || query.appid === '' ? null : query.appid;
     return db.prepare(ROWS_BEFORE_0003.replace('%MATCH%', `m.id IN (${matches.sql})`)).all({
@@ -130,7 +137,9 @@ export function searchMessages(db: Database, query: MessageQuery, plan: SearchPl
   };
   const newest = (from: string, match: string, extra: Record<string, unknown>): number[] =>
     db
-      .prepare(`SELECT m.id FROM ${from} ${appid === null ? '' : APP_JOIN} WHERE ${[match, ...conditions].join(' AND ')} ${ORDER} LIMIT @limit`)
+      .prepare(
+        `SELECT m.id FROM ${from} ${appid === null ? '' : APP_JOIN} WHERE ${[match, ...conditions].join(' AND ')} ${ORDER} LIMIT @limit`,
+      )
       .pluck()
       .all({ ...params, ...extra }) as number[];
 
@@ -138,10 +147,22 @@ export function searchMessages(db: Database, query: MessageQuery, plan: SearchPl
   const cap = plan === 'auto' ? lookupCap(query.limit, maxMessageId(db)) : plan === 'lookup' ? Infinity : 0;
   // At most `cap` matches are read here: all of them when there are few, else only enough to know that.
   // (LIMIT -1 is no limit, for a forced lookup.)
-  const few = (cap === 0 ? [] : db.prepare(`${matches.sql} LIMIT @cap`).pluck().all({ ...matches.params, cap: Number.isFinite(cap) ? cap : -1 })) as number[];
+  const few = (
+    cap === 0
+      ? []
+      : db
+          .prepare(`${matches.sql} LIMIT @cap`)
+          .pluck()
+          .all({ ...matches.params, cap: Number.isFinite(cap) ? cap : -1 })
+  ) as number[];
   if (few.length < cap) {
     // NOT INDEXED: each id by rowid, never a walk of log_messages_newest that the planner may prefer for ORDER BY.
-    ids = few.length === 0 ? [] : newest('log_messages m NOT INDEXED', 'm.id IN (SELECT value FROM json_each(@ids))', { ids: JSON.stringify(few) });
+    ids =
+      few.length === 0
+        ? []
+        : newest('log_messages m NOT INDEXED', 'm.id IN (SELECT value FROM json_each(@ids))', {
+            ids: JSON.stringify(few),
+          });
   } else if (fts) {
     ids = newest('log_messages m INDEXED BY log_messages_newest', `m.id IN (${matches.sql})`, matches.params);
   } else {

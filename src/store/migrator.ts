@@ -39,7 +39,10 @@ export function loadMigrations(dir: string = defaultMigrationsDir): Migration[] 
     }))
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new SchemaError(`migrations in ${dir} must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new SchemaError(
+        `migrations in ${dir} must be numbered 0001, 0002, … without gaps; found ${m.version} at position ${i + 1}`,
+      );
   });
   return migrations;
 }
@@ -73,7 +76,9 @@ export function pendingMigrations(db: Database, migrations: Migration[]): Migrat
       );
     }
     if (ours.name !== row.name) {
-      throw new SchemaError(`previously applied migration ${row.version}_${row.name} is missing (this wxlog has ${ours.version}_${ours.name})`);
+      throw new SchemaError(
+        `previously applied migration ${row.version}_${row.name} is missing (this wxlog has ${ours.version}_${ours.name})`,
+      );
     }
   }
   const done = new Set(applied.map((r) => r.version));
@@ -81,7 +86,11 @@ export function pendingMigrations(db: Database, migrations: Migration[]): Migrat
 }
 
 /** Applies pending migrations in order, each in its own transaction together with its record. */
-export function migrate(db: Database, migrations: Migration[] = loadMigrations(), now: () => number = Date.now): MigrationResult[] {
+export function migrate(
+  db: Database,
+  migrations: Migration[] = loadMigrations(),
+  now: () => number = Date.now,
+): MigrationResult[] {
   const results: MigrationResult[] = [];
   const done = new Set(appliedMigrations(db).map((r) => r.version));
   let failed = false;

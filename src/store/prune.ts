@@ -45,14 +45,16 @@ export function pruneEntries(db: Database, before: number): PruneCounts {
   // Parents and their split children share a date, so one statement removes whole trees and the
   // parent_id foreign key, checked at the statement's end, holds.
   const deleteWindows = db.prepare('DELETE FROM windows WHERE date < ?');
-  return db.transaction((): PruneCounts => {
-    // Messages first and explicitly, rather than by the ON DELETE CASCADE, so that they can be counted.
-    const messages = deleteMessages.run(before).changes;
-    const ledgerEntries = deleteLedgerEntries.run(before).changes;
-    const entries = deleteEntries.run(before).changes;
-    const windows = deleteWindows.run(firstKeptDate(before)).changes;
-    return { entries, messages, ledgerEntries, windows };
-  }).immediate();
+  return db
+    .transaction((): PruneCounts => {
+      // Messages first and explicitly, rather than by the ON DELETE CASCADE, so that they can be counted.
+      const messages = deleteMessages.run(before).changes;
+      const ledgerEntries = deleteLedgerEntries.run(before).changes;
+      const entries = deleteEntries.run(before).changes;
+      const windows = deleteWindows.run(firstKeptDate(before)).changes;
+      return { entries, messages, ledgerEntries, windows };
+    })
+    .immediate();
 }
 
 /**

@@ -58,7 +58,9 @@ export function prepareReadOnlyQuery(db: Database, sql: string): ReadOnlyQuery {
   // SQLite's own judgement (sqlite3_stmt_readonly), not a keyword list: it knows that `WITH … DELETE`
   // writes and that `PRAGMA user_version = 3` does too.
   if (!statement.readonly && !isJournalModeQuery(sql)) {
-    throw new QueryRefusedError(`query is read-only: ${firstWord(sql)} statements may change the database and are refused`);
+    throw new QueryRefusedError(
+      `query is read-only: ${firstWord(sql)} statements may change the database and are refused`,
+    );
   }
   statement.safeIntegers(true);
   if (!statement.reader) {

@@ -38,7 +38,9 @@ export class RunLock {
 
   private holder(): LockHolder | undefined {
     return this.db
-      .prepare('SELECT pid, hostname, command, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_lock WHERE id = 1')
+      .prepare(
+        'SELECT pid, hostname, command, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_lock WHERE id = 1',
+      )
       .get() as LockHolder | undefined;
   }
 
@@ -51,19 +53,21 @@ export class RunLock {
   }
 
   tryAcquire(): LockAttempt {
-    const attempt = this.db.transaction((): LockAttempt => {
-      const now = Math.floor(this.o.now() / 1000);
-      const h = this.holder();
-      if (h && !this.isStale(h, now)) return { acquired: false, holder: h };
-      this.db
-        .prepare(
-          `INSERT INTO run_lock (id, pid, hostname, command, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)
+    const attempt = this.db
+      .transaction((): LockAttempt => {
+        const now = Math.floor(this.o.now() / 1000);
+        const h = this.holder();
+        if (h && !this.isStale(h, now)) return { acquired: false, holder: h };
+        this.db
+          .prepare(
+            `INSERT INTO run_lock (id, pid, hostname, command, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, hostname = excluded.hostname, command = excluded.command,
              acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
-        )
-        .run(this.o.pid, this.o.hostname, this.o.command, now, now);
-      return { acquired: true };
-    }).immediate();
+          )
+          .run(this.o.pid, this.o.hostname, this.o.command, now, now);
+        return { acquired: true };
+      })
+      .immediate();
     this.held = attempt.acquired;
     return attempt;
   }

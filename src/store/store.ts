@@ -25,7 +25,13 @@ export class Store {
   readonly state: StateStore;
   readonly requests: RequestLog;
   readonly runs: RunHistory;
-  private readonly savePageTxn: (appid: string, filterKey: string, entries: readonly ServedEntry[], seenAt: number, place?: PagePlace) => SaveResult;
+  private readonly savePageTxn: (
+    appid: string,
+    filterKey: string,
+    entries: readonly ServedEntry[],
+    seenAt: number,
+    place?: PagePlace,
+  ) => SaveResult;
 
   private constructor(
     readonly db: Database,
@@ -36,12 +42,14 @@ export class Store {
     this.state = new StateStore(db);
     this.requests = new RequestLog(db);
     this.runs = new RunHistory(db);
-    this.savePageTxn = db.transaction((appid: string, filterKey: string, entries: readonly ServedEntry[], seenAt: number, place?: PagePlace) => {
-      const result = this.entries.save(appid, entries, seenAt, place?.window ?? NO_WINDOW, filterKey);
-      const p = place?.progress;
-      if (place && p) this.windows.recordProgress(place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt);
-      return result;
-    });
+    this.savePageTxn = db.transaction(
+      (appid: string, filterKey: string, entries: readonly ServedEntry[], seenAt: number, place?: PagePlace) => {
+        const result = this.entries.save(appid, entries, seenAt, place?.window ?? NO_WINDOW, filterKey);
+        const p = place?.progress;
+        if (place && p) this.windows.recordProgress(place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt);
+        return result;
+      },
+    );
   }
 
   /** Opens and migrates the database at `path` (its folder is created). */
@@ -54,7 +62,13 @@ export class Store {
    * Stores a page's entries, their messages and the ledger's progress in one transaction: a SIGKILL at
    * any instant loses nothing and duplicates nothing.
    */
-  savePage(appid: string, filterKey: string, entries: readonly ServedEntry[], seenAt: number, place?: PagePlace): SaveResult {
+  savePage(
+    appid: string,
+    filterKey: string,
+    entries: readonly ServedEntry[],
+    seenAt: number,
+    place?: PagePlace,
+  ): SaveResult {
     if (place === undefined && entries.some((e) => e.timestamp === null)) {
       throw new RangeError('an entry without a timestamp can only be saved with the window it was served for');
     }

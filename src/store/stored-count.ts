@@ -30,9 +30,10 @@ export class StoredCount {
 
   /** Entries of `appid` stored in [begin, end] for the ledger `filterKey`. */
   ofApp(appid: string, filterKey: string, begin: number, end: number): number {
-    const row = filterKey === ''
-      ? this.oneApp.get({ appid, begin, end })
-      : this.ledgerOneApp.get({ appid, filterKey, begin, end });
+    const row =
+      filterKey === ''
+        ? this.oneApp.get({ appid, begin, end })
+        : this.ledgerOneApp.get({ appid, filterKey, begin, end });
     return (row as { n: number }).n;
   }
 

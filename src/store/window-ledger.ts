@@ -126,9 +126,11 @@ export class WindowLedger {
 
   /** The latest second in [begintime, endtime] holding an entry this ledger stored with its own timestamp. */
   latestStoredSecond(appid: string, filterKey: string, begintime: number, endtime: number): number | undefined {
-    const row = (filterKey === ''
-      ? this.latestAll.get(appid, begintime, endtime)
-      : this.latestFiltered.get(filterKey, appid, begintime, endtime)) as { t: number | null };
+    const row = (
+      filterKey === ''
+        ? this.latestAll.get(appid, begintime, endtime)
+        : this.latestFiltered.get(filterKey, appid, begintime, endtime)
+    ) as { t: number | null };
     return row.t ?? undefined;
   }
 
@@ -156,7 +158,8 @@ export class WindowLedger {
       const children: WindowRow[] = [];
       let begin = parent.begintime;
       for (const cut of [...cuts, parent.endtime]) {
-        if (cut < begin || cut > parent.endtime) throw new RangeError(`bad cut ${cut} for window ${begin}..${parent.endtime}`);
+        if (cut < begin || cut > parent.endtime)
+          throw new RangeError(`bad cut ${cut} for window ${begin}..${parent.endtime}`);
         children.push(this.insert.get(parent.appid, parent.filterKey, parent.date, begin, cut, id) as WindowRow);
         begin = cut + 1;
       }

@@ -83,7 +83,6 @@ export function errcodeMeaning(errcode: number): string {
   return ERRCODES.get(errcode)?.meaning ?? 'refused';
 }
 
-
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }

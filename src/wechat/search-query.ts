@@ -11,7 +11,10 @@ export function validateSearchParams(params: SearchParams): void {
     throw new RangeError(`Expected date to be a CST day as YYYYMMDD, got ${JSON.stringify(date)}`);
   }
   const { begin, end } = cstDayBounds(date);
-  for (const [name, value] of [['begintime', begintime], ['endtime', endtime]] as const) {
+  for (const [name, value] of [
+    ['begintime', begintime],
+    ['endtime', endtime],
+  ] as const) {
     if (!Number.isInteger(value) || value < begin || value > end) {
       throw new RangeError(
         `Expected ${name} to be an integer unix time inside CST day ${date} [${begin}, ${end}], got ${String(value)}`,

@@ -88,7 +88,11 @@ export function readServedEntry(raw: unknown): ServedEntry {
   const fields = isRecord(raw) ? raw : {};
   let unexpected = !isRecord(raw);
   const asServed: Record<string, unknown> = {};
-  const numbers: Record<(typeof ENTRY_NUMBERS)[number], number | null> = { timestamp: null, level: null, platform: null };
+  const numbers: Record<(typeof ENTRY_NUMBERS)[number], number | null> = {
+    timestamp: null,
+    level: null,
+    platform: null,
+  };
   for (const name of ENTRY_NUMBERS) {
     const read = readNumber(fields[name]);
     numbers[name] = read.value;

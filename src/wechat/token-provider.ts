@@ -107,10 +107,13 @@ export class TokenProvider {
     // A normal fetch cannot stand in for a forced one.
     if (!inflight || (force && !inflight.force)) {
       const { retryPolicy, retries, lifetime } = this.#options;
-      const promise = withRetries(retryPolicy, () => this.#fetch(force), { ...retries, api: 'token', signal: lifetime })
-        .finally(() => {
-          if (this.#inflight?.promise === promise) this.#inflight = undefined;
-        });
+      const promise = withRetries(retryPolicy, () => this.#fetch(force), {
+        ...retries,
+        api: 'token',
+        signal: lifetime,
+      }).finally(() => {
+        if (this.#inflight?.promise === promise) this.#inflight = undefined;
+      });
       // Waiters may all have given up (their signals); the outcome must not become an unhandled rejection.
       promise.catch(() => undefined);
       inflight = { force, promise };
@@ -152,7 +155,11 @@ export class TokenProvider {
     const lifeMs = parsed.data.expires_in * 1000;
     const token = parsed.data.access_token;
     this.#cached = { token, expiresAt: startedAt + lifeMs - Math.min(MAX_EXPIRY_MARGIN_MS, lifeMs / 10) };
-    this.#options.logger.debug('access token obtained', { mode, forceRefresh: force, expiresInSeconds: parsed.data.expires_in });
+    this.#options.logger.debug('access token obtained', {
+      mode,
+      forceRefresh: force,
+      expiresInSeconds: parsed.data.expires_in,
+    });
     return token;
   }
 

@@ -157,7 +157,8 @@ export class WechatClient {
         const envelope = this.#parse('search', 'userlog_search', answer, envelopeSchema, window);
         // Entry by entry, never the page as a whole: an entry of an undocumented shape is kept, not refused.
         const page = readSearchData(envelope['data']);
-        if (typeof page === 'string') throw new WechatError(`userlog_search: ${page}`, { kind: 'transient', api: 'search' });
+        if (typeof page === 'string')
+          throw new WechatError(`userlog_search: ${page}`, { kind: 'transient', api: 'search' });
         return page;
       },
       signal,
@@ -301,10 +302,13 @@ export class WechatClient {
   #parse<S extends z.ZodType>(api: WechatApi, label: string, answer: unknown, schema: S, request?: string): z.infer<S> {
     const envelope = envelopeSchema.safeParse(answer);
     if (!envelope.success) {
-      throw new WechatError(`${label}: answer is JSON but not an object with errcode/errmsg (${describeIssues(envelope.error)})`, {
-        kind: 'transient',
-        api,
-      });
+      throw new WechatError(
+        `${label}: answer is JSON but not an object with errcode/errmsg (${describeIssues(envelope.error)})`,
+        {
+          kind: 'transient',
+          api,
+        },
+      );
     }
     const { errcode, errmsg } = envelope.data;
     if (errcode !== undefined && errcode !== 0) {

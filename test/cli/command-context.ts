@@ -9,6 +9,14 @@ export function fixedContext(argv: string[], env: NodeJS.ProcessEnv, nowMs: numb
   const err: string[] = [];
   stdout.on('data', (chunk: Buffer) => out.push(chunk.toString('utf8')));
   stderr.on('data', (chunk: Buffer) => err.push(chunk.toString('utf8')));
-  const ctx: CommandContext = { argv, env, stdout, stderr, signal: new AbortController().signal, cwd, now: () => nowMs };
+  const ctx: CommandContext = {
+    argv,
+    env,
+    stdout,
+    stderr,
+    signal: new AbortController().signal,
+    cwd,
+    now: () => nowMs,
+  };
   return { ctx, stdout: () => out.join(''), stderr: () => err.join('') };
 }

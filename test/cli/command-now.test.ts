@@ -57,7 +57,10 @@ describe("commands read the clock from the context's now()", () => {
   it('search --since: a duration back from now()', async () => {
     const result = await run('search', ['网络请求失败', '--since', '2d', '--json']);
     expect(result.code).toBe(0);
-    const times = result.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { time: number }).time);
+    const times = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { time: number }).time);
     expect(times.length).toBeGreaterThan(0);
     for (const time of times) expect(time).toBeGreaterThanOrEqual(NOW - 2 * 86_400);
   });

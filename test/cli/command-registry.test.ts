@@ -6,11 +6,14 @@ import { runCli } from './run-cli.js';
 const commandsDir = new URL('../../src/cli/commands/', import.meta.url);
 
 describe('the command registry', () => {
-  it.each(commands.map((c) => [c.name, c] as const))('%s: its module exports the command of that name and summary', async (name, entry) => {
-    const command = await entry.load();
-    expect({ name: command.name, summary: command.summary }).toEqual({ name, summary: entry.summary });
-    expect(command.help).toMatch(new RegExp(`^wxlog ${name}\\b`));
-  });
+  it.each(commands.map((c) => [c.name, c] as const))(
+    '%s: its module exports the command of that name and summary',
+    async (name, entry) => {
+      const command = await entry.load();
+      expect({ name: command.name, summary: command.summary }).toEqual({ name, summary: entry.summary });
+      expect(command.help).toMatch(new RegExp(`^wxlog ${name}\\b`));
+    },
+  );
 
   it('names every command file once', () => {
     const files = readdirSync(commandsDir)
@@ -27,7 +30,9 @@ describe('the command registry', () => {
     const staticImports = (file: URL): string[] =>
       [...readFileSync(file, 'utf8').matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1] ?? '');
     expect(staticImports(new URL('index.ts', commandsDir))).toEqual([]);
-    expect(staticImports(new URL('../main.ts', commandsDir)).filter((path) => path.includes('commands/'))).toEqual(['./commands/index.js']);
+    expect(staticImports(new URL('../main.ts', commandsDir)).filter((path) => path.includes('commands/'))).toEqual([
+      './commands/index.js',
+    ]);
   });
 });
 

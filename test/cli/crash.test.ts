@@ -18,7 +18,9 @@ describe('a crash (subprocess)', () => {
     expect(result.status).toBe(5);
     expect(result.stderr).toMatch(/^SqliteError: no such table: runs\n\s+at /);
     const lines = result.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(/^wxlog status: internal error: this is a bug in wxlog \d+\.\d+\.\d+; please report it/);
+    expect(lines.at(-1)).toMatch(
+      /^wxlog status: internal error: this is a bug in wxlog \d+\.\d+\.\d+; please report it/,
+    );
     expect(result.stderr).not.toContain('s3cr3t-value');
   });
 });

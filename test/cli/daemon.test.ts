@@ -13,7 +13,8 @@ let sim: Simulator | undefined;
 const children: ChildProcessWithoutNullStreams[] = [];
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await sim?.close();
   sim = undefined;
 });
@@ -28,7 +29,9 @@ interface Daemon {
 
 /** Starts `wxlog daemon` with only `env` (and PATH, and a TZ far from China). */
 function daemon(env: Record<string, string>, args: string[] = []): Daemon {
-  const child = spawn(process.execPath, [CLI, 'daemon', ...args], { env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env } });
+  const child = spawn(process.execPath, [CLI, 'daemon', ...args], {
+    env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env },
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -70,7 +73,6 @@ function logOf(d: Daemon): LogLine[] {
     .map((line) => JSON.parse(line) as LogLine);
 }
 
-
 interface RunRow {
   command: string;
   finished_at: number | null;
@@ -92,7 +94,10 @@ describe('wxlog daemon (subprocess)', () => {
     const db = join(dir, 'wxlog.db');
     const d = daemon(envFor(sim, dir));
     const finished = await waitFor(() => {
-      const done = rows<RunRow>(db, 'SELECT command, finished_at, exit_code, message FROM runs WHERE finished_at IS NOT NULL');
+      const done = rows<RunRow>(
+        db,
+        'SELECT command, finished_at, exit_code, message FROM runs WHERE finished_at IS NOT NULL',
+      );
       return done.length >= 2 && done;
     }, 'two finished passes');
     expect(finished.every((r) => r.command === 'daemon' && r.exit_code === 0)).toBe(true);
@@ -103,7 +108,13 @@ describe('wxlog daemon (subprocess)', () => {
     expect(exit.at - sentAt).toBeLessThan(5_000);
 
     const log = logOf(d);
-    expect(log[0]).toMatchObject({ level: 'info', msg: 'daemon started', schedule: '*/2 * * * * *', timezone: 'Asia/Shanghai', runNow: true });
+    expect(log[0]).toMatchObject({
+      level: 'info',
+      msg: 'daemon started',
+      schedule: '*/2 * * * * *',
+      timezone: 'Asia/Shanghai',
+      runNow: true,
+    });
     expect(log.at(-1)?.msg).toBe('daemon stopped');
     const runs = rows<RunRow>(db, 'SELECT command, finished_at, exit_code, message FROM runs');
     // Every pass ended before the daemon did, and each logged exactly one summary line.
@@ -126,7 +137,10 @@ describe('wxlog daemon (subprocess)', () => {
     const db = join(dir, 'wxlog.db');
     // 5 calls a second for some 210 pages: the first pass lasts far longer than the test.
     const d = daemon(envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5', WXLOG_SCHEDULE: '* * * * * *' }));
-    await waitFor(() => logOf(d).filter((l) => l.msg === 'pass still running; tick skipped').length >= 2, 'two skipped ticks');
+    await waitFor(
+      () => logOf(d).filter((l) => l.msg === 'pass still running; tick skipped').length >= 2,
+      'two skipped ticks',
+    );
     const stored = rows<{ n: number }>(db, 'SELECT count(*) AS n FROM log_entries')[0]?.n ?? 0;
     expect(stored).toBeGreaterThan(0);
 
@@ -143,10 +157,16 @@ describe('wxlog daemon (subprocess)', () => {
     const msgs = log.map((l) => l.msg);
     expect(msgs).toContain('stopping: the pass in hand finishes its page first');
     expect(summariesOf(log)).toHaveLength(1);
-    expect(summariesOf(log)[0]).toMatchObject({ level: 'info', exitCode: 1, msg: expect.stringMatching(/^pass interrupted; the next run continues/) });
+    expect(summariesOf(log)[0]).toMatchObject({
+      level: 'info',
+      exitCode: 1,
+      msg: expect.stringMatching(/^pass interrupted; the next run continues/),
+    });
     expect(msgs.at(-1)).toBe('daemon stopped');
     // Not every window can be complete after an interrupted first pass.
-    expect(rows<{ n: number }>(db, "SELECT count(*) AS n FROM windows WHERE status <> 'complete'")[0]?.n).toBeGreaterThan(0);
+    expect(
+      rows<{ n: number }>(db, "SELECT count(*) AS n FROM windows WHERE status <> 'complete'")[0]?.n,
+    ).toBeGreaterThan(0);
     expect(rows(db, 'SELECT * FROM run_lock')).toEqual([]);
   });
 
@@ -155,16 +175,21 @@ describe('wxlog daemon (subprocess)', () => {
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
     const d = daemon(envFor(sim, dir, { WXLOG_SECRET: 'not-the-secret-42' }));
-    await waitFor(() => rows<RunRow>(db, 'SELECT exit_code FROM runs WHERE finished_at IS NOT NULL').length >= 2, 'two failed passes');
+    await waitFor(
+      () => rows<RunRow>(db, 'SELECT exit_code FROM runs WHERE finished_at IS NOT NULL').length >= 2,
+      'two failed passes',
+    );
     d.kill('SIGTERM');
     expect((await d.exit).code).toBe(0);
 
     const runs = rows<RunRow>(db, 'SELECT command, exit_code, message FROM runs');
     expect(runs.length).toBeGreaterThanOrEqual(2);
-    for (const r of runs) expect(r).toMatchObject({ command: 'daemon', exit_code: 3, message: expect.stringMatching(/40125/) });
+    for (const r of runs)
+      expect(r).toMatchObject({ command: 'daemon', exit_code: 3, message: expect.stringMatching(/40125/) });
     const failures = summariesOf(logOf(d));
     expect(failures).toHaveLength(runs.length);
-    for (const f of failures) expect(f).toMatchObject({ level: 'error', exitCode: 3, msg: expect.stringMatching(/^pass stopped: /) });
+    for (const f of failures)
+      expect(f).toMatchObject({ level: 'error', exitCode: 3, msg: expect.stringMatching(/^pass stopped: /) });
     expect(d.stderr()).not.toContain('not-the-secret-42');
   });
 

@@ -34,7 +34,9 @@ describe('a database path that cannot be opened (subprocess)', () => {
       ] as const) {
         const result = await runCli([name, ...args, '--db', path], env, dir);
         expect({ name, path, status: result.status }).toEqual({ name, path, status: 2 });
-        expect(result.stderr).toMatch(new RegExp(`(^|\\n)wxlog ${name}: cannot open ${path.replace(/[.]/g, '\\.')}: ${why}`));
+        expect(result.stderr).toMatch(
+          new RegExp(`(^|\\n)wxlog ${name}: cannot open ${path.replace(/[.]/g, '\\.')}: ${why}`),
+        );
         expect(result.stderr).not.toMatch(/\n\s+at /);
       }
     }

@@ -6,7 +6,10 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
 function dayRows(stdout: string): { stored: number; total: number }[] {
-  return [...stdout.matchAll(/^\s+\d{8}\s+\d+\/\d+\s+(\d+)\s+(\d+)$/gm)].map((m) => ({ stored: Number(m[1]), total: Number(m[2]) }));
+  return [...stdout.matchAll(/^\s+\d{8}\s+\d+\/\d+\s+(\d+)\s+(\d+)$/gm)].map((m) => ({
+    stored: Number(m[1]),
+    total: Number(m[2]),
+  }));
 }
 
 describe('wxlog demo (subprocess)', () => {
@@ -36,7 +39,9 @@ describe('wxlog demo (subprocess)', () => {
     db.close();
     const result = await runCli(['demo', '--db', path], {}, dir);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe(`wxlog demo: ${path} holds runs of run, not only a demo: the demo starts a fresh file, so give it another --db\n`);
+    expect(result.stderr).toBe(
+      `wxlog demo: ${path} holds runs of run, not only a demo: the demo starts a fresh file, so give it another --db\n`,
+    );
     expect(existsSync(path)).toBe(true);
   });
 });

@@ -49,7 +49,16 @@ describe('padToWidth', () => {
 describe("wxlog query's table with emoji", () => {
   it('lines every column up: 🚀 and ⚠️ take two columns each', async () => {
     const { formatTable } = await import('../../src/cli/table-format.js');
-    const lines = formatTable(['msg', 'n'], [['🚀 发布', 1], ['⚠️ warn', 22], ['plain', 333]]).trimEnd().split('\n');
+    const lines = formatTable(
+      ['msg', 'n'],
+      [
+        ['🚀 发布', 1],
+        ['⚠️ warn', 22],
+        ['plain', 333],
+      ],
+    )
+      .trimEnd()
+      .split('\n');
     // Where the column separator stands, in terminal columns: the same on every line.
     const separators = lines.map((line) => displayWidth(line.slice(0, line.search(/[|+]/))));
     expect(new Set(separators).size).toBe(1);

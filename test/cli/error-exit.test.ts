@@ -36,7 +36,9 @@ describe('errorExit', () => {
     expect(exit.stderr).toContain('caused by: TypeError: cannot read properties of undefined');
     expect(exit.stderr).not.toContain('s3cr3t-value');
     const last = exit.stderr.trimEnd().split('\n').at(-1);
-    expect(last).toBe('wxlog run: internal error: this is a bug in wxlog 9.9.9; please report it with the command you ran and this output (exit 5)');
+    expect(last).toBe(
+      'wxlog run: internal error: this is a bug in wxlog 9.9.9; please report it with the command you ran and this output (exit 5)',
+    );
   });
 
   it('reports a thrown non-Error as a bug too', () => {

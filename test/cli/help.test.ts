@@ -12,19 +12,22 @@ function optionLines(help: string): string[] {
 }
 
 describe('--help of every command', () => {
-  it.each(commands.map((c) => [c.name, c] as const))('%s: starts every option description in one column', async (_name, entry) => {
-    const { help } = await entry.load();
-    const lines = optionLines(help);
-    expect(lines.length).toBeGreaterThan(0);
-    const columns = new Set<number>();
-    for (const line of lines) {
-      const flag = /^ {2}(--\S+(?: [A-Z]+)?) {2,}/.exec(line);
-      // A flag line: its description starts after the flag and at least two spaces; a continuation line
-      // is indented to the same column.
-      columns.add(flag ? flag[0].length : (/^ +/.exec(line)?.[0].length ?? 0));
-    }
-    expect([...columns]).toHaveLength(1);
-  });
+  it.each(commands.map((c) => [c.name, c] as const))(
+    '%s: starts every option description in one column',
+    async (_name, entry) => {
+      const { help } = await entry.load();
+      const lines = optionLines(help);
+      expect(lines.length).toBeGreaterThan(0);
+      const columns = new Set<number>();
+      for (const line of lines) {
+        const flag = /^ {2}(--\S+(?: [A-Z]+)?) {2,}/.exec(line);
+        // A flag line: its description starts after the flag and at least two spaces; a continuation line
+        // is indented to the same column.
+        columns.add(flag ? flag[0].length : (/^ +/.exec(line)?.[0].length ?? 0));
+      }
+      expect([...columns]).toHaveLength(1);
+    },
+  );
 });
 
 describe('an unknown option (subprocess)', () => {

@@ -32,7 +32,9 @@ interface Proc {
 }
 
 function wxlog(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env } });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env },
+  });
   children.push(child);
   let stderr = '';
   child.stdout.resume();
@@ -44,7 +46,6 @@ function wxlog(args: string[], env: Record<string, string>): Proc {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 
 const rows = readRows;
 
@@ -111,7 +112,6 @@ function snapshot(db: string) {
   };
 }
 
-
 /** A simulator with a day's calendar that stands still, and enough entries for a long first export. */
 function busySimulator(perDay: number): Promise<Simulator> {
   return simulator({ perDay, seed: 21, now: Date.now });
@@ -121,7 +121,13 @@ function busySimulator(perDay: number): Promise<Simulator> {
  * A `wxlog run` holding the lock of a fresh database in the middle of a long export, frozen between two
  * transactions, and the database's state at that moment.
  */
-async function frozenExporter(): Promise<{ server: Simulator; dir: string; db: string; first: Proc; before: ReturnType<typeof snapshot> }> {
+async function frozenExporter(): Promise<{
+  server: Simulator;
+  dir: string;
+  db: string;
+  first: Proc;
+  before: ReturnType<typeof snapshot>;
+}> {
   const server = await busySimulator(3000);
   sim = server; // closed after the test
   const dir = tempDir();
@@ -144,7 +150,11 @@ describe('one writer per database (subprocesses)', () => {
     expect(second.stdout).toBe('');
     const lines = second.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^wxlog run: another wxlog \\(run, pid ${first.pid} on .+\\) has been exporting into ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} since .+ CST; nothing done$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^wxlog run: another wxlog \\(run, pid ${first.pid} on .+\\) has been exporting into ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} since .+ CST; nothing done$`,
+      ),
+    );
     // At once: no waiting for the lock (a run over 210 pages at 5 a second would take 40 s).
     expect(tookMs).toBeLessThan(5_000);
     expect(snapshot(db)).toEqual(before);
@@ -173,7 +183,9 @@ describe('one writer per database (subprocesses)', () => {
     expect((await daemon.exit).code).toBe(0);
 
     for (const line of skipped()) {
-      expect(line.msg).toMatch(new RegExp(`^pass skipped: another wxlog \\(run, pid ${first.pid} on .+\\) .* nothing done$`));
+      expect(line.msg).toMatch(
+        new RegExp(`^pass skipped: another wxlog \\(run, pid ${first.pid} on .+\\) .* nothing done$`),
+      );
       expect(line.holder).toMatchObject({ pid: first.pid, command: 'run' });
     }
     expect(snapshot(db)).toEqual(before);

@@ -19,7 +19,13 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
 import { simulator } from '../helpers/export-fixture.js';
 
-function day(date: string, state: DayProgress['state'], serverTotal: number | null, stored: number, windows: [number, number] = [0, 0]): DayProgress {
+function day(
+  date: string,
+  state: DayProgress['state'],
+  serverTotal: number | null,
+  stored: number,
+  windows: [number, number] = [0, 0],
+): DayProgress {
   return { date, state, serverTotal, stored, windowsComplete: windows[0], windowsIncomplete: windows[1] };
 }
 
@@ -162,8 +168,30 @@ describe('ExportProgress', () => {
     const tty = terminal();
     let now = 0;
     const ledger = new Map<string, DayCoverage>([
-      ['20261121', { date: '20261121', windowsComplete: 1, windowsIncomplete: 0, stored: 40, serverTotal: 40, error: null, unavailable: false }],
-      ['20261122', { date: '20261122', windowsComplete: 0, windowsIncomplete: 1, stored: 0, serverTotal: null, error: null, unavailable: false }],
+      [
+        '20261121',
+        {
+          date: '20261121',
+          windowsComplete: 1,
+          windowsIncomplete: 0,
+          stored: 40,
+          serverTotal: 40,
+          error: null,
+          unavailable: false,
+        },
+      ],
+      [
+        '20261122',
+        {
+          date: '20261122',
+          windowsComplete: 0,
+          windowsIncomplete: 1,
+          stored: 0,
+          serverTotal: null,
+          error: null,
+          unavailable: false,
+        },
+      ],
     ]);
     let calls = 0;
     const progress = new ExportProgress({
@@ -180,7 +208,15 @@ describe('ExportProgress', () => {
       searchLogs: async (params: SearchParams): Promise<SearchPage> => {
         calls += 1;
         // The server reports 95 entries for the day; the exporter stores the page.
-        ledger.set(params.date, { date: params.date, windowsComplete: 0, windowsIncomplete: 1, stored: 10 * calls, serverTotal: 95, error: null, unavailable: false });
+        ledger.set(params.date, {
+          date: params.date,
+          windowsComplete: 0,
+          windowsIncomplete: 1,
+          stored: 10 * calls,
+          serverTotal: 95,
+          error: null,
+          unavailable: false,
+        });
         return { list: [], total: 95, unexpected: 0 };
       },
       getSceneList: async () => [],
@@ -196,7 +232,15 @@ describe('ExportProgress', () => {
     expect(tty.text()).toContain('wxlog run: 0/2 days, ETA');
 
     now += 300;
-    progress.dayDone({ date: '20261122', windowsComplete: 1, windowsIncomplete: 0, stored: 95, serverTotal: 95, error: null, unavailable: false });
+    progress.dayDone({
+      date: '20261122',
+      windowsComplete: 1,
+      windowsIncomplete: 0,
+      stored: 95,
+      serverTotal: 95,
+      error: null,
+      unavailable: false,
+    });
     const after = progress.state();
     expect(after.days.map((d) => d.state)).toEqual(['waiting', 'done']);
     expect(after.entriesNew).toBe(95);
@@ -229,15 +273,23 @@ describe('wxlog run on a terminal (subprocess)', () => {
       execFile(
         'script',
         ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run`, '/dev/null'],
-        { env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env(sim as Simulator, dir) }, encoding: 'utf8', timeout: 30_000 },
-        (error, stdout) => resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, out: stdout }),
+        {
+          env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env(sim as Simulator, dir) },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+        (error, stdout) =>
+          resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, out: stdout }),
       );
     });
     expect(shown.status).toBe(0);
     const draws = shown.out.split('\r\x1b[2K');
     const lines = draws.slice(1, -1);
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    for (const line of lines) expect(line).toMatch(/^wxlog run: \d\/7 days, (ETA \d+(s|m\d\ds) \(~\d+ calls at 30\/1s\)|finishing); \d+ windows? complete/);
+    for (const line of lines)
+      expect(line).toMatch(
+        /^wxlog run: \d\/7 days, (ETA \d+(s|m\d\ds) \(~\d+ calls at 30\/1s\)|finishing); \d+ windows? complete/,
+      );
     // Days get done and the calls grow as the export goes.
     const calls = lines.map((l) => Number(/(\d+) calls$/.exec(l)?.[1]));
     expect(calls).toEqual([...calls].sort((a, b) => a - b));

@@ -51,7 +51,10 @@ interface Snapshot {
 function snapshot(path: string): Snapshot {
   const db = new BetterSqlite3(path, { readonly: true });
   try {
-    const entries = db.prepare('SELECT id, timestamp FROM log_entries ORDER BY id').all() as { id: number; timestamp: number }[];
+    const entries = db.prepare('SELECT id, timestamp FROM log_entries ORDER BY id').all() as {
+      id: number;
+      timestamp: number;
+    }[];
     return {
       entryIds: entries.map((e) => e.id),
       entryTimestamps: new Map(entries.map((e) => [e.id, e.timestamp])),
@@ -67,7 +70,8 @@ function diskBytes(path: string): number {
   return statSync(path).size + (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 }
 
-const REPORT = /removed (\d+) entries, (\d+) messages, (\d+) coverage windows logged before (\S+) 00:00:00 CST; the file went from .* \((\d+) → (\d+) bytes\)/;
+const REPORT =
+  /removed (\d+) entries, (\d+) messages, (\d+) coverage windows logged before (\S+) 00:00:00 CST; the file went from .* \((\d+) → (\d+) bytes\)/;
 
 describe('wxlog prune', () => {
   it('deletes entries before the CST midnight DAYS days ago with their messages, index rows and windows', async () => {
@@ -110,10 +114,16 @@ describe('wxlog prune', () => {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       // FTS5's own check that the index matches log_messages exactly (rank 1: compare with the content table).
-      expect(() => db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
-      const found = db.prepare(`SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH '"请求失败"'`).get() as { n: number };
+      expect(() =>
+        db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run(),
+      ).not.toThrow();
+      const found = db
+        .prepare(`SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH '"请求失败"'`)
+        .get() as { n: number };
       expect(found.n).toBe(keptMessages.filter((m) => m.args.includes('网络请求失败')).length);
-      const orphans = db.prepare('SELECT count(*) AS n FROM log_messages WHERE entry_id NOT IN (SELECT id FROM log_entries)').get() as { n: number };
+      const orphans = db
+        .prepare('SELECT count(*) AS n FROM log_messages WHERE entry_id NOT IN (SELECT id FROM log_entries)')
+        .get() as { n: number };
       expect(orphans.n).toBe(0);
     } finally {
       db.close();
@@ -143,7 +153,10 @@ describe('wxlog prune', () => {
         'downloads them again while WeChat still serves them; use --older-than 7 or more to keep them\n',
     );
     // The lookback, not a fixed 7 days: 14 days reach past --older-than 8, 2 days do not reach --older-than 3.
-    const longer = await runCli(['prune', '--older-than', '8', '--dry-run'], { WXLOG_DB: fixture.path, WXLOG_LOOKBACK_DAYS: '14' });
+    const longer = await runCli(['prune', '--older-than', '8', '--dry-run'], {
+      WXLOG_DB: fixture.path,
+      WXLOG_LOOKBACK_DAYS: '14',
+    });
     expect(longer.status).toBe(0);
     expect(longer.stderr).toBe(
       `wxlog prune: warning: ${days(13)} to ${days(9)} would be pruned but are inside the lookback (WXLOG_LOOKBACK_DAYS, now 14): ` +
@@ -158,7 +171,9 @@ describe('wxlog prune', () => {
     const fixture = prepare();
     const before = snapshot(fixture.path);
     const results = await Promise.all(
-      [['0'], ['-1'], ['1.5'], ['abc'], ['']].map((days) => runCli(['prune', '--older-than', ...days], { WXLOG_DB: fixture.path })),
+      [['0'], ['-1'], ['1.5'], ['abc'], ['']].map((days) =>
+        runCli(['prune', '--older-than', ...days], { WXLOG_DB: fixture.path }),
+      ),
     );
     results.push(await runCli(['prune'], { WXLOG_DB: fixture.path }));
     for (const r of results) {
@@ -172,9 +187,9 @@ describe('wxlog prune', () => {
     const fixture = prepare();
     const db = new BetterSqlite3(fixture.path);
     // This test process is alive on this host: its lock is not stale.
-    db.prepare('INSERT INTO run_lock (id, pid, hostname, command, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)').run(
-      process.pid, hostname(), 'daemon', fixture.now, fixture.now,
-    );
+    db.prepare(
+      'INSERT INTO run_lock (id, pid, hostname, command, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)',
+    ).run(process.pid, hostname(), 'daemon', fixture.now, fixture.now);
     db.close();
     const before = snapshot(fixture.path);
     const result = await runCli(['prune', '--older-than', '2'], { WXLOG_DB: fixture.path });

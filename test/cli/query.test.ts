@@ -73,7 +73,11 @@ const ENTRY_SQL = 'SELECT appid, traceid, timestamp, url, msg, fingerprint FROM 
 function storedEntries(): StoredEntry[] {
   const db = new BetterSqlite3(fixture.path, { readonly: true });
   try {
-    return db.prepare('SELECT appid, traceid, timestamp, url, msg, lower(hex(fingerprint)) AS fingerprint FROM log_entries ORDER BY timestamp, id').all() as StoredEntry[];
+    return db
+      .prepare(
+        'SELECT appid, traceid, timestamp, url, msg, lower(hex(fingerprint)) AS fingerprint FROM log_entries ORDER BY timestamp, id',
+      )
+      .all() as StoredEntry[];
   } finally {
     db.close();
   }
@@ -137,7 +141,11 @@ describe('wxlog query', () => {
   });
 
   it('prints ndjson, one object per line', async () => {
-    const result = await query('SELECT message_id, level_name, text FROM log_lines ORDER BY message_id', '--format', 'ndjson');
+    const result = await query(
+      'SELECT message_id, level_name, text FROM log_lines ORDER BY message_id',
+      '--format',
+      'ndjson',
+    );
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines.pop()).toBe('');
@@ -151,11 +159,18 @@ describe('wxlog query', () => {
   });
 
   it('keeps large integers exact, prints BLOBs as hex and NULL as null or an empty field', async () => {
-    const sql = "SELECT 9007199254740993 AS big, -9007199254740993 AS neg, 1.5 AS f, x'00ff10' AS b, NULL AS n, '中文' AS t";
-    const [json, csv, ndjson] = await Promise.all([query(sql, '--format', 'json'), query(sql, '--format', 'csv'), query(sql, '--format', 'ndjson')]);
+    const sql =
+      "SELECT 9007199254740993 AS big, -9007199254740993 AS neg, 1.5 AS f, x'00ff10' AS b, NULL AS n, '中文' AS t";
+    const [json, csv, ndjson] = await Promise.all([
+      query(sql, '--format', 'json'),
+      query(sql, '--format', 'csv'),
+      query(sql, '--format', 'ndjson'),
+    ]);
     expect(json.stdout).toContain('"big":9007199254740993');
     expect(json.stdout).toContain('"neg":-9007199254740993');
-    expect(JSON.parse(json.stdout)).toEqual([{ big: 9007199254740993, neg: -9007199254740993, f: 1.5, b: '00ff10', n: null, t: '中文' }]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { big: 9007199254740993, neg: -9007199254740993, f: 1.5, b: '00ff10', n: null, t: '中文' },
+    ]);
     expect(parseCsv(csv.stdout)).toEqual([
       ['big', 'neg', 'f', 'b', 'n', 't'],
       ['9007199254740993', '-9007199254740993', '1.5', '00ff10', '', '中文'],
@@ -164,13 +179,16 @@ describe('wxlog query', () => {
   });
 
   it('prints a table whose columns line up, Chinese counted double width', async () => {
-    const sql = "SELECT message_id, level_name, substr(text, 1, 20) AS text FROM log_lines WHERE text LIKE '%失败%' OR text LIKE '%hi%' ORDER BY message_id";
+    const sql =
+      "SELECT message_id, level_name, substr(text, 1, 20) AS text FROM log_lines WHERE text LIKE '%失败%' OR text LIKE '%hi%' ORDER BY message_id";
     const result = await query(sql);
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     const footer = lines.pop();
     const body = lines.slice(2);
-    const expected = fixture.messages.filter((m) => m.args.some((a) => typeof a === 'string' && (a.includes('失败') || a.toLowerCase().includes('hi'))));
+    const expected = fixture.messages.filter((m) =>
+      m.args.some((a) => typeof a === 'string' && (a.includes('失败') || a.toLowerCase().includes('hi'))),
+    );
     expect(footer).toBe(`(${expected.length} rows)`);
     expect(body).toHaveLength(expected.length);
     expect(lines[0]!.split('|').map((s) => s.trim())).toEqual(['message_id', 'level_name', 'text']);
@@ -218,9 +236,13 @@ describe('wxlog query', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(0);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('t', 'log_lines', 'log_messages')").get()).toEqual({ n: 2 });
-      expect(db.prepare("SELECT count(*) AS n FROM log_messages WHERE typeof(text) = 'text'").get()).toEqual({ n: fixture.messages.length });
-      expect(db.prepare("SELECT count(*) AS n FROM scenes").get()).toEqual({ n: 0 });
+      expect(
+        db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('t', 'log_lines', 'log_messages')").get(),
+      ).toEqual({ n: 2 });
+      expect(db.prepare("SELECT count(*) AS n FROM log_messages WHERE typeof(text) = 'text'").get()).toEqual({
+        n: fixture.messages.length,
+      });
+      expect(db.prepare('SELECT count(*) AS n FROM scenes').get()).toEqual({ n: 0 });
     } finally {
       db.close();
     }
@@ -228,7 +250,11 @@ describe('wxlog query', () => {
   });
 
   it('answers the pragmas that only read, PRAGMA journal_mode included, while writing pragmas stay refused', async () => {
-    for (const sql of ['PRAGMA journal_mode', 'pragma main.journal_mode;', '/* mode */ PRAGMA journal_mode -- of the file']) {
+    for (const sql of [
+      'PRAGMA journal_mode',
+      'pragma main.journal_mode;',
+      '/* mode */ PRAGMA journal_mode -- of the file',
+    ]) {
       const result = await query(sql, '--format', 'json');
       expect({ sql, status: result.status, stderr: result.stderr }).toEqual({ sql, status: 0, stderr: '' });
       expect(JSON.parse(result.stdout)).toEqual([{ journal_mode: 'wal' }]);

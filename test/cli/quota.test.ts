@@ -21,12 +21,24 @@ afterEach(async () => {
 
 /** A simulator with a daily quota of 40 and 9 calls per 30 s, of which `searches` are already used. */
 async function simulatorWithUse(searches: number): Promise<Simulator> {
-  const s = await startSimulator({ now: () => NOW_MS, perDay: 30, dailyQuota: 40, callsPerMinute: 9, intervalMs: 30_000 });
+  const s = await startSimulator({
+    now: () => NOW_MS,
+    perDay: 30,
+    dailyQuota: 40,
+    callsPerMinute: 9,
+    intervalMs: 30_000,
+  });
   sim = s;
-  const client = new WechatClient({ apiBase: s.url, appid: s.options.appid, secret: s.options.secret, tokenMode: 'stable' });
+  const client = new WechatClient({
+    apiBase: s.url,
+    appid: s.options.appid,
+    secret: s.options.secret,
+    tokenMode: 'stable',
+  });
   try {
     const { begin, end } = cstDayBounds(DAY);
-    for (let i = 0; i < searches; i++) await client.searchLogs({ date: DAY, begintime: begin, endtime: end, start: i * 5, limit: 5 });
+    for (let i = 0; i < searches; i++)
+      await client.searchLogs({ date: DAY, begintime: begin, endtime: end, start: i * 5, limit: 5 });
   } finally {
     await client.close();
   }
@@ -89,7 +101,10 @@ describe('wxlog quota (subprocess)', () => {
 
   it('exits 3 on a refused outside token, never printing it', async () => {
     const s = await simulatorWithUse(0);
-    const env = simulatorEnv(s, tempDir(), { WXLOG_ACCESS_TOKEN: 'outside-token-0123456789', WXLOG_LOG_LEVEL: 'error' });
+    const env = simulatorEnv(s, tempDir(), {
+      WXLOG_ACCESS_TOKEN: 'outside-token-0123456789',
+      WXLOG_LOG_LEVEL: 'error',
+    });
     delete env['WXLOG_SECRET'];
     const result = await runCli(['quota'], env);
     expect(result.status).toBe(3);
@@ -106,7 +121,9 @@ describe('wxlog quota (subprocess)', () => {
     const result = await runCli(['quota'], env);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('wxlog quota: WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file\n');
+    expect(result.stderr).toBe(
+      'wxlog quota: WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file\n',
+    );
     expect(s.stats.tokenRequests.stable).toBe(0);
   });
 
@@ -127,7 +144,9 @@ describe('wxlog quota (subprocess)', () => {
     expect(help.stdout).toContain('getApiQuota');
     expect(help.stdout).toContain('--json');
     const all = await runCli(['--help']);
-    expect(all.stdout).toMatch(/\n {2}scenes .*\n {2}quota {2,}daily quota and rate limit of userlog_search \(getApiQuota\)\n/);
+    expect(all.stdout).toMatch(
+      /\n {2}scenes .*\n {2}quota {2,}daily quota and rate limit of userlog_search \(getApiQuota\)\n/,
+    );
   });
 
   it('refuses an unknown option with exit 2', async () => {

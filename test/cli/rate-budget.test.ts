@@ -32,7 +32,10 @@ describe('the rate budget across processes', () => {
     const dir = tempDir();
     const env = envFor(s, dir);
     // The first run is killed as soon as it has used a full budget; the second starts at once.
-    const first = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const first = spawn(process.execPath, [CLI, 'run'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'ignore',
+    });
     const killed = new Promise<void>((resolve) => first.on('exit', () => resolve()));
     while (s.stats.searchArrivals.length < BUDGET + 2) await new Promise((r) => setTimeout(r, 10));
     first.kill('SIGKILL');

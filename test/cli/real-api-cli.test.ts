@@ -45,7 +45,9 @@ describe('wxlog run against a server unlike the document (subprocess)', () => {
     expect(status.status).toBe(0);
     const days = (JSON.parse(status.stdout) as { days: { date: string; state: string }[] }).days;
     const served = new Set(sim.retentionDays());
-    expect(days.map((d) => [d.date, d.state])).toEqual(days.map((d) => [d.date, served.has(d.date) ? 'complete' : 'unavailable']));
+    expect(days.map((d) => [d.date, d.state])).toEqual(
+      days.map((d) => [d.date, served.has(d.date) ? 'complete' : 'unavailable']),
+    );
 
     // Again: nothing new, one call per served day and none for the refused ones.
     const before = sim.stats.searchArrivals.length;
@@ -53,7 +55,10 @@ describe('wxlog run against a server unlike the document (subprocess)', () => {
     expect(again.status).toBe(0);
     expect(sim.stats.searchArrivals.length - before).toBe(3);
     const db = new BetterSqlite3(`${dir}/wxlog.db`, { readonly: true });
-    const runs = db.prepare('SELECT exit_code AS code, unexpected_shape AS odd FROM runs ORDER BY id').all() as { code: number; odd: number }[];
+    const runs = db.prepare('SELECT exit_code AS code, unexpected_shape AS odd FROM runs ORDER BY id').all() as {
+      code: number;
+      odd: number;
+    }[];
     db.close();
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     expect(runs[0]?.odd).toBeGreaterThan(0);

@@ -23,7 +23,13 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env }, cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 20_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', TZ: 'America/Los_Angeles', ...env },
+        cwd,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 20_000,
+      },
       (error, stdout, stderr) => {
         const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ status, stdout, stderr });

@@ -15,11 +15,13 @@ afterEach(async () => {
   sim = undefined;
 });
 
-
 /** Starts `wxlog run` and SIGKILLs it after `ms`; resolves when it is gone. */
 function killAfter(env: Record<string, string>, ms: number): Promise<NodeJS.Signals | number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run'], {
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -50,7 +52,10 @@ function storedSoFar(db: string): number {
 function killOnceStored(env: Record<string, string>, db: string): Promise<NodeJS.Signals | number | null> {
   return new Promise((resolve) => {
     const before = storedSoFar(db);
-    const child = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run'], {
+      env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+      stdio: 'ignore',
+    });
     const poll = setInterval(() => {
       if (storedSoFar(db) > before) child.kill('SIGKILL');
     }, 25);
@@ -86,7 +91,12 @@ describe('wxlog run (subprocess)', () => {
 
   it('refuses a bad setting with one line naming it, exit 2, and writes nothing', async () => {
     const dir = tempDir();
-    const result = await runCli(['run'], { WXLOG_APPID: 'wx1', WXLOG_SECRET: 's3cr3t-value', WXLOG_DB: join(dir, 'x.db'), WXLOG_CALLS_PER_MINUTE: '50' });
+    const result = await runCli(['run'], {
+      WXLOG_APPID: 'wx1',
+      WXLOG_SECRET: 's3cr3t-value',
+      WXLOG_DB: join(dir, 'x.db'),
+      WXLOG_CALLS_PER_MINUTE: '50',
+    });
     expect(result.status).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/WXLOG_CALLS_PER_MINUTE/);

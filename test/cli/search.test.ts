@@ -48,7 +48,9 @@ function cst(unixSeconds: number): string {
 }
 
 function contains(m: FixtureMessage, needle: string): boolean {
-  return m.args.some((a) => (typeof a === 'string' ? a : JSON.stringify(a)).toLowerCase().includes(needle.toLowerCase()));
+  return m.args.some((a) =>
+    (typeof a === 'string' ? a : JSON.stringify(a)).toLowerCase().includes(needle.toLowerCase()),
+  );
 }
 
 // Newest first: by the message's time, then its entry's timestamp.
@@ -103,7 +105,9 @@ describe('wxlog search', () => {
       search(['网络请求', '--since', cst(fixture.now - 2 * 86_400).slice(0, 10), '--limit', '1000']),
     ]);
     for (const r of [warn, error, eight, sinceHours, sinceDay]) expect(r.status).toBe(0);
-    expect(parseLines(warn.stdout)).toHaveLength(fixture.messages.filter((m) => contains(m, '失败') && m.level >= 4).length);
+    expect(parseLines(warn.stdout)).toHaveLength(
+      fixture.messages.filter((m) => contains(m, '失败') && m.level >= 4).length,
+    );
     const errors = fixture.messages.filter((m) => contains(m, '00') && m.level >= 8);
     expect(errors.length).toBeGreaterThan(0);
     expect(parseLines(error.stdout).map((l) => l.level)).toEqual(errors.map(() => 'ERROR'));
@@ -124,7 +128,9 @@ describe('wxlog search', () => {
   it('returns the newest N with --limit', async () => {
     const result = await search(['00', '--limit', '3']);
     const expected = newestFirst(fixture.messages.filter((m) => contains(m, '00'))).slice(0, 3);
-    expect(parseLines(result.stdout).map((l) => `${l.time} ${l.traceid}`)).toEqual(expected.map((m) => `${cst(m.time)} ${m.traceid ?? '-'}`));
+    expect(parseLines(result.stdout).map((l) => `${l.time} ${l.traceid}`)).toEqual(
+      expected.map((m) => `${cst(m.time)} ${m.traceid ?? '-'}`),
+    );
   });
 
   it('searches hostile text literally instead of failing', async () => {
@@ -140,7 +146,10 @@ describe('wxlog search', () => {
 
   it('prints JSON lines with --json, args exactly as logged', async () => {
     const result = await search(['支付超时', '--json', '--limit', '1000']);
-    const rows = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: number; level_name: string; args: unknown; traceid: string | null });
+    const rows = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number; level_name: string; args: unknown; traceid: string | null });
     const expected = newestFirst(fixture.messages.filter((m) => contains(m, '支付超时')));
     expect(rows.map((r) => ({ time: r.time, level: r.level_name, args: r.args, traceid: r.traceid }))).toEqual(
       expected.map((m) => ({ time: m.time, level: 'error', args: m.args, traceid: m.traceid })),
@@ -148,7 +157,10 @@ describe('wxlog search', () => {
   });
 
   it('searches only WXLOG_APPID when it is set', async () => {
-    const [all, one] = await Promise.all([search(['请求失败', '--limit', '1000']), search(['请求失败', '--limit', '1000'], { WXLOG_APPID: APPID })]);
+    const [all, one] = await Promise.all([
+      search(['请求失败', '--limit', '1000']),
+      search(['请求失败', '--limit', '1000'], { WXLOG_APPID: APPID }),
+    ]);
     const ours = fixture.messages.filter((m) => contains(m, '请求失败') && m.appid === APPID);
     expect(ours.length).toBeLessThan(fixture.messages.filter((m) => contains(m, '请求失败')).length);
     expect(parseLines(one.stdout)).toHaveLength(ours.length);

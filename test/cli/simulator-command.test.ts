@@ -19,7 +19,12 @@ afterEach(() => {
   child = undefined;
 });
 
-function wxlog(args: string[]): { process: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+function wxlog(args: string[]): {
+  process: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+} {
   const proc = spawn(process.execPath, [main, ...args], { cwd: root, env: { ...process.env, TZ: 'America/New_York' } });
   child = proc;
   let stdout = '';
@@ -81,25 +86,43 @@ describe('wxlog simulator', () => {
   it('plays the undocumented variants its flags name', async () => {
     const run = wxlog([
       'simulator',
-      '--per-day', '50',
-      '--max-page-size', '4',
-      '--page-size-cap-mode', 'truncate',
-      '--order', 'oldest',
-      '--endtime', 'exclusive',
-      '--served-days', '3',
-      '--data-days', '5',
-      '--shape-drift', '1',
-      '--daily-quota', '3',
+      '--per-day',
+      '50',
+      '--max-page-size',
+      '4',
+      '--page-size-cap-mode',
+      'truncate',
+      '--order',
+      'oldest',
+      '--endtime',
+      'exclusive',
+      '--served-days',
+      '3',
+      '--data-days',
+      '5',
+      '--shape-drift',
+      '1',
+      '--daily-quota',
+      '3',
     ]);
     const [, url] = await waitFor(run.stdout, /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
     const post = async (path: string, body: unknown): Promise<Record<string, unknown>> =>
-      (await (await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+      (await (await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<
+        string,
+        unknown
+      >;
     const credentials = { grant_type: 'client_credential', appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' };
     const token = (await post('/cgi-bin/stable_token', credentials))['access_token'] as string;
     type Answer = { errcode: number; errmsg: string; data?: { list: Record<string, unknown>[]; total: number } };
     const searchDay = async (day: string, extra: Record<string, string> = {}): Promise<Answer> => {
       const { begin, end } = cstDayBounds(day);
-      const query = new URLSearchParams({ access_token: token, date: day, begintime: String(begin), endtime: String(end), ...extra });
+      const query = new URLSearchParams({
+        access_token: token,
+        date: day,
+        begintime: String(begin),
+        endtime: String(end),
+        ...extra,
+      });
       return (await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as Answer;
     };
     const today = cstDayOf(Date.now() / 1000);
@@ -127,18 +150,26 @@ describe('wxlog simulator', () => {
   it('rejects a limit above --max-page-size by default', async () => {
     const run = wxlog(['simulator', '--per-day', '20', '--max-page-size', '4']);
     const [, url] = await waitFor(run.stdout, /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
-    const token = ((await (
-      await fetch(`${url}/cgi-bin/stable_token`, {
-        method: 'POST',
-        body: JSON.stringify({ grant_type: 'client_credential', appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' }),
-      })
-    ).json()) as { access_token: string }).access_token;
+    const token = (
+      (await (
+        await fetch(`${url}/cgi-bin/stable_token`, {
+          method: 'POST',
+          body: JSON.stringify({
+            grant_type: 'client_credential',
+            appid: 'wxd0c0ffee12345678',
+            secret: 'simulator-secret',
+          }),
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
     const yesterday = cstDayOf(Date.now() / 1000 - 86_400);
     const { begin, end } = cstDayBounds(yesterday);
     const ask = async (limit: number): Promise<number> => {
       const window = { date: yesterday, begintime: String(begin), endtime: String(end) };
       const query = new URLSearchParams({ access_token: token, ...window, limit: String(limit) });
-      return ((await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as { errcode: number }).errcode;
+      return (
+        (await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as { errcode: number }
+      ).errcode;
     };
     expect(await ask(5)).toBe(200002);
     expect(await ask(4)).toBe(0);

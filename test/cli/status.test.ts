@@ -44,7 +44,13 @@ beforeAll(() => {
     store.windows.recordCheck(t.id, { status: 'complete', serverTotal: n, storedCount: n, at: now - 120 });
     // Yesterday: split in two, one half complete, the other not; the server reports 5 more than stored.
     const y = root(APPID, yesterday);
-    const [first, second] = store.windows.split(y.id, [y.begintime + 43_199], entriesOnDay(fixture, yesterday, APPID) + 5, now - 3000, 'paging stalled');
+    const [first, second] = store.windows.split(
+      y.id,
+      [y.begintime + 43_199],
+      entriesOnDay(fixture, yesterday, APPID) + 5,
+      now - 3000,
+      'paging stalled',
+    );
     store.windows.recordCheck(first!.id, { status: 'complete', serverTotal: 2, storedCount: 2, at: now - 2900 });
     store.windows.recordCheck(second!.id, { status: 'incomplete', serverTotal: 9, storedCount: 4, at: now - 2800 });
     // Two days ago: created, never checked.
@@ -72,9 +78,36 @@ beforeAll(() => {
       }
       runs.unshift(r);
     };
-    add({ appid: APPID, startedAt: now - 7200, finishedAt: now - 7200 + 95, exitCode: 0, searchCalls: 12, entriesNew: 340, errors: 0, message: 'complete: 7 days' });
-    add({ appid: APPID, startedAt: now - 3600, finishedAt: now - 3600 + 30, exitCode: 1, searchCalls: 45, entriesNew: 17, errors: 2, message: 'incomplete; the next run continues' });
-    add({ appid: APPID, startedAt: now - 60, finishedAt: null, exitCode: null, searchCalls: 0, entriesNew: 0, errors: 0, message: null });
+    add({
+      appid: APPID,
+      startedAt: now - 7200,
+      finishedAt: now - 7200 + 95,
+      exitCode: 0,
+      searchCalls: 12,
+      entriesNew: 340,
+      errors: 0,
+      message: 'complete: 7 days',
+    });
+    add({
+      appid: APPID,
+      startedAt: now - 3600,
+      finishedAt: now - 3600 + 30,
+      exitCode: 1,
+      searchCalls: 45,
+      entriesNew: 17,
+      errors: 2,
+      message: 'incomplete; the next run continues',
+    });
+    add({
+      appid: APPID,
+      startedAt: now - 60,
+      finishedAt: null,
+      exitCode: null,
+      searchCalls: 0,
+      entriesNew: 0,
+      errors: 0,
+      message: null,
+    });
   } finally {
     store.close();
   }
@@ -119,7 +152,10 @@ describe('wxlog status', () => {
     expect(dates).toEqual([...dates].sort().reverse());
     expect(dates[0]).toBe(cstDayOf(Math.floor(Date.now() / 1000)));
     for (const day of status.days) {
-      expect({ date: day.date, stored: day.entriesStored }).toEqual({ date: day.date, stored: entriesOnDay(fixture, day.date, APPID) });
+      expect({ date: day.date, stored: day.entriesStored }).toEqual({
+        date: day.date,
+        stored: entriesOnDay(fixture, day.date, APPID),
+      });
       expect(day.day).toBe(`${day.date.slice(0, 4)}-${day.date.slice(4, 6)}-${day.date.slice(6)}`);
     }
     const byDate = new Map(status.days.map((d) => [d.date, d]));
@@ -138,13 +174,22 @@ describe('wxlog status', () => {
       serverTotal: entriesOnDay(fixture, yesterday, APPID) + 5,
       lastCheckedAt: fixture.now - 2800,
     });
-    expect(byDate.get(twoDaysAgo)).toMatchObject({ state: 'incomplete', windowsComplete: 0, windowsIncomplete: 1, serverTotal: null, lastCheckedAt: null });
+    expect(byDate.get(twoDaysAgo)).toMatchObject({
+      state: 'incomplete',
+      windowsComplete: 0,
+      windowsIncomplete: 1,
+      serverTotal: null,
+      lastCheckedAt: null,
+    });
     const untouched = status.days.filter((d) => ![today, yesterday, twoDaysAgo].includes(d.date));
     expect(untouched).toHaveLength(4);
-    for (const d of untouched) expect(d).toMatchObject({ state: 'not-read', windowsComplete: 0, windowsIncomplete: 0, serverTotal: null });
+    for (const d of untouched)
+      expect(d).toMatchObject({ state: 'not-read', windowsComplete: 0, windowsIncomplete: 0, serverTotal: null });
 
     const oldest = cstDayBounds(dates.at(-1)!).begin;
-    expect(status.older.entries).toBe(fixture.entries.filter((e) => e.appid === APPID && e.entry.timestamp < oldest).length);
+    expect(status.older.entries).toBe(
+      fixture.entries.filter((e) => e.appid === APPID && e.entry.timestamp < oldest).length,
+    );
     expect(status.older.entries).toBeGreaterThan(0);
   });
 
@@ -166,7 +211,11 @@ describe('wxlog status', () => {
     expect(status.days).toHaveLength(3);
     for (const day of status.days) expect(day.entriesStored).toBe(entriesOnDay(fixture, day.date));
     const t = status.days.find((d) => d.date === today);
-    expect(t).toMatchObject({ windowsComplete: 2, serverTotal: entriesOnDay(fixture, today, APPID) + entriesOnDay(fixture, today, OTHER_APPID), lastCheckedAt: fixture.now - 60 });
+    expect(t).toMatchObject({
+      windowsComplete: 2,
+      serverTotal: entriesOnDay(fixture, today, APPID) + entriesOnDay(fixture, today, OTHER_APPID),
+      lastCheckedAt: fixture.now - 60,
+    });
   });
 
   it('prints the same figures as a table', async () => {
@@ -183,7 +232,11 @@ describe('wxlog status', () => {
       expect(Number(stored)).toBe(entriesOnDay(fixture, date, APPID));
       if (date === yesterday) {
         expect([state, complete, incomplete, server, checked]).toEqual([
-          'incomplete', '1', '1', String(entriesOnDay(fixture, yesterday, APPID) + 5), cst(fixture.now - 2800),
+          'incomplete',
+          '1',
+          '1',
+          String(entriesOnDay(fixture, yesterday, APPID) + 5),
+          cst(fixture.now - 2800),
         ]);
       }
     }
@@ -192,9 +245,18 @@ describe('wxlog status', () => {
       .filter((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +\|/.test(l))
       .map((l) => l.split('|').map((c) => c.trim()));
     expect(runRows.map((r) => [r[0], r[3], r[4], r[5], r[6], r[7]])).toEqual(
-      runs.map((r) => [cst(r.startedAt), r.exitCode === null ? '-' : String(r.exitCode), String(r.searchCalls), String(r.entriesNew), String(r.errors), r.message ?? '-']),
+      runs.map((r) => [
+        cst(r.startedAt),
+        r.exitCode === null ? '-' : String(r.exitCode),
+        String(r.searchCalls),
+        String(r.entriesNew),
+        String(r.errors),
+        r.message ?? '-',
+      ]),
     );
-    expect(result.stdout).toContain(`${fixture.entries.filter((e) => e.appid === APPID && e.entry.timestamp < cstDayBounds(recentCstDays(fixture.now, 7)[0]!).begin).length} older entries`);
+    expect(result.stdout).toContain(
+      `${fixture.entries.filter((e) => e.appid === APPID && e.entry.timestamp < cstDayBounds(recentCstDays(fixture.now, 7)[0]!).begin).length} older entries`,
+    );
   });
 
   it('exits 2 for a missing database or a bad option', async () => {

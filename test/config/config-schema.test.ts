@@ -31,16 +31,16 @@ describe('docs/configuration.md', () => {
 
   it('names every setting, its env variable, and the reserved variables', () => {
     const page = configurationMarkdown();
-    for (const { name, key } of envSettings) expect(page).toMatch(new RegExp(`^\\| \`${key}\` \\| \`${name}\` \\| `, 'm'));
+    for (const { name, key } of envSettings)
+      expect(page).toMatch(new RegExp(`^\\| \`${key}\` \\| \`${name}\` \\| `, 'm'));
     for (const name of RESERVED_ENV_NAMES) expect(page).toContain(`- \`${name}\``);
   });
 });
 
 describe('config/wxlog.example.json', () => {
-  const example = JSON.parse(readFileSync(new URL('../../config/wxlog.example.json', import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+  const example = JSON.parse(
+    readFileSync(new URL('../../config/wxlog.example.json', import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
 
   it('loads as a complete configuration for talking to WeChat', () => {
     const config = loadConfig({ env: {}, cwd: repoRoot, configFile: 'config/wxlog.example.json' }, 'upstream');
@@ -50,7 +50,9 @@ describe('config/wxlog.example.json', () => {
 
   it('shows every setting (accessToken aside: it would switch the example to the static mode)', () => {
     const shown = Object.keys(example).sort();
-    const all = Object.keys(configFileSchema.shape).filter((key) => key !== 'accessToken').sort();
+    const all = Object.keys(configFileSchema.shape)
+      .filter((key) => key !== 'accessToken')
+      .sort();
     expect(shown).toEqual(all);
   });
 });

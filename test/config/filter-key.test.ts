@@ -19,7 +19,9 @@ describe('filterKey', () => {
   });
 
   it('does not depend on the order the filters were written in', () => {
-    expect(filterKey({ openid: 'o1', traceId: 't1', level: 8 })).toBe(filterKey({ level: 8, traceId: 't1', openid: 'o1' }));
+    expect(filterKey({ openid: 'o1', traceId: 't1', level: 8 })).toBe(
+      filterKey({ level: 8, traceId: 't1', openid: 'o1' }),
+    );
   });
 
   it('tells different filters apart', () => {

@@ -24,11 +24,7 @@ function configFile(content: unknown): string {
   return name;
 }
 
-function load(
-  env: Record<string, string | undefined>,
-  file?: unknown,
-  purpose: LoadPurpose = 'local',
-): Config {
+function load(env: Record<string, string | undefined>, file?: unknown, purpose: LoadPurpose = 'local'): Config {
   return loadConfig({ env, cwd: dir, ...(file === undefined ? {} : { configFile: configFile(file) }) }, purpose);
 }
 
@@ -400,7 +396,9 @@ describe('the config file', () => {
   it('reports invalid JSON with its line and column', () => {
     const file = configFile('{\n  "pageSize": 100,\n}\n');
     const error = refusal(() => loadConfig({ env: {}, cwd: dir, configFile: file }, 'local'));
-    expect(error.message).toMatch(new RegExp(`^config file ${file} \\(from --config\\): is not valid JSON: .*line 3, column 1$`));
+    expect(error.message).toMatch(
+      new RegExp(`^config file ${file} \\(from --config\\): is not valid JSON: .*line 3, column 1$`),
+    );
   });
 
   it('refuses an empty file and a file that is not an object', () => {
@@ -463,9 +461,10 @@ describe('token mode', () => {
     expect(config.accessToken).toBe('tok');
     expect(config.secret).toBeUndefined();
     expect(load({ WXLOG_APPID: 'wx1' }, { accessToken: 'tok' }, 'upstream').tokenMode).toBe('static');
-    expect(load({ WXLOG_APPID: 'wx1', WXLOG_TOKEN_MODE: 'static', WXLOG_ACCESS_TOKEN: 'tok' }, undefined, 'upstream').tokenMode).toBe(
-      'static',
-    );
+    expect(
+      load({ WXLOG_APPID: 'wx1', WXLOG_TOKEN_MODE: 'static', WXLOG_ACCESS_TOKEN: 'tok' }, undefined, 'upstream')
+        .tokenMode,
+    ).toBe('static');
   });
 
   it('refuses an explicit token mode that contradicts the access token', () => {

@@ -31,9 +31,13 @@ describe('a rate interval shorter than a minute', () => {
   });
 
   it('is refused from the config file too, named by its key', () => {
-    const error = refusal(() => load({}, () => JSON.stringify({ rateIntervalMs: 500, apiBase: 'https://proxy.example.com' })));
+    const error = refusal(() =>
+      load({}, () => JSON.stringify({ rateIntervalMs: 500, apiBase: 'https://proxy.example.com' })),
+    );
     expect(error.setting).toBe('rateIntervalMs');
-    expect(error.message).toMatch(/^rateIntervalMs in wxlog\.json: must be at least 60000 .*apiBase in wxlog\.json is https:\/\/proxy\.example\.com, got 500$/);
+    expect(error.message).toMatch(
+      /^rateIntervalMs in wxlog\.json: must be at least 60000 .*apiBase in wxlog\.json is https:\/\/proxy\.example\.com, got 500$/,
+    );
   });
 
   it('is allowed against a loopback address, the time-scaled simulator', () => {
@@ -47,6 +51,16 @@ describe('a rate interval shorter than a minute', () => {
 describe('isLoopbackHost', () => {
   it('knows 127.0.0.0/8, localhost and [::1], and nothing else', () => {
     expect(['127.0.0.1', '127.255.255.254', 'localhost', 'LOCALHOST', '[::1]'].every(isLoopbackHost)).toBe(true);
-    expect(['128.0.0.1', '127.0.0.256', 'localhost.example.com', '127.0.0.1.nip.io', '[::2]', '0.0.0.0', 'api.weixin.qq.com'].some(isLoopbackHost)).toBe(false);
+    expect(
+      [
+        '128.0.0.1',
+        '127.0.0.256',
+        'localhost.example.com',
+        '127.0.0.1.nip.io',
+        '[::2]',
+        '0.0.0.0',
+        'api.weixin.qq.com',
+      ].some(isLoopbackHost),
+    ).toBe(false);
   });
 });

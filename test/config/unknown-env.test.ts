@@ -25,7 +25,14 @@ describe('unknownEnvWarnings', () => {
     for (const name of RESERVED_ENV_NAMES) env[name] = 'x';
     expect(unknownEnvWarnings(env)).toEqual([]);
     expect(RESERVED_ENV_NAMES).toEqual(
-      expect.arrayContaining(['WXLOG_APPS_FILE', 'WXLOG_TOKEN_URL', 'WXLOG_TOKEN_COMMAND', 'WXLOG_CONCURRENCY', 'WXLOG_METRICS_ADDR', 'WXLOG_CONFIG']),
+      expect.arrayContaining([
+        'WXLOG_APPS_FILE',
+        'WXLOG_TOKEN_URL',
+        'WXLOG_TOKEN_COMMAND',
+        'WXLOG_CONCURRENCY',
+        'WXLOG_METRICS_ADDR',
+        'WXLOG_CONFIG',
+      ]),
     );
   });
 });

@@ -9,13 +9,17 @@ describe('windowRequest', () => {
     expect(windowRequest(100, 200, DAY_END, 'inclusive')).toEqual({ begintime: 100, endtime: 200, last: 200 });
   });
 
-  it('asks one second more where it is exclusive, or unknown, so the window\'s last second comes back', () => {
+  it("asks one second more where it is exclusive, or unknown, so the window's last second comes back", () => {
     expect(windowRequest(100, 200, DAY_END, 'exclusive')).toEqual({ begintime: 100, endtime: 201, last: 200 });
     expect(windowRequest(100, 200, DAY_END, undefined)).toEqual({ begintime: 100, endtime: 201, last: 200 });
   });
 
   it('cannot reach past the day: a window ending at its last second reaches the second before', () => {
-    expect(windowRequest(100, DAY_END, DAY_END, 'exclusive')).toEqual({ begintime: 100, endtime: DAY_END, last: DAY_END - 1 });
+    expect(windowRequest(100, DAY_END, DAY_END, 'exclusive')).toEqual({
+      begintime: 100,
+      endtime: DAY_END,
+      last: DAY_END - 1,
+    });
     // The day's last second alone cannot be asked for at all.
     const alone = windowRequest(DAY_END, DAY_END, DAY_END, 'exclusive');
     expect(alone.endtime).toBeLessThanOrEqual(alone.begintime);

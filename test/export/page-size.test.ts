@@ -13,7 +13,10 @@ function search(ceiling: number, configured = 1000, remaining = 100_000): number
     const size = nextPageSize(configured, bounds, remaining);
     if (asked.at(-1) === size && size <= bounds.served) break;
     asked.push(size);
-    bounds = size <= ceiling ? { served: Math.max(bounds.served, size), refused: bounds.refused } : { served: bounds.served, refused: Math.min(bounds.refused, size) };
+    bounds =
+      size <= ceiling
+        ? { served: Math.max(bounds.served, size), refused: bounds.refused }
+        : { served: bounds.served, refused: Math.min(bounds.refused, size) };
   }
   return asked;
 }
@@ -35,8 +38,15 @@ describe('nextPageSize', () => {
     expect(search(40)).toEqual([1000, 500, 300, 200, 100, 50, 20, 21, 35, 42, 38, 40]);
     expect(search(800)).toEqual([1000, 500, 525, 762, 881, 821, 791]);
     // Halving from 1000 would settle on 62 where 100 is served; the search settles on 100.
-    expect(search(100).filter((s) => s <= 100).at(-1)).toBe(100);
-    const settled = (c: number) => search(c).filter((s) => s <= c).at(-1) ?? 0;
+    expect(
+      search(100)
+        .filter((s) => s <= 100)
+        .at(-1),
+    ).toBe(100);
+    const settled = (c: number) =>
+      search(c)
+        .filter((s) => s <= c)
+        .at(-1) ?? 0;
     for (const ceiling of [1, 7, 20, 40, 50, 60, 99, 120, 333, 999]) {
       expect(settled(ceiling)).toBeLessThanOrEqual(ceiling);
       expect(settled(ceiling)).toBeGreaterThanOrEqual(Math.floor(ceiling / 1.05));

@@ -89,8 +89,12 @@ describe('rate budget', () => {
 
   it('rejects bad limits with exact messages', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
-    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 0, intervalMs: 1 })).toThrow('Expected `limit` to be an integer >= 1, got 0');
-    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 1, intervalMs: Number.NaN })).toThrow('Expected `intervalMs` to be a finite number > 0, got NaN');
+    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 0, intervalMs: 1 })).toThrow(
+      'Expected `limit` to be an integer >= 1, got 0',
+    );
+    expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 1, intervalMs: Number.NaN })).toThrow(
+      'Expected `intervalMs` to be a finite number > 0, got NaN',
+    );
     store.close();
   });
 

@@ -76,7 +76,14 @@ describe('exact under every order and endtime rule, with windows that must be sp
 describe('exact under combinations', () => {
   it('oldest first with an offset cap that answers 200002', async () => {
     const now = clockFrom(MIDDAY_CST);
-    sim = await simulator({ now, perDay: 900, order: 'oldest', maxOffset: 300, offsetCapMode: 'reject', callsPerMinute: 400 });
+    sim = await simulator({
+      now,
+      perDay: 900,
+      order: 'oldest',
+      maxOffset: 300,
+      offsetCapMode: 'reject',
+      callsPerMinute: 400,
+    });
     const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
     expect((await pass(config, now)).exitCode).toBe(0);
     expectExact(config.db, sim);
@@ -101,7 +108,10 @@ describe('exact under combinations', () => {
     expect(codes.at(-1)).toBe(0);
     expectExact(config.db, sim);
     // Windows were cut, and at least one cut second holds entries: the case an exclusive endtime loses.
-    const cuts = rows<{ endtime: number }>(config.db, "SELECT endtime FROM windows WHERE parent_id IS NOT NULL AND endtime < (SELECT max(endtime) FROM windows w2 WHERE w2.date = windows.date)");
+    const cuts = rows<{ endtime: number }>(
+      config.db,
+      'SELECT endtime FROM windows WHERE parent_id IS NOT NULL AND endtime < (SELECT max(endtime) FROM windows w2 WHERE w2.date = windows.date)',
+    );
     expect(cuts.length).toBeGreaterThan(0);
     const stamps = new Set(sim.allEntries().map((e) => e.timestamp));
     expect(cuts.some((c) => stamps.has(c.endtime))).toBe(true);
@@ -119,8 +129,16 @@ describe('exact under combinations', () => {
     expect(first.summary).toMatch(/7 days \(4 not served by WeChat\)/);
     expectExact(config.db, sim);
     const served = new Set(sim.retentionDays());
-    const roots = rows<{ date: string; status: string }>(config.db, 'SELECT date, status FROM windows WHERE parent_id IS NULL ORDER BY date');
-    expect(roots.filter((r) => !served.has(r.date)).map((r) => r.status)).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable']);
+    const roots = rows<{ date: string; status: string }>(
+      config.db,
+      'SELECT date, status FROM windows WHERE parent_id IS NULL ORDER BY date',
+    );
+    expect(roots.filter((r) => !served.has(r.date)).map((r) => r.status)).toEqual([
+      'unavailable',
+      'unavailable',
+      'unavailable',
+      'unavailable',
+    ]);
 
     // The refused days cost no call on the same CST day: one call per served day.
     const before = sim.stats.searchArrivals.length;
@@ -157,7 +175,13 @@ describe('exact under combinations', () => {
 });
 
 describe('shape drift', () => {
-  const drift: SimulatorOptions['shapeDrift'] = { objectMsg: 0.1, stringMsg: 0.1, numericStrings: 0.1, unknownFields: 0.1, missingTimestamp: 0.03 };
+  const drift: SimulatorOptions['shapeDrift'] = {
+    objectMsg: 0.1,
+    stringMsg: 0.1,
+    numericStrings: 0.1,
+    unknownFields: 0.1,
+    missingTimestamp: 0.03,
+  };
 
   it('keeps every entry of every shape, losslessly and searchable, and counts the unexpected ones', async () => {
     const now = clockFrom(MIDDAY_CST);
@@ -168,17 +192,31 @@ describe('shape drift', () => {
     expect(first.exitCode).toBe(0);
     expect(exactProblems(config.db, sim)).toEqual([]);
     const served = sim.allEntries() as unknown as Record<string, unknown>[];
-    const odd = served.filter((e) => 'network' in e || !('timestamp' in e) || typeof e['timestamp'] === 'string' || (e['msg'] as { msg?: unknown }[]).some((m) => !Array.isArray(m.msg)));
+    const odd = served.filter(
+      (e) =>
+        'network' in e ||
+        !('timestamp' in e) ||
+        typeof e['timestamp'] === 'string' ||
+        (e['msg'] as { msg?: unknown }[]).some((m) => !Array.isArray(m.msg)),
+    );
     expect(odd.length).toBeGreaterThan(50);
     expect(first.result?.unexpectedShape).toBeGreaterThanOrEqual(odd.length);
     expect(first.summary).toMatch(/of an undocumented shape/);
-    expect(rows<{ n: number }>(config.db, 'SELECT unexpected_shape AS n FROM runs')[0]?.n).toBe(first.result?.unexpectedShape);
+    expect(rows<{ n: number }>(config.db, 'SELECT unexpected_shape AS n FROM runs')[0]?.n).toBe(
+      first.result?.unexpectedShape,
+    );
 
     // An object msg is searchable by its values, a string msg as it is.
-    const objectMsg = served.find((e) => (e['msg'] as { msg?: unknown }[]).some((m) => typeof m.msg === 'object' && !Array.isArray(m.msg)));
-    const firstArg = objectMsg && Object.values((objectMsg['msg'] as { msg: Record<string, unknown> }[])[0]?.msg ?? {})[0];
+    const objectMsg = served.find((e) =>
+      (e['msg'] as { msg?: unknown }[]).some((m) => typeof m.msg === 'object' && !Array.isArray(m.msg)),
+    );
+    const firstArg =
+      objectMsg && Object.values((objectMsg['msg'] as { msg: Record<string, unknown> }[])[0]?.msg ?? {})[0];
     expect(typeof firstArg).toBe('string');
-    const found = rows<{ n: number }>(config.db, `SELECT count(*) AS n FROM log_messages WHERE text LIKE '%' || ${JSON.stringify(firstArg).replace(/'/g, "''").replace(/^"|"$/g, "'")} || '%'`);
+    const found = rows<{ n: number }>(
+      config.db,
+      `SELECT count(*) AS n FROM log_messages WHERE text LIKE '%' || ${JSON.stringify(firstArg).replace(/'/g, "''").replace(/^"|"$/g, "'")} || '%'`,
+    );
     expect(found[0]?.n).toBeGreaterThan(0);
 
     // Entries without a timestamp are filed under the narrowest window that served them, inside its day.
@@ -203,7 +241,15 @@ describe('shape drift', () => {
 
   it('stays exact with drift, splits and an exclusive endtime together', async () => {
     const now = clockFrom(MIDDAY_CST);
-    sim = await simulator({ now, perDay: 700, shapeDrift: { ...drift, missingTimestamp: 0 }, endtime: 'exclusive', order: 'shuffled', maxOffset: 200, callsPerMinute: 400 });
+    sim = await simulator({
+      now,
+      perDay: 700,
+      shapeDrift: { ...drift, missingTimestamp: 0 },
+      endtime: 'exclusive',
+      order: 'shuffled',
+      maxOffset: 200,
+      callsPerMinute: 400,
+    });
     const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
     expect((await pass(config, now)).exitCode).toBe(0);
     expect(exactProblems(config.db, sim)).toEqual([]);
@@ -224,7 +270,9 @@ describe('page ceilings', () => {
       // The default page size (1000), not the tests' usual 100.
       const config = configFor(sim, tempDir(), { WXLOG_PAGE_SIZE: '1000', WXLOG_CALLS_PER_MINUTE: '49' });
       // Timeouts long enough that a loaded machine causes no retry: the figure is about the search alone.
-      const first = await pass(config, now, { client: { ...fastClient, timeouts: { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 } } });
+      const first = await pass(config, now, {
+        client: { ...fastClient, timeouts: { connectMs: 10_000, headersMs: 10_000, bodyMs: 10_000 } },
+      });
       expect(first.exitCode).toBe(0);
       expectExact(config.db, sim);
       expect(first.searchCalls / lowerBoundCalls(sim, ceiling)).toBeLessThanOrEqual(1.1);

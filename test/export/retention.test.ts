@@ -58,7 +58,12 @@ describe('runExport and refusals that contradict retention', () => {
   function api(refuse: (date: string) => boolean): ExportApi {
     return {
       searchLogs: async (params) => {
-        if (refuse(params.date)) throw new WechatError('userlog_search: parameters refused: errcode 200002', { kind: 'params', api: 'search', errcode: 200002 });
+        if (refuse(params.date))
+          throw new WechatError('userlog_search: parameters refused: errcode 200002', {
+            kind: 'params',
+            api: 'search',
+            errcode: 200002,
+          });
         return { list: [], total: 0, unexpected: 0 };
       },
       getSceneList: async () => [],
@@ -67,7 +72,18 @@ describe('runExport and refusals that contradict retention', () => {
   async function run(refuse: (date: string) => boolean, path = `${tempDir()}/wxlog.db`) {
     const store = Store.open(path);
     try {
-      return await runExport({ appid: 'wxa', filters: {}, filterKey: '', lookbackDays: 7, pageSize: 100, api: api(refuse), store, logger: silentLogger, now: () => now, scenes: false });
+      return await runExport({
+        appid: 'wxa',
+        filters: {},
+        filterKey: '',
+        lookbackDays: 7,
+        pageSize: 100,
+        api: api(refuse),
+        store,
+        logger: silentLogger,
+        now: () => now,
+        scenes: false,
+      });
     } finally {
       store.close();
     }

@@ -74,7 +74,9 @@ describe('wxlog run against the simulator', () => {
       expect(first.exitCode).toBe(0);
       expectExact(config.db, sim);
       // One call to discover the cap; then within 10% of the lower bound.
-      expect(first.searchCalls).toBeLessThanOrEqual(Math.ceil(lowerBoundCalls(sim, 100) * 1.1) + (mode === 'reject' ? 4 : 1));
+      expect(first.searchCalls).toBeLessThanOrEqual(
+        Math.ceil(lowerBoundCalls(sim, 100) * 1.1) + (mode === 'reject' ? 4 : 1),
+      );
       const second = await pass(config, now);
       expect(second.searchCalls).toBe(7);
     });
@@ -119,7 +121,11 @@ describe('wxlog run against the simulator', () => {
       perDay: 400,
       callsPerMinute: 200,
       tokenMaxUses: 9,
-      faults: { rate: 0.15, kinds: ['errcode-1', 'http-502', 'reset', 'truncated-json', 'stall', 'html', 'bad-shape'], stallMs: 2000 },
+      faults: {
+        rate: 0.15,
+        kinds: ['errcode-1', 'http-502', 'reset', 'truncated-json', 'stall', 'html', 'bad-shape'],
+        stallMs: 2000,
+      },
     });
     const config = configFor(sim, tempDir(), { WXLOG_CALLS_PER_MINUTE: '49' });
     const outcome = await pass(config, now);
@@ -161,7 +167,11 @@ describe('wxlog run against the simulator', () => {
     expect((await pass(all, now)).exitCode).toBe(0);
     expectExact(all.db, sim);
     const db = new BetterSqlite3(all.db, { readonly: true });
-    const ledgers = db.prepare("SELECT filter_key, count(*) AS n FROM windows WHERE status = 'complete' GROUP BY filter_key ORDER BY filter_key").all();
+    const ledgers = db
+      .prepare(
+        "SELECT filter_key, count(*) AS n FROM windows WHERE status = 'complete' GROUP BY filter_key ORDER BY filter_key",
+      )
+      .all();
     db.close();
     expect(ledgers).toEqual([
       { filter_key: '', n: 7 },
@@ -179,7 +189,10 @@ describe('wxlog run against the simulator', () => {
     expect(sim.stats.searchRateLimited).toBeGreaterThan(0);
     expectExact(config.db, sim);
     const db = new BetterSqlite3(config.db, { readonly: true });
-    const run = db.prepare('SELECT rate_limited, search_calls FROM runs').get() as { rate_limited: number; search_calls: number };
+    const run = db.prepare('SELECT rate_limited, search_calls FROM runs').get() as {
+      rate_limited: number;
+      search_calls: number;
+    };
     db.close();
     expect(run.rate_limited).toBe(sim.stats.searchRateLimited);
     expect(run.search_calls).toBe(sim.stats.searchArrivals.length);
@@ -200,21 +213,29 @@ describe('wxlog run against the simulator', () => {
     const db = () => new BetterSqlite3(config.db, { readonly: true });
     const before = db();
     const oldCount = (d: BetterSqlite3.Database) =>
-      (d.prepare("SELECT count(*) AS n FROM log_entries_cst WHERE date_cst IN (?, ?, ?)").get(...oldDays) as { n: number }).n;
+      (
+        d.prepare('SELECT count(*) AS n FROM log_entries_cst WHERE date_cst IN (?, ?, ?)').get(...oldDays) as {
+          n: number;
+        }
+      ).n;
     const kept = oldCount(before);
     before.close();
     expect(kept).toBeGreaterThan(0);
     expect((await pass(config, laterNow)).exitCode).toBe(0);
     const after = db();
     expect(oldCount(after)).toBe(kept);
-    const ledger = after.prepare('SELECT date, expired_at IS NOT NULL AS expired FROM windows WHERE parent_id IS NULL ORDER BY date').all();
+    const ledger = after
+      .prepare('SELECT date, expired_at IS NOT NULL AS expired FROM windows WHERE parent_id IS NULL ORDER BY date')
+      .all();
     after.close();
     expect(ledger).toEqual([
       ...oldDays.map((date) => ({ date, expired: 1 })),
       ...sim.retentionDays().map((date) => ({ date, expired: 0 })),
     ]);
     const inRetention = new Set(sim.retentionDays());
-    const rows = storedRows(config.db, sim.options.appid).filter((r) => r.timestamp !== 'untimed' && inRetention.has(cstDayOf(r.timestamp)));
+    const rows = storedRows(config.db, sim.options.appid).filter(
+      (r) => r.timestamp !== 'untimed' && inRetention.has(cstDayOf(r.timestamp)),
+    );
     expect(rows.length).toBe(sim.allEntries().length);
   });
 
@@ -288,7 +309,9 @@ describe('wxlog run against the simulator', () => {
     sim.addEntries(sim.retentionDays()[1] ?? '', 25);
     // Every answer is malformed: nothing can be checked, and nothing is stored.
     sim.setFaults({ rate: 1, kinds: ['bad-shape', 'html'] });
-    const broken = await pass(config, now, { client: { retryPolicy: { transient: { retries: 1, baseDelayMs: 1, maxDelayMs: 2 } } } });
+    const broken = await pass(config, now, {
+      client: { retryPolicy: { transient: { retries: 1, baseDelayMs: 1, maxDelayMs: 2 } } },
+    });
     expect(broken.exitCode).toBe(1);
     expect(broken.summary).toMatch(/^incomplete/);
     expect(broken.result?.days.every((d) => d.error !== null && d.windowsIncomplete >= 1)).toBe(true);

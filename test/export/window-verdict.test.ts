@@ -28,7 +28,16 @@ function firstPage(f: Partial<FirstPageFacts> = {}): FirstPageFacts {
 }
 
 function afterRead(f: Partial<ReadFacts> = {}): ReadFacts {
-  return { begin: 0, stored: 10, total: 20, totalChanged: false, cutShort: true, shape: unordered, room: inclusive, ...f };
+  return {
+    begin: 0,
+    stored: 10,
+    total: 20,
+    totalChanged: false,
+    cutShort: true,
+    shape: unordered,
+    room: inclusive,
+    ...f,
+  };
 }
 
 describe('unaskableVerdict', () => {
@@ -49,7 +58,11 @@ describe('unaskableVerdict', () => {
 
 describe('derivedTotalVerdict', () => {
   it('completes a leaf without a call when what is stored matches the total derived from its parent', () => {
-    expect(derivedTotalVerdict(42, 42)).toEqual({ kind: 'complete', total: 42, note: 'total derived from the enclosing window' });
+    expect(derivedTotalVerdict(42, 42)).toEqual({
+      kind: 'complete',
+      total: 42,
+      note: 'total derived from the enclosing window',
+    });
   });
 
   it('asks the server when the stored count differs either way', () => {
@@ -97,7 +110,9 @@ describe('firstPageVerdict', () => {
   });
 
   it('asks to learn the endtime rule before bisecting while it is unknown', () => {
-    expect(firstPageVerdict(firstPage({ wasComplete: true, total: 10_000, room: unknownYet }))).toEqual({ kind: 'learn-endtime' });
+    expect(firstPageVerdict(firstPage({ wasComplete: true, total: 10_000, room: unknownYet }))).toEqual({
+      kind: 'learn-endtime',
+    });
   });
 
   it('does not learn the endtime rule for a window it will not cut', () => {
@@ -112,7 +127,10 @@ describe('firstPageVerdict', () => {
 
   it('bisects down to one-second parts where the endtime is exclusive', () => {
     const room: CutRoom = { settled: true, last: 1, minSpan: minSpanOf('exclusive') };
-    expect(firstPageVerdict(firstPage({ wasComplete: true, total: 10_000, room }))).toMatchObject({ kind: 'split', cut: 0 });
+    expect(firstPageVerdict(firstPage({ wasComplete: true, total: 10_000, room }))).toMatchObject({
+      kind: 'split',
+      cut: 0,
+    });
   });
 
   it(`leaves a window read ${MAX_READS_PER_RUN} times this run for the next run`, () => {
@@ -137,12 +155,16 @@ describe('readVerdict', () => {
   it('reads again a window paged to the end under a steady total yet short', () => {
     expect(readVerdict(afterRead({ cutShort: false, totalChanged: false }))).toEqual({ kind: 'reread' });
     // No cut is wanted, so the endtime rule need not be known.
-    expect(readVerdict(afterRead({ cutShort: false, totalChanged: false, room: unknownYet }))).toEqual({ kind: 'reread' });
+    expect(readVerdict(afterRead({ cutShort: false, totalChanged: false, room: unknownYet }))).toEqual({
+      kind: 'reread',
+    });
   });
 
   it('asks to learn the endtime rule before cutting while it is unknown', () => {
     expect(readVerdict(afterRead({ room: unknownYet }))).toEqual({ kind: 'learn-endtime' });
-    expect(readVerdict(afterRead({ cutShort: false, totalChanged: true, room: unknownYet }))).toEqual({ kind: 'learn-endtime' });
+    expect(readVerdict(afterRead({ cutShort: false, totalChanged: true, room: unknownYet }))).toEqual({
+      kind: 'learn-endtime',
+    });
   });
 
   it('cut short newest first: cuts at the oldest second reached, the upper side read, its total derived', () => {
@@ -159,7 +181,12 @@ describe('readVerdict', () => {
 
   it('cut short oldest first: cuts just before the newest second reached, the lower side read', () => {
     const shape: ReadShape = { order: 'asc', minTs: 10, maxTs: 1000 };
-    expect(readVerdict(afterRead({ shape }))).toMatchObject({ kind: 'split', cut: 999, readSide: 'lower', knownTotal: 20 });
+    expect(readVerdict(afterRead({ shape }))).toMatchObject({
+      kind: 'split',
+      cut: 999,
+      readSide: 'lower',
+      knownTotal: 20,
+    });
   });
 
   it('cut short in no order: halves the window, no side read', () => {
@@ -213,7 +240,11 @@ describe('readVerdict', () => {
 });
 
 describe('splitUnchanged', () => {
-  const leaf = (id: number, serverTotal: number | null, status = 'complete'): LedgerNode => ({ id, status, serverTotal });
+  const leaf = (id: number, serverTotal: number | null, status = 'complete'): LedgerNode => ({
+    id,
+    status,
+    serverTotal,
+  });
   const none = (): LedgerNode[] => [];
 
   it('is unchanged when the total is as it was, the parts add up to it and every leaf is complete', () => {

@@ -12,7 +12,12 @@ export { lowerBoundCalls, storedRows } from './served-rows.js';
  */
 const everything = (): boolean => true;
 
-export function expectExact(dbPath: string, sim: Simulator, appid = sim.options.appid, only: (e: LogEntry) => boolean = everything): void {
+export function expectExact(
+  dbPath: string,
+  sim: Simulator,
+  appid = sim.options.appid,
+  only: (e: LogEntry) => boolean = everything,
+): void {
   const expected = servedRows(sim, appid, only);
   const actual = storedRows(dbPath, appid);
   expect(actual.length).toBe(expected.length);

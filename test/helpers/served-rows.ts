@@ -41,7 +41,11 @@ function byTimeThenContent(rows: Row[]): Row[] {
 }
 
 /** What the simulator serves for its retention days (`only` those entries), as log_entries rows, sorted. */
-export function servedRows(sim: Simulator, appid = sim.options.appid, only: (e: LogEntry) => boolean = () => true): Row[] {
+export function servedRows(
+  sim: Simulator,
+  appid = sim.options.appid,
+  only: (e: LogEntry) => boolean = () => true,
+): Row[] {
   // What went over the wire: JSON, in which -0 is 0.
   const served = (JSON.parse(JSON.stringify(sim.allEntries())) as LogEntry[]).filter(only);
   return byTimeThenContent(served.map((e) => expectedRow(appid, e)));
@@ -91,7 +95,15 @@ export function messageProblems(dbPath: string, appid: string): string[] {
         `SELECT e.msg AS msg, e.timestamp, m.seq, m.time, m.level, m.args, m.logged_at AS loggedAt
          FROM log_messages m JOIN log_entries e ON e.id = m.entry_id WHERE e.appid = ?`,
       )
-      .all(appid) as { msg: string; timestamp: number; seq: number; time: number | null; level: number | null; args: string; loggedAt: number }[];
+      .all(appid) as {
+      msg: string;
+      timestamp: number;
+      seq: number;
+      time: number | null;
+      level: number | null;
+      args: string;
+      loggedAt: number;
+    }[];
     if (messages.length !== elements) problems.push(`${messages.length} messages stored, the entries hold ${elements}`);
     const wrong: string[] = [];
     for (const m of messages) {
@@ -101,7 +113,8 @@ export function messageProblems(dbPath: string, appid: string): string[] {
       const got = { time: m.time, level: m.level, args: JSON.parse(m.args) as unknown, loggedAt: m.loggedAt };
       if (!isDeepStrictEqual(got, want)) wrong.push(`${JSON.stringify(got)} instead of ${JSON.stringify(want)}`);
     }
-    if (wrong.length > 0) problems.push(`${wrong.length} messages differ from their entry's msg element, e.g. ${wrong[0] ?? ''}`);
+    if (wrong.length > 0)
+      problems.push(`${wrong.length} messages differ from their entry's msg element, e.g. ${wrong[0] ?? ''}`);
   } finally {
     db.close();
   }
@@ -127,7 +140,10 @@ const COLUMN_FIELDS = {
 export function reassembledEntries(dbPath: string, appid: string): string[] {
   const db = new BetterSqlite3(dbPath, { readonly: true });
   try {
-    const rows = db.prepare(`SELECT *, window_id AS untimedIn FROM log_entries WHERE appid = ?`).all(appid) as Record<string, unknown>[];
+    const rows = db.prepare(`SELECT *, window_id AS untimedIn FROM log_entries WHERE appid = ?`).all(appid) as Record<
+      string,
+      unknown
+    >[];
     return rows.map((row) => {
       const entry: Record<string, unknown> = {};
       for (const [column, field] of Object.entries(COLUMN_FIELDS)) if (row[column] !== null) entry[field] = row[column];
@@ -152,7 +168,9 @@ export function losslessProblems(dbPath: string, sim: Simulator, appid = sim.opt
   const off = [...balance.entries()].filter(([, n]) => n !== 0);
   if (off.length === 0) return [];
   const [example, n] = off[0] ?? ['', 0];
-  return [`${off.length} entries do not reassemble to what was served (${n > 0 ? 'missing' : 'extra'}: ${example.slice(0, 200)})`];
+  return [
+    `${off.length} entries do not reassemble to what was served (${n > 0 ? 'missing' : 'extra'}: ${example.slice(0, 200)})`,
+  ];
 }
 
 /**
@@ -163,7 +181,8 @@ export function exactProblems(dbPath: string, sim: Simulator, appid = sim.option
   const problems: string[] = [];
   const expected = servedRows(sim, appid).map((r) => canonicalJson(r));
   const actual = storedRows(dbPath, appid).map((r) => canonicalJson(r));
-  if (actual.length !== expected.length) problems.push(`${actual.length} entries stored, the simulator serves ${expected.length}`);
+  if (actual.length !== expected.length)
+    problems.push(`${actual.length} entries stored, the simulator serves ${expected.length}`);
   // Count how often each row stands on each side: what differs is missing on one side or extra on the other.
   const balance = new Map<string, number>();
   for (const e of expected) balance.set(e, (balance.get(e) ?? 0) + 1);

@@ -35,7 +35,13 @@ describe('runDaemon', () => {
     const { logger, lines } = recordingLogger();
     const shutdown = new AbortController();
     const starts: number[] = [];
-    const done = runDaemon({ schedule: '* * * * * *', pass: timedPass(2_200, starts), signal: shutdown.signal, logger, runNow: true });
+    const done = runDaemon({
+      schedule: '* * * * * *',
+      pass: timedPass(2_200, starts),
+      signal: shutdown.signal,
+      logger,
+      runNow: true,
+    });
 
     await vi.advanceTimersByTimeAsync(6_000);
     // Start at +0.5 until +2.7 (ticks at +1 and +2 skipped), tick +3 until +5.2 (+4, +5 skipped), tick +6.
@@ -46,7 +52,10 @@ describe('runDaemon', () => {
       '2026-11-22T04:00:04.000Z',
       '2026-11-22T04:00:05.000Z',
     ]);
-    expect(lines[0]).toMatchObject({ msg: 'daemon started', fields: { schedule: '* * * * * *', timezone: 'Asia/Shanghai', runNow: true } });
+    expect(lines[0]).toMatchObject({
+      msg: 'daemon started',
+      fields: { schedule: '* * * * * *', timezone: 'Asia/Shanghai', runNow: true },
+    });
 
     shutdown.abort();
     await vi.advanceTimersByTimeAsync(1_000);
@@ -58,7 +67,13 @@ describe('runDaemon', () => {
     const { logger, lines } = recordingLogger();
     const shutdown = new AbortController();
     const starts: number[] = [];
-    const done = runDaemon({ schedule: '*/5 * * * * *', pass: timedPass(100, starts), signal: shutdown.signal, logger, runNow: false });
+    const done = runDaemon({
+      schedule: '*/5 * * * * *',
+      pass: timedPass(100, starts),
+      signal: shutdown.signal,
+      logger,
+      runNow: false,
+    });
 
     await vi.advanceTimersByTimeAsync(4_000);
     expect(starts).toEqual([]);
@@ -76,9 +91,13 @@ describe('runDaemon', () => {
     const starts: number[] = [];
     const signals: AbortSignal[] = [];
     let resolved = false;
-    const done = runDaemon({ schedule: '* * * * * *', pass: timedPass(60_000, starts, signals), signal: shutdown.signal, logger, runNow: true }).then(
-      () => (resolved = true),
-    );
+    const done = runDaemon({
+      schedule: '* * * * * *',
+      pass: timedPass(60_000, starts, signals),
+      signal: shutdown.signal,
+      logger,
+      runNow: true,
+    }).then(() => (resolved = true));
 
     await vi.advanceTimersByTimeAsync(2_000);
     expect(starts).toHaveLength(1);
@@ -116,7 +135,11 @@ describe('runDaemon', () => {
     });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(calls).toBe(3);
-    expect(lines.filter((l) => l.level === 'error').map((l) => l.fields?.error)).toEqual(['boom 1', 'boom 2', 'boom 3']);
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.fields?.error)).toEqual([
+      'boom 1',
+      'boom 2',
+      'boom 3',
+    ]);
     shutdown.abort();
     await done;
   });
@@ -126,7 +149,13 @@ describe('runDaemon', () => {
     const shutdown = new AbortController();
     shutdown.abort();
     let calls = 0;
-    await runDaemon({ schedule: '* * * * * *', pass: async () => void (calls += 1), signal: shutdown.signal, logger, runNow: true });
+    await runDaemon({
+      schedule: '* * * * * *',
+      pass: async () => void (calls += 1),
+      signal: shutdown.signal,
+      logger,
+      runNow: true,
+    });
     expect(calls).toBe(0);
   });
 });

@@ -46,7 +46,11 @@ describe('PassRunner', () => {
     runner.trigger();
     started[0]?.fail(new Error('database is locked'));
     await runner.idle();
-    expect(lines).toContainEqual({ level: 'error', msg: 'pass failed; the schedule goes on', fields: { error: 'database is locked' } });
+    expect(lines).toContainEqual({
+      level: 'error',
+      msg: 'pass failed; the schedule goes on',
+      fields: { error: 'database is locked' },
+    });
 
     expect(runner.trigger()).toBe(true);
     started[1]?.finish();

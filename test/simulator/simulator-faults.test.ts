@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type FaultKind, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
+import {
+  startSimulator,
+  type FaultKind,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator/simulator.js';
 import { NOW, YESTERDAY, getJson, searchUrl, stableToken, wholeDay } from './helpers.js';
 
 let sim: Simulator | undefined;
@@ -15,7 +20,12 @@ async function withFault(kind: FaultKind, options: SimulatorOptions = {}): Promi
 }
 
 /** What one request produced, as a client sees it. */
-type Outcome = { kind: 'ok' } | { kind: 'errcode'; errcode: number } | { kind: 'status'; status: number } | { kind: 'invalid' } | { kind: 'network' };
+type Outcome =
+  | { kind: 'ok' }
+  | { kind: 'errcode'; errcode: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'invalid' }
+  | { kind: 'network' };
 
 async function outcome(url: string): Promise<Outcome> {
   let res: Response;
@@ -30,7 +40,9 @@ async function outcome(url: string): Promise<Outcome> {
   try {
     const body = JSON.parse(text) as { errcode: number; data?: { list: unknown; total: unknown } };
     if (body.errcode !== 0) return { kind: 'errcode', errcode: body.errcode };
-    return Array.isArray(body.data?.list) && typeof body.data?.total === 'number' ? { kind: 'ok' } : { kind: 'invalid' };
+    return Array.isArray(body.data?.list) && typeof body.data?.total === 'number'
+      ? { kind: 'ok' }
+      : { kind: 'invalid' };
   } catch {
     return { kind: 'invalid' };
   }
@@ -142,7 +154,11 @@ describe('faults on userlog_search', () => {
     expect(faulty.length).toBeGreaterThan(80 * 0.15);
     expect(faulty.length).toBeLessThan(80 * 0.45);
     // The default kinds, each seen: errcode -1, HTTP 502, a reset connection, a truncated body.
-    const seen = new Set(faulty.map((o) => (o.kind === 'errcode' ? `errcode ${o.errcode}` : o.kind === 'status' ? `status ${o.status}` : o.kind)));
+    const seen = new Set(
+      faulty.map((o) =>
+        o.kind === 'errcode' ? `errcode ${o.errcode}` : o.kind === 'status' ? `status ${o.status}` : o.kind,
+      ),
+    );
     expect(seen).toEqual(new Set(['errcode -1', 'status 502', 'network', 'invalid']));
     expect(await run()).toEqual(first);
   });
@@ -150,7 +166,9 @@ describe('faults on userlog_search', () => {
   it('leaves token and scene endpoints alone, and setFaults(undefined) turns faults off', async () => {
     const { s, url } = await withFault('errcode-1');
     const token = await stableToken(s);
-    expect((await getJson(`${s.url}/wxaapi/log/get_scene?access_token=${encodeURIComponent(token)}`))['errcode']).toBe(0);
+    expect((await getJson(`${s.url}/wxaapi/log/get_scene?access_token=${encodeURIComponent(token)}`))['errcode']).toBe(
+      0,
+    );
     expect(await outcome(url)).toEqual({ kind: 'errcode', errcode: -1 });
     s.setFaults(undefined);
     expect(await outcome(url)).toEqual({ kind: 'ok' });
@@ -167,6 +185,8 @@ describe('faults on userlog_search', () => {
 
   it('rejects fault options it does not know', async () => {
     await expect(startSimulator({ faults: { rate: 2 } })).rejects.toThrow(/faults\.rate/);
-    await expect(startSimulator({ faults: { rate: 0.1, kinds: ['boom' as FaultKind] } })).rejects.toThrow(/faults\.kinds/);
+    await expect(startSimulator({ faults: { rate: 0.1, kinds: ['boom' as FaultKind] } })).rejects.toThrow(
+      /faults\.kinds/,
+    );
   });
 });

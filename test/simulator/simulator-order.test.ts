@@ -43,7 +43,8 @@ describe("order: 'oldest'", () => {
     const { s, t } = await startOwn({ order: 'oldest' });
     const expected = json(s.entriesForDay(day));
     expect(expected).toEqual(json(newest.entriesForDay(day)).reverse());
-    for (const limit of [7, 100, 1000]) expect(json((await pageAll(s, t, wholeDay(day), limit)).list)).toEqual(expected);
+    for (const limit of [7, 100, 1000])
+      expect(json((await pageAll(s, t, wholeDay(day), limit)).list)).toEqual(expected);
   });
 
   it('orders filtered queries oldest first too', async () => {
@@ -70,7 +71,8 @@ describe("order: 'shuffled'", () => {
     expect(await search(s, t, page)).toEqual(first);
     const expected = json(s.entriesForDay(day));
     expect(json(first.data?.list ?? [])).toEqual(expected.slice(40, 70));
-    for (const limit of [7, 100, 1000]) expect(json((await pageAll(s, t, wholeDay(day), limit)).list)).toEqual(expected);
+    for (const limit of [7, 100, 1000])
+      expect(json((await pageAll(s, t, wholeDay(day), limit)).list)).toEqual(expected);
   });
 
   it('is the same order for the same seed in another simulator, and another order for another seed', async () => {
@@ -147,7 +149,9 @@ describe("endtime: 'exclusive'", () => {
     const { s, t } = await startOwn({ endtime: 'exclusive' });
     const lastSecond = newest.entriesForDay(day).filter((e) => e.timestamp === end);
     expect(lastSecond.length).toBeGreaterThan(0);
-    expect((await search(s, t, { date: day, begintime: end - 1, endtime: end })).data?.list.some((e) => e.timestamp === end)).toBe(false);
+    expect(
+      (await search(s, t, { date: day, begintime: end - 1, endtime: end })).data?.list.some((e) => e.timestamp === end),
+    ).toBe(false);
     // endtime may not leave the day, so no valid request reaches 23:59:59.
     expect((await search(s, t, { date: day, begintime: end - 1, endtime: end + 1 })).errcode).toBe(200002);
     const served = s.entriesForDay(day);

@@ -61,7 +61,12 @@ describe('POST /cgi-bin/openapi/quota/get', () => {
     ['an empty body', 'token', '', { errcode: 47001, errmsg: 'data format error' }],
     ['a JSON array', 'token', [SEARCH], { errcode: 47001, errmsg: 'data format error' }],
     ['no token', undefined, { cgi_path: SEARCH }, { errcode: 41001, errmsg: 'access_token missing' }],
-    ['a bad token', 'bogus', { cgi_path: SEARCH }, { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' }],
+    [
+      'a bad token',
+      'bogus',
+      { cgi_path: SEARCH },
+      { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' },
+    ],
   ])('answers %s with the matching error', async (_name, token, body, expected) => {
     const { s, t } = await startOwn();
     expect(await quota(s, token === 'token' ? t : token, body)).toEqual(expected);
@@ -75,10 +80,13 @@ describe('POST /cgi-bin/openapi/quota/get', () => {
 });
 
 describe('dailyQuota', () => {
-  it('answers 45009 once the day\'s searches are used up', async () => {
+  it("answers 45009 once the day's searches are used up", async () => {
     const { s, t } = await startOwn({ dailyQuota: 3 });
     for (let i = 0; i < 3; i++) expect((await search(s, t, wholeDay(YESTERDAY))).errcode).toBe(0);
-    expect(await search(s, t, wholeDay(YESTERDAY))).toEqual({ errcode: 45009, errmsg: 'reach max api daily quota limit' });
+    expect(await search(s, t, wholeDay(YESTERDAY))).toEqual({
+      errcode: 45009,
+      errmsg: 'reach max api daily quota limit',
+    });
     expect((await quota(s, t))['quota']).toEqual({ daily_limit: 3, used: 3, remain: 0 });
     expect(s.stats.searchServed).toBe(3);
     // Quota and scenes are other APIs: still answered.

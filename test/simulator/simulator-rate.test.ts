@@ -14,7 +14,7 @@ const sleepUntil = async (epochMs: number): Promise<void> => {
 };
 
 describe('userlog_search rate limit', () => {
-  it('answers 200010 with WeChat\'s message beyond callsPerMinute in the interval', async () => {
+  it("answers 200010 with WeChat's message beyond callsPerMinute in the interval", async () => {
     sim = await startSimulator({ now: () => NOW, perDay: 20, callsPerMinute: 3, intervalMs: 60_000 });
     const token = await stableToken(sim);
     const codes: number[] = [];
@@ -52,11 +52,14 @@ describe('userlog_search rate limit', () => {
     const token = await stableToken(sim);
     for (let i = 0; i < 5; i++) expect((await search(sim, 'bogus', wholeDay(TODAY))).errcode).toBe(40001);
     for (let i = 0; i < 5; i++) {
-      expect((await getJson(`${sim.url}/wxaapi/log/get_scene?access_token=${encodeURIComponent(token)}`))['errcode']).toBe(0);
+      expect(
+        (await getJson(`${sim.url}/wxaapi/log/get_scene?access_token=${encodeURIComponent(token)}`))['errcode'],
+      ).toBe(0);
     }
-    expect([(await search(sim, token, wholeDay(TODAY))).errcode, (await search(sim, token, wholeDay(TODAY))).errcode]).toEqual([
-      0, 0,
-    ]);
+    expect([
+      (await search(sim, token, wholeDay(TODAY))).errcode,
+      (await search(sim, token, wholeDay(TODAY))).errcode,
+    ]).toEqual([0, 0]);
     expect((await search(sim, token, wholeDay(TODAY))).errcode).toBe(200010);
     // Every search arrival is recorded, whatever its answer.
     expect(sim.stats.searchArrivals).toHaveLength(8);
@@ -70,6 +73,8 @@ describe('userlog_search rate limit', () => {
     expect(sim.maxSearchesInAnyInterval(60_000)).toBe(6);
     const arrivals = sim.stats.searchArrivals;
     expect(arrivals).toHaveLength(6);
-    expect(sim.maxSearchesInAnyInterval(0.001)).toBe(Math.max(...arrivals.map((a) => arrivals.filter((b) => b === a).length)));
+    expect(sim.maxSearchesInAnyInterval(0.001)).toBe(
+      Math.max(...arrivals.map((a) => arrivals.filter((b) => b === a).length)),
+    );
   });
 });

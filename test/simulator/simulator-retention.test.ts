@@ -12,7 +12,10 @@ afterEach(async () => {
   own = [];
 });
 
-async function startOwn(options: SimulatorOptions, now: () => number = () => NOW): Promise<{ s: Simulator; t: string }> {
+async function startOwn(
+  options: SimulatorOptions,
+  now: () => number = () => NOW,
+): Promise<{ s: Simulator; t: string }> {
   const s = await startSimulator({ now, perDay: 50, callsPerMinute: 100_000, ...options });
   own.push(s);
   return { s, t: await stableToken(s) };
@@ -26,7 +29,10 @@ describe('servedDays', () => {
     expect(s.retentionDays()).toEqual([daysAgo(2), daysAgo(1), TODAY]);
     expect(s.dataDays()).toEqual(s.retentionDays());
     for (const d of s.retentionDays()) expect((await search(s, t, wholeDay(d))).errcode).toBe(0);
-    expect(await search(s, t, wholeDay(daysAgo(3)))).toEqual({ errcode: 200002, errmsg: '参数错误,date只能是最近3天的日期' });
+    expect(await search(s, t, wholeDay(daysAgo(3)))).toEqual({
+      errcode: 200002,
+      errmsg: '参数错误,date只能是最近3天的日期',
+    });
     expect(s.entriesForDay(daysAgo(3))).toEqual([]);
     expect(s.countForDay(daysAgo(3))).toBe(0);
     expect(s.allEntries()).toHaveLength(s.retentionDays().reduce((n, d) => n + s.countForDay(d), 0));
@@ -70,7 +76,10 @@ describe('dataDays and setServedDays()', () => {
     const { s, t } = await startOwn({});
     expect((await search(s, t, wholeDay(daysAgo(5)))).errcode).toBe(0);
     s.setServedDays(3);
-    expect(await search(s, t, wholeDay(daysAgo(5)))).toEqual({ errcode: 200002, errmsg: '参数错误,date只能是最近3天的日期' });
+    expect(await search(s, t, wholeDay(daysAgo(5)))).toEqual({
+      errcode: 200002,
+      errmsg: '参数错误,date只能是最近3天的日期',
+    });
     expect(s.retentionDays()).toHaveLength(3);
     expect(s.countForDay(daysAgo(5))).toBe(0);
     s.setServedDays(7);
@@ -80,7 +89,11 @@ describe('dataDays and setServedDays()', () => {
   it('serves days beyond dataDays as empty: their logs were gone before the upgrade', async () => {
     const { s, t } = await startOwn({ servedDays: 7, dataDays: 10 });
     s.setServedDays(30);
-    expect(await search(s, t, wholeDay(daysAgo(20)))).toEqual({ errcode: 0, errmsg: 'ok', data: { list: [], total: 0 } });
+    expect(await search(s, t, wholeDay(daysAgo(20)))).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+      data: { list: [], total: 0 },
+    });
     expect(s.countForDay(daysAgo(20))).toBe(0);
     expect(s.countForDay(daysAgo(9))).toBe(50);
     expect(s.allEntries()).toHaveLength(9 * 50 + s.countForDay(TODAY));

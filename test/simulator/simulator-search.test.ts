@@ -55,15 +55,7 @@ describe('userlog_search parameters', () => {
 
   it('accepts every day of retention and nothing else', async () => {
     const days = shared.retentionDays();
-    expect(days).toEqual([
-      '20240609',
-      '20240610',
-      '20240611',
-      '20240612',
-      '20240613',
-      '20240614',
-      '20240615',
-    ]);
+    expect(days).toEqual(['20240609', '20240610', '20240611', '20240612', '20240613', '20240614', '20240615']);
     for (const d of days) expect((await search(shared, token, wholeDay(d))).errcode).toBe(0);
     expect((await search(shared, token, wholeDay(addCstDays(days[0] ?? '', -1)))).errcode).toBe(200002);
     expect((await search(shared, token, wholeDay(addCstDays(TODAY, 1)))).errcode).toBe(200002);
@@ -94,7 +86,14 @@ describe('userlog_search parameters', () => {
   });
 
   it('treats an empty filter as no filter', async () => {
-    const res = await search(shared, token, { ...wholeDay(day), url: '', id: '', traceId: '', filterMsg: '', level: '' });
+    const res = await search(shared, token, {
+      ...wholeDay(day),
+      url: '',
+      id: '',
+      traceId: '',
+      filterMsg: '',
+      level: '',
+    });
     expect(res.data?.total).toBe(400);
   });
 
@@ -307,7 +306,7 @@ describe('data that changes', () => {
     expect(json(list)).toEqual(json(s.entriesForDay(day)));
   });
 
-  it('addEntries() without a range keeps today\'s new entries at or before now', async () => {
+  it("addEntries() without a range keeps today's new entries at or before now", async () => {
     const { s } = await startOwn({});
     const added = s.addEntries(TODAY, 20);
     expect(added.every((e) => e.timestamp <= NOW / 1000 && e.timestamp >= cstDayBounds(TODAY).begin)).toBe(true);

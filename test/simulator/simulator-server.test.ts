@@ -53,7 +53,12 @@ describe('GET /wxaapi/log/get_scene', () => {
 describe('the HTTP server', () => {
   it('answers unknown paths with 404', async () => {
     const s = await start();
-    for (const path of ['/', '/cgi-bin/unknown', '/wxaapi/userlog/userlog_search/x', '/wxa/business/getuserphonenumber']) {
+    for (const path of [
+      '/',
+      '/cgi-bin/unknown',
+      '/wxaapi/userlog/userlog_search/x',
+      '/wxa/business/getuserphonenumber',
+    ]) {
       expect((await fetch(`${s.url}${path}`)).status).toBe(404);
     }
   });

@@ -39,7 +39,18 @@ function argsOf(message: Loose): JsonValue[] {
 
 describe('shape drift', () => {
   it('is off by default: msg arrays and numbers as the document gives them', () => {
-    const documented = ['level', 'platform', 'libraryVersion', 'clientVersion', 'id', 'timestamp', 'msg', 'url', 'traceid', 'filterMsg'];
+    const documented = [
+      'level',
+      'platform',
+      'libraryVersion',
+      'clientVersion',
+      'id',
+      'timestamp',
+      'msg',
+      'url',
+      'traceid',
+      'filterMsg',
+    ];
     for (const entry of loose(plainEntries)) {
       expect(typeof entry['timestamp']).toBe('number');
       expect(Object.keys(entry).filter((k) => !documented.includes(k))).toEqual([]);
@@ -112,7 +123,12 @@ describe('shape drift', () => {
   });
 
   it('drifts the given share of entries, each always in the same shape, whatever the page', async () => {
-    const { s, t, entries } = await drifting({ objectMsg: 0.3, stringMsg: 0.3, numericStrings: 0.3, unknownFields: 0.3 });
+    const { s, t, entries } = await drifting({
+      objectMsg: 0.3,
+      stringMsg: 0.3,
+      numericStrings: 0.3,
+      unknownFields: 0.3,
+    });
     const share = (p: (e: Loose) => boolean): number => entries.filter(p).length / entries.length;
     const firstMsg = (e: Loose): unknown => messagesOf(e)[0]?.['msg'];
     expect(share((e) => typeof firstMsg(e) === 'string')).toBeCloseTo(0.3, 1);
@@ -155,6 +171,8 @@ describe('shape drift', () => {
     ['shapeDrift', { objectMSG: 0.5 }],
     ['shapeDrift', 0.5],
   ])('refuses a bad `%s` with a message naming it', async (name, shapeDrift) => {
-    await expect(startSimulator({ shapeDrift: shapeDrift as ShapeDriftOptions })).rejects.toThrow(`Expected \`${name}\``);
+    await expect(startSimulator({ shapeDrift: shapeDrift as ShapeDriftOptions })).rejects.toThrow(
+      `Expected \`${name}\``,
+    );
   });
 });

@@ -53,7 +53,11 @@ describe('POST /cgi-bin/stable_token', () => {
     ['missing secret', { grant_type: 'client_credential', appid: 'wxd0c0ffee12345678' }, 41004],
     ['wrong grant_type', { grant_type: 'password', appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' }, 40002],
     ['missing grant_type', { appid: 'wxd0c0ffee12345678', secret: 'simulator-secret' }, 40002],
-    ['wrong appid', { grant_type: 'client_credential', appid: 'wx0000000000000000', secret: 'simulator-secret' }, 40013],
+    [
+      'wrong appid',
+      { grant_type: 'client_credential', appid: 'wx0000000000000000', secret: 'simulator-secret' },
+      40013,
+    ],
     ['wrong secret', { grant_type: 'client_credential', appid: 'wxd0c0ffee12345678', secret: 'nope' }, 40125],
   ])('answers %s with HTTP 200 and errcode %s', async (_name, body, errcode) => {
     const s = await start();

@@ -27,7 +27,8 @@ describe('CoverageReport', () => {
     store.close();
     const { db } = openDatabase(path, { readonly: true });
     const report = new CoverageReport(db);
-    const stored = (appid: string) => report.days({ appid, filterKey: '' }, ['20261122', '20261121']).map((d) => d.entriesStored);
+    const stored = (appid: string) =>
+      report.days({ appid, filterKey: '' }, ['20261122', '20261121']).map((d) => d.entriesStored);
     expect(stored(A)).toEqual([2, 2]);
     expect(stored(B)).toEqual([1, 0]);
     expect(stored('')).toEqual([3, 2]);
@@ -43,7 +44,9 @@ describe('CoverageReport', () => {
     store.close();
     const { db } = openDatabase(path, { readonly: true });
     const report = new CoverageReport(db);
-    expect(report.days({ appid: A, filterKey: '' }, ['20261122', '20261121']).map((d) => d.entriesStored)).toEqual([2, 1]);
+    expect(report.days({ appid: A, filterKey: '' }, ['20261122', '20261121']).map((d) => d.entriesStored)).toEqual([
+      2, 1,
+    ]);
     // An app that is not in the file has nothing stored, even though the file holds one app only.
     expect(report.days({ appid: B, filterKey: '' }, ['20261122']).map((d) => d.entriesStored)).toEqual([0]);
     db.close();
@@ -61,9 +64,20 @@ describe('CoverageReport', () => {
     const { db } = openDatabase(path, { readonly: true });
     const report = new CoverageReport(db);
     expect(report.days({ appid: A, filterKey: key }, ['20261122'])).toEqual([
-      { date: '20261122', state: 'complete', windowsComplete: 1, windowsIncomplete: 0, entriesStored: 1, serverTotal: 1, lastCheckedAt: D22 + 100 },
+      {
+        date: '20261122',
+        state: 'complete',
+        windowsComplete: 1,
+        windowsIncomplete: 0,
+        entriesStored: 1,
+        serverTotal: 1,
+        lastCheckedAt: D22 + 100,
+      },
     ]);
-    expect(report.days({ appid: A, filterKey: '' }, ['20261122'])[0]).toMatchObject({ state: 'not-read', entriesStored: 3 });
+    expect(report.days({ appid: A, filterKey: '' }, ['20261122'])[0]).toMatchObject({
+      state: 'not-read',
+      entriesStored: 3,
+    });
     db.close();
   });
 
@@ -78,7 +92,13 @@ describe('CoverageReport', () => {
     store.windows.recordCheck(rr!.id, { status: 'incomplete', serverTotal: 200, storedCount: 150, at: D21 + 50 });
     store.windows.expireBefore(A, '20261121', D22);
     const report = () => new CoverageReport(store.db).days({ appid: A, filterKey: '' }, ['20261121'])[0];
-    expect(report()).toMatchObject({ state: 'incomplete', windowsComplete: 2, windowsIncomplete: 1, serverTotal: 500, lastCheckedAt: D21 + 50 });
+    expect(report()).toMatchObject({
+      state: 'incomplete',
+      windowsComplete: 2,
+      windowsIncomplete: 1,
+      serverTotal: 500,
+      lastCheckedAt: D21 + 50,
+    });
     store.windows.recordCheck(rr!.id, { status: 'complete', serverTotal: 200, storedCount: 200, at: D21 + 60 });
     expect(report()).toMatchObject({ state: 'complete', windowsComplete: 3, windowsIncomplete: 0 });
     store.windows.expireBefore(A, '20261122', D22);

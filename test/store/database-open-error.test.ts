@@ -19,24 +19,43 @@ describe('databaseOpenError', () => {
     expect(message(raised('SQLITE_READONLY', 'attempt to write a readonly database'))).toBe(
       `cannot open ${path}: read-only: wxlog cannot write to it (SQLite: attempt to write a readonly database)`,
     );
-    expect(message(raised('SQLITE_READONLY_DIRECTORY', 'attempt to write a readonly database'))).toMatch(/: read-only: /);
-    expect(message(raised('EROFS', 'read-only file system, mkdir'))).toBe(`cannot open ${path}: read-only: wxlog cannot write to it`);
+    expect(message(raised('SQLITE_READONLY_DIRECTORY', 'attempt to write a readonly database'))).toMatch(
+      /: read-only: /,
+    );
+    expect(message(raised('EROFS', 'read-only file system, mkdir'))).toBe(
+      `cannot open ${path}: read-only: wxlog cannot write to it`,
+    );
   });
 
   it('names a permission error, whether the system or SQLite (which only says "unable to open") raised it', () => {
-    expect(message(raised('EACCES', "permission denied, mkdir '/srv/wxlog/data'"))).toBe(`cannot open ${path}: permission denied`);
+    expect(message(raised('EACCES', "permission denied, mkdir '/srv/wxlog/data'"))).toBe(
+      `cannot open ${path}: permission denied`,
+    );
     const denied: PathProbe = { isDirectory: () => false, accessProblem: (p) => (p === path ? 'EACCES' : undefined) };
-    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), denied)).toBe(`cannot open ${path}: permission denied`);
-    const folderDenied: PathProbe = { isDirectory: () => false, accessProblem: (p) => (p === path ? 'ENOENT' : 'EACCES') };
-    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), folderDenied)).toBe(`cannot open ${path}: permission denied`);
+    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), denied)).toBe(
+      `cannot open ${path}: permission denied`,
+    );
+    const folderDenied: PathProbe = {
+      isDirectory: () => false,
+      accessProblem: (p) => (p === path ? 'ENOENT' : 'EACCES'),
+    };
+    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), folderDenied)).toBe(
+      `cannot open ${path}: permission denied`,
+    );
   });
 
   it('names a directory, a file that is not SQLite and a damaged database', () => {
     const directory: PathProbe = { isDirectory: () => true, accessProblem: () => undefined };
-    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), directory)).toBe(`cannot open ${path}: is a directory, not a database file`);
+    expect(message(raised('SQLITE_CANTOPEN', 'unable to open database file'), directory)).toBe(
+      `cannot open ${path}: is a directory, not a database file`,
+    );
     expect(message(raised('SQLITE_IOERR_READ', 'disk I/O error'), directory)).toMatch(/: is a directory/);
-    expect(message(raised('SQLITE_NOTADB', 'file is not a database'))).toBe(`cannot open ${path}: not a SQLite database`);
-    expect(message(raised('SQLITE_CORRUPT', 'database disk image is malformed'))).toMatch(/: the database file is damaged \(SQLite: /);
+    expect(message(raised('SQLITE_NOTADB', 'file is not a database'))).toBe(
+      `cannot open ${path}: not a SQLite database`,
+    );
+    expect(message(raised('SQLITE_CORRUPT', 'database disk image is malformed'))).toMatch(
+      /: the database file is damaged \(SQLite: /,
+    );
   });
 
   it("keeps SQLite's words when nothing explains them better", () => {

@@ -31,7 +31,11 @@ const CANONICAL =
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, reversedKeys(v)]),
+  );
 }
 
 describe('entryFingerprint', () => {
@@ -47,7 +51,9 @@ describe('entryFingerprint', () => {
   it('is what the store keeps for the example entry as served', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     savePage(store, 'wx1234567890abcdef', '', [EXAMPLE], 1);
-    expect(store.db.prepare('SELECT lower(hex(fingerprint)) AS f FROM log_entries').all()).toEqual([{ f: '603f5cb9f8c869fe5d3ac7afc93dcc32' }]);
+    expect(store.db.prepare('SELECT lower(hex(fingerprint)) AS f FROM log_entries').all()).toEqual([
+      { f: '603f5cb9f8c869fe5d3ac7afc93dcc32' },
+    ]);
     store.close();
   });
 
@@ -66,15 +72,23 @@ describe('entryFingerprint', () => {
   });
 
   it('hashes objects inside message arguments by content too', () => {
-    const a = { ...EXAMPLE, msg: [{ time: 1, level: 2, msg: [{ code: 'E_NET', detail: { 超时: [1.5, null, true] } }] }] };
-    const b = { ...EXAMPLE, msg: [{ level: 2, msg: [{ detail: { 超时: [1.5, null, true] }, code: 'E_NET' }], time: 1 }] };
+    const a = {
+      ...EXAMPLE,
+      msg: [{ time: 1, level: 2, msg: [{ code: 'E_NET', detail: { 超时: [1.5, null, true] } }] }],
+    };
+    const b = {
+      ...EXAMPLE,
+      msg: [{ level: 2, msg: [{ detail: { 超时: [1.5, null, true] }, code: 'E_NET' }], time: 1 }],
+    };
     expect(entryFingerprint(a).equals(entryFingerprint(b))).toBe(true);
   });
 });
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}',
+    );
   });
 
   it('drops undefined fields and writes undefined array items as null, as JSON.stringify does', () => {

@@ -53,7 +53,9 @@ describe('migration 0005: log_messages_fts as Datasette detects it', () => {
   it('is found by Datasette on a fresh database', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     expect(store.db.prepare(DATASETTE_DETECT_FTS).all()).toEqual([{ name: 'log_messages_fts' }]);
-    const sql = (store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'log_messages_fts'").get() as { sql: string }).sql;
+    const sql = (
+      store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'log_messages_fts'").get() as { sql: string }
+    ).sql;
     expect(sql).toMatch(/tokenize="trigram"/);
     store.close();
   });
@@ -62,17 +64,27 @@ describe('migration 0005: log_messages_fts as Datasette detects it', () => {
     const { store } = migratedFrom0004();
     expect(store.db.prepare(DATASETTE_DETECT_FTS).all()).toEqual([{ name: 'log_messages_fts' }]);
     // rank 1: also compares the index with the content table, message by message.
-    expect(() => store.db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+    expect(() =>
+      store.db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run(),
+    ).not.toThrow();
     const match = (phrase: string) =>
-      (store.db.prepare('SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH ?').get(`"${phrase}"`) as { n: number }).n;
+      (
+        store.db
+          .prepare('SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH ?')
+          .get(`"${phrase}"`) as { n: number }
+      ).n;
     expect(match('请求失败')).toBe(2);
     // The triggers still feed the index: a new message is found, a deleted one is not.
     savePage(store, APPID, '', [served(4, '上传请求失败')], 2);
     expect(match('请求失败')).toBe(3);
     store.db.prepare("DELETE FROM log_messages WHERE text LIKE '支付%'").run();
     expect(match('请求失败')).toBe(2);
-    expect(() => store.db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
-    const triggers = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'log_messages' ORDER BY name").all();
+    expect(() =>
+      store.db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run(),
+    ).not.toThrow();
+    const triggers = store.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'log_messages' ORDER BY name")
+      .all();
     expect(triggers).toEqual([{ name: 'log_messages_fts_delete' }, { name: 'log_messages_fts_insert' }]);
     store.close();
   });

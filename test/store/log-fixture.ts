@@ -102,7 +102,13 @@ export function buildFixture(path: string, now: number, options: FixtureOptions 
   const store = Store.open(path);
   try {
     for (const appid of [APPID, OTHER_APPID]) {
-      savePage(store, appid, '', entries.filter((e) => e.appid === appid).map((e) => e.entry), now);
+      savePage(
+        store,
+        appid,
+        '',
+        entries.filter((e) => e.appid === appid).map((e) => e.entry),
+        now,
+      );
     }
   } finally {
     store.close();
@@ -112,5 +118,7 @@ export function buildFixture(path: string, now: number, options: FixtureOptions 
 
 /** The entries of `appid` (all apps when omitted) logged on the CST day `date`. */
 export function entriesOnDay(fixture: Fixture, date: CstDay, appid?: string): number {
-  return fixture.entries.filter((e) => cstDayOf(e.entry.timestamp) === date && (appid === undefined || e.appid === appid)).length;
+  return fixture.entries.filter(
+    (e) => cstDayOf(e.entry.timestamp) === date && (appid === undefined || e.appid === appid),
+  ).length;
 }

@@ -13,17 +13,34 @@ const APPID = 'wx1234567890abcdef';
 const T = Date.parse('2026-11-22T12:40:00+08:00') / 1000;
 
 function entry(timestamp: number, calls: { time?: number; level: number; args: JsonValue[] }[]): LogEntry {
-  return { timestamp, level: calls.reduce((l, c) => l | c.level, 0), traceid: `t${timestamp}`, msg: calls.map((c) => ({ ...(c.time === undefined ? {} : { time: c.time }), level: c.level, msg: c.args })) };
+  return {
+    timestamp,
+    level: calls.reduce((l, c) => l | c.level, 0),
+    traceid: `t${timestamp}`,
+    msg: calls.map((c) => ({ ...(c.time === undefined ? {} : { time: c.time }), level: c.level, msg: c.args })),
+  };
 }
 
 function open(path = join(tempDir(), 'wxlog.db')): Store {
   const store = Store.open(path);
-  savePage(store, APPID, '', [
-    entry(T, [{ time: T - 5, level: 2, args: ['开始请求'] }, { time: T, level: 4, args: ['网络请求失败', 404] }]),
-    entry(T + 60, [{ level: 8, args: ['支付请求失败', { code: 'E_PAY' }] }]),
-    entry(T - 60, [{ time: T - 60, level: 2, args: ['progress 50%_done'] }, { time: T - 59, level: 2, args: ['progress 50 done'] }]),
-    entry(T - 120, [{ time: T - 120, level: 4, args: ['quote "here" and NEAR(a b)'] }]),
-  ], T + 60);
+  savePage(
+    store,
+    APPID,
+    '',
+    [
+      entry(T, [
+        { time: T - 5, level: 2, args: ['开始请求'] },
+        { time: T, level: 4, args: ['网络请求失败', 404] },
+      ]),
+      entry(T + 60, [{ level: 8, args: ['支付请求失败', { code: 'E_PAY' }] }]),
+      entry(T - 60, [
+        { time: T - 60, level: 2, args: ['progress 50%_done'] },
+        { time: T - 59, level: 2, args: ['progress 50 done'] },
+      ]),
+      entry(T - 120, [{ time: T - 120, level: 4, args: ['quote "here" and NEAR(a b)'] }]),
+    ],
+    T + 60,
+  );
   return store;
 }
 
@@ -59,21 +76,32 @@ describe('searchMessages', () => {
     expect(mine).toEqual(searchMessages(store.db, { text: '请求失败', limit: 10 }));
     savePage(store, 'wxother', '', [entry(T + 30, [{ time: T + 30, level: 8, args: ['登录请求失败'] }])], T + 60);
     expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: APPID })).toEqual(mine);
-    expect(searchMessages(store.db, { text: '请求失败', limit: 10, appid: 'wxother' }).map((h) => [h.appid, h.text, h.time])).toEqual([
-      ['wxother', '登录请求失败', T + 30],
+    expect(
+      searchMessages(store.db, { text: '请求失败', limit: 10, appid: 'wxother' }).map((h) => [h.appid, h.text, h.time]),
+    ).toEqual([['wxother', '登录请求失败', T + 30]]);
+    expect(searchMessages(store.db, { text: '请求失败', limit: 10 }).map((h) => h.text)).toEqual([
+      '支付请求失败 {"code":"E_PAY"}',
+      '登录请求失败',
+      '网络请求失败 404',
     ]);
-    expect(searchMessages(store.db, { text: '请求失败', limit: 10 }).map((h) => h.text)).toEqual(['支付请求失败 {"code":"E_PAY"}', '登录请求失败', '网络请求失败 404']);
     store.close();
   });
 
-  it('stores each message\'s log time (its own, else its entry\'s) and fills it in for a file made before 0003', () => {
+  it("stores each message's log time (its own, else its entry's) and fills it in for a file made before 0003", () => {
     const dir = tempDir();
     const path = join(dir, 'wxlog.db');
     const store = open(path);
-    const loggedAt = (): unknown[] => store.db.prepare('SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id').raw().all();
+    const loggedAt = (): unknown[] =>
+      store.db
+        .prepare(
+          'SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id',
+        )
+        .raw()
+        .all();
     const stored = loggedAt();
     expect(stored).toHaveLength(6);
-    for (const [, time, timestamp, logged] of stored as [number, number | null, number, number][]) expect(logged).toBe(time ?? timestamp);
+    for (const [, time, timestamp, logged] of stored as [number, number | null, number, number][])
+      expect(logged).toBe(time ?? timestamp);
     const expected = searchMessages(store.db, { text: '请求失败', limit: 10, minLevel: 4 });
     expect(expected).toHaveLength(2);
     // The file as migration 0002 left it.
@@ -88,7 +116,14 @@ describe('searchMessages', () => {
     expect(searchMessages(old, { text: '请求', limit: 10, since: T }).map((h) => h.time)).toEqual([T + 60, T]);
     old.close();
     const migrated = Store.open(path);
-    expect(migrated.db.prepare('SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id').raw().all()).toEqual(stored);
+    expect(
+      migrated.db
+        .prepare(
+          'SELECT m.seq, m.time, e.timestamp, m.logged_at FROM log_messages m JOIN log_entries e ON e.id = m.entry_id ORDER BY m.id',
+        )
+        .raw()
+        .all(),
+    ).toEqual(stored);
     expect(searchMessages(migrated.db, { text: '请求失败', limit: 10, minLevel: 4 })).toEqual(expected);
     migrated.close();
   });
@@ -99,7 +134,15 @@ describe('searchMessages', () => {
     const apps = [APPID, 'wxother'];
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     // What was saved, one row per message: the reference below works from these alone.
-    const saved: { appid: string; traceid: string; seq: number; loggedAt: number; timestamp: number; level: number; text: string }[] = [];
+    const saved: {
+      appid: string;
+      traceid: string;
+      seq: number;
+      loggedAt: number;
+      timestamp: number;
+      level: number;
+      text: string;
+    }[] = [];
     for (let i = 0; i < 300; i += 1) {
       const appid = rng.pick(apps);
       const timestamp = T - rng.int(3 * 86_400);
@@ -111,17 +154,32 @@ describe('searchMessages', () => {
       }));
       const e = { ...entry(timestamp, calls), traceid: `trace-${i}` };
       savePage(store, appid, '', [e], T);
-      calls.forEach((c, seq) => saved.push({ appid, traceid: e.traceid, seq, loggedAt: c.time ?? timestamp, timestamp, level: c.level, text: messageText(c.args) }));
+      calls.forEach((c, seq) =>
+        saved.push({
+          appid,
+          traceid: e.traceid,
+          seq,
+          loggedAt: c.time ?? timestamp,
+          timestamp,
+          level: c.level,
+          text: messageText(c.args),
+        }),
+      );
     }
     const ids = new Map(
-      (store.db.prepare('SELECT m.id, e.traceid, m.seq FROM log_messages m JOIN log_entries e ON e.id = m.entry_id').all() as { id: number; traceid: string; seq: number }[]).map(
-        (r) => [`${r.traceid}/${r.seq}`, r.id],
-      ),
+      (
+        store.db
+          .prepare('SELECT m.id, e.traceid, m.seq FROM log_messages m JOIN log_entries e ON e.id = m.entry_id')
+          .all() as { id: number; traceid: string; seq: number }[]
+      ).map((r) => [`${r.traceid}/${r.seq}`, r.id]),
     );
     const reference = (q: MessageQuery): unknown[] =>
       saved
         .filter((m) => m.text.toLowerCase().includes(q.text.toLowerCase()))
-        .filter((m) => (q.minLevel === undefined || m.level >= q.minLevel) && (q.since === undefined || m.loggedAt >= q.since))
+        .filter(
+          (m) =>
+            (q.minLevel === undefined || m.level >= q.minLevel) && (q.since === undefined || m.loggedAt >= q.since),
+        )
         .filter((m) => q.appid === undefined || m.appid === q.appid)
         .map((m) => ({ ...m, id: ids.get(`${m.traceid}/${m.seq}`) ?? -1 }))
         .sort((a, b) => b.loggedAt - a.loggedAt || b.id - a.id)
@@ -138,7 +196,15 @@ describe('searchMessages', () => {
       };
       const expected = reference(q);
       for (const plan of ['auto', 'lookup', 'scan'] as SearchPlan[]) {
-        const hits = searchMessages(store.db, q, plan).map((h) => [h.messageId, h.appid, h.traceid, h.time, h.timestamp, h.level, h.text]);
+        const hits = searchMessages(store.db, q, plan).map((h) => [
+          h.messageId,
+          h.appid,
+          h.traceid,
+          h.time,
+          h.timestamp,
+          h.level,
+          h.text,
+        ]);
         expect(hits, `${plan} ${JSON.stringify(q)}`).toEqual(expected);
       }
       compared += expected.length;

@@ -11,7 +11,13 @@ const APPID = 'wx1234567890abcdef';
 const MIDNIGHT = Date.parse('2026-11-20T00:00:00+08:00') / 1000;
 
 function entry(timestamp: number, text: string): LogEntry {
-  return { timestamp, level: 4, url: 'pages/chat/chat', traceid: `t${timestamp}`, msg: [{ time: timestamp, level: 4, msg: [text, 404] }] };
+  return {
+    timestamp,
+    level: 4,
+    url: 'pages/chat/chat',
+    traceid: `t${timestamp}`,
+    msg: [{ time: timestamp, level: 4, msg: [text, 404] }],
+  };
 }
 
 function count(store: Store, sql: string): number {
@@ -22,8 +28,20 @@ describe('prune', () => {
   it('deletes exactly the entries before the cut (the last second of the day before goes, midnight stays)', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     const filterKey = '{"level":4}';
-    savePage(store, APPID, '', [entry(MIDNIGHT - 86_400, '网络请求失败 old'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
-    savePage(store, APPID, filterKey, [entry(MIDNIGHT, '网络请求失败 first'), entry(MIDNIGHT - 1, '网络请求失败 last')], MIDNIGHT);
+    savePage(
+      store,
+      APPID,
+      '',
+      [entry(MIDNIGHT - 86_400, '网络请求失败 old'), entry(MIDNIGHT - 1, '网络请求失败 last')],
+      MIDNIGHT,
+    );
+    savePage(
+      store,
+      APPID,
+      filterKey,
+      [entry(MIDNIGHT, '网络请求失败 first'), entry(MIDNIGHT - 1, '网络请求失败 last')],
+      MIDNIGHT,
+    );
     // The day before the cut, split into two children; and the day of the cut.
     const old = store.windows.dayRoot(APPID, '', '20261119', MIDNIGHT - 86_400, MIDNIGHT - 1);
     store.windows.split(old.id, [MIDNIGHT - 43_201], 2, MIDNIGHT, 'test');
@@ -37,7 +55,9 @@ describe('prune', () => {
     expect(count(store, 'SELECT count(*) AS n FROM log_messages')).toBe(1);
     expect(count(store, 'SELECT count(*) AS n FROM ledger_entries')).toBe(1);
     expect(store.db.prepare('SELECT date FROM windows').all()).toEqual([{ date: '20261120' }]);
-    expect(count(store, `SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH '"请求失败"'`)).toBe(1);
+    expect(count(store, `SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH '"请求失败"'`)).toBe(
+      1,
+    );
     expect(count(store, `SELECT count(*) AS n FROM log_messages_fts WHERE log_messages_fts MATCH '"last"'`)).toBe(0);
     store.db.prepare("INSERT INTO log_messages_fts (log_messages_fts, rank) VALUES ('integrity-check', 1)").run();
     store.close();

@@ -37,7 +37,9 @@ function actual(): { tables: Map<string, Set<string>>; windowsSql: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wxlog-schema-doc-'));
   const { db } = openDatabase(join(dir, 'wxlog.db'));
   const names = db
-    .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
     .all() as { name: string }[];
   const tables = new Map<string, Set<string>>();
   for (const { name } of names) {
@@ -69,7 +71,9 @@ describe('docs/schema.md against a freshly migrated database', () => {
   const text = readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8');
 
   it('names every table and view of the database', () => {
-    const missing = [...db.keys()].filter((name) => (FTS_SHADOW.test(name) ? !text.includes(`\`${name}\``) : !doc.has(name)));
+    const missing = [...db.keys()].filter((name) =>
+      FTS_SHADOW.test(name) ? !text.includes(`\`${name}\``) : !doc.has(name),
+    );
     expect(missing).toEqual([]);
   });
 
@@ -82,11 +86,12 @@ describe('docs/schema.md against a freshly migrated database', () => {
   });
 
   it('names every state key wxlog writes', () => {
-    for (const key of ['page_size:APPID', 'endtime:APPID', 'retention:APPID', 'max_offset:APPID']) expect(text).toContain(`\`${key}\``);
+    for (const key of ['page_size:APPID', 'endtime:APPID', 'retention:APPID', 'max_offset:APPID'])
+      expect(text).toContain(`\`${key}\``);
   });
 
   it("names every window status the ledger's CHECK allows", () => {
-    const statuses = [.../status IN \(([^)]*)\)/.exec(windowsSql)?.[1]?.matchAll(/'(\w+)'/g) ?? []].map((m) => m[1]);
+    const statuses = [...(/status IN \(([^)]*)\)/.exec(windowsSql)?.[1]?.matchAll(/'(\w+)'/g) ?? [])].map((m) => m[1]);
     expect(statuses).toContain('unavailable');
     for (const status of statuses) expect(text).toContain(`\`${status}\``);
   });

@@ -23,7 +23,11 @@ function entry(overrides: Partial<LogEntry> = {}): LogEntry {
     filterMsg: 'NetworkExceed08',
     msg: [
       { time: 1_763_699_999, level: 2, msg: ['hello world'] },
-      { time: 1_763_700_000, level: 4, msg: ['网络请求失败', 404, true, null, { code: 'E_NET', detail: ['超时', 1.5] }, [1, [2]]] },
+      {
+        time: 1_763_700_000,
+        level: 4,
+        msg: ['网络请求失败', 404, true, null, { code: 'E_NET', detail: ['超时', 1.5] }, [1, [2]]],
+      },
     ],
     ...overrides,
   };
@@ -47,7 +51,11 @@ describe('store', () => {
     const dir = tempDir();
     const migrations = join(dir, 'migrations');
     mkdirSync(migrations);
-    for (const m of loadMigrations()) copyFileSync(join(defaultMigrationsDir, `${String(m.version).padStart(4, '0')}_${m.name}.sql`), join(migrations, `${String(m.version).padStart(4, '0')}_${m.name}.sql`));
+    for (const m of loadMigrations())
+      copyFileSync(
+        join(defaultMigrationsDir, `${String(m.version).padStart(4, '0')}_${m.name}.sql`),
+        join(migrations, `${String(m.version).padStart(4, '0')}_${m.name}.sql`),
+      );
     const next = String(loadMigrations().length + 1).padStart(4, '0');
     writeFileSync(join(migrations, `${next}_future.sql`), 'CREATE TABLE future (x INTEGER);');
     const path = join(dir, 'wxlog.db');
@@ -93,10 +101,24 @@ describe('store', () => {
       extra: JSON.stringify({ newField: { x: 1 } }),
     });
     expect(JSON.parse(rows[0]?.msg as string)).toEqual(full.msg);
-    expect(rows[1]).toMatchObject({ traceid: null, level: null, platform: null, library_version: null, client_version: null, openid: null, url: null, filter_msg: null, extra: null });
+    expect(rows[1]).toMatchObject({
+      traceid: null,
+      level: null,
+      platform: null,
+      library_version: null,
+      client_version: null,
+      openid: null,
+      url: null,
+      filter_msg: null,
+      extra: null,
+    });
     expect(JSON.parse(rows[1]?.msg as string)).toEqual(bare.msg);
-    const messages = store.db.prepare('SELECT entry_id, seq, time, level, args, text FROM log_messages ORDER BY id').all() as { args: string; text: string; time: number | null }[];
-    expect(messages.map((m) => JSON.parse(m.args))).toEqual([...(full.msg ?? []), ...(bare.msg ?? [])].map((m) => m.msg));
+    const messages = store.db
+      .prepare('SELECT entry_id, seq, time, level, args, text FROM log_messages ORDER BY id')
+      .all() as { args: string; text: string; time: number | null }[];
+    expect(messages.map((m) => JSON.parse(m.args))).toEqual(
+      [...(full.msg ?? []), ...(bare.msg ?? [])].map((m) => m.msg),
+    );
     expect(messages[1]?.text).toBe('网络请求失败 404 true null {"code":"E_NET","detail":["超时",1.5]} [1,[2]]');
     expect(messages[2]?.time).toBeNull();
     store.close();
@@ -108,7 +130,9 @@ describe('store', () => {
     const hits = store.db.prepare("SELECT text FROM log_messages_fts WHERE log_messages_fts MATCH '请求失败'").all();
     expect(hits).toHaveLength(1);
     // 1763700000 is 2025-11-21 04:40:00 UTC, 12:40:00 in China.
-    const line = store.db.prepare('SELECT entry_time_cst, level_name, platform_name FROM log_lines WHERE seq = 1').get();
+    const line = store.db
+      .prepare('SELECT entry_time_cst, level_name, platform_name FROM log_lines WHERE seq = 1')
+      .get();
     expect(line).toEqual({ entry_time_cst: '2025-11-21 12:40:00', level_name: 'warn', platform_name: 'android' });
     store.close();
   });

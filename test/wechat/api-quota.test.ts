@@ -36,7 +36,11 @@ describe('getApiQuota', () => {
   it('reports the large limit WeChat gives an app without a practical one', async () => {
     const sim = await simulator();
     const c = client(sim);
-    expect(await c.getApiQuota('/wxaapi/userlog/userlog_search')).toMatchObject({ dailyLimit: 100_000, used: 0, remain: 100_000 });
+    expect(await c.getApiQuota('/wxaapi/userlog/userlog_search')).toMatchObject({
+      dailyLimit: 100_000,
+      used: 0,
+      remain: 100_000,
+    });
   });
 
   it('shows the searches served so far, and never passes the search gate', async () => {
@@ -125,12 +129,24 @@ describe('getApiQuota', () => {
         bodies.push(body);
         res.writeHead(200, { 'content-type': 'application/json' });
         const rate = bodies.length === 1 ? { rate_limit: { call_count: '50', refresh_second: 60 } } : {};
-        res.end(JSON.stringify({ errcode: 0, errmsg: 'ok', quota: { daily_limit: '1000', used: 12, remain: ' 988 ' }, ...rate }));
+        res.end(
+          JSON.stringify({
+            errcode: 0,
+            errmsg: 'ok',
+            quota: { daily_limit: '1000', used: 12, remain: ' 988 ' },
+            ...rate,
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const c = new WechatClient({ apiBase: `http://127.0.0.1:${port}`, appid: 'wx1', tokenMode: 'static', accessToken: 'tok' });
+    const c = new WechatClient({
+      apiBase: `http://127.0.0.1:${port}`,
+      appid: 'wx1',
+      tokenMode: 'static',
+      accessToken: 'tok',
+    });
     try {
       expect(await c.getApiQuota()).toEqual({
         dailyLimit: 1000,
@@ -164,7 +180,17 @@ describe('apiQuotaAnswerSchema', () => {
   });
 
   it('maps null rate limits to null', () => {
-    const answer = apiQuotaAnswerSchema.parse({ quota: { daily_limit: 1, used: 0, remain: 1 }, rate_limit: null, component_rate_limit: null });
-    expect(toApiQuota(answer)).toEqual({ dailyLimit: 1, used: 0, remain: 1, rateLimit: null, componentRateLimit: null });
+    const answer = apiQuotaAnswerSchema.parse({
+      quota: { daily_limit: 1, used: 0, remain: 1 },
+      rate_limit: null,
+      component_rate_limit: null,
+    });
+    expect(toApiQuota(answer)).toEqual({
+      dailyLimit: 1,
+      used: 0,
+      remain: 1,
+      rateLimit: null,
+      componentRateLimit: null,
+    });
   });
 });

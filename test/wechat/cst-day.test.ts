@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addCstDays, cstDayBounds, cstDayOf, dashedCstDay, formatCst, isCstDay, recentCstDays } from '../../src/wechat/cst-day.js';
+import {
+  addCstDays,
+  cstDayBounds,
+  cstDayOf,
+  dashedCstDay,
+  formatCst,
+  isCstDay,
+  recentCstDays,
+} from '../../src/wechat/cst-day.js';
 
 // 2026-11-22 00:00:00 CST is 2026-11-21 16:00:00 UTC.
 const MIDNIGHT = Date.UTC(2026, 10, 21, 16) / 1000;
@@ -63,12 +71,20 @@ describe('isCstDay', () => {
     expect(isCstDay(day)).toBe(true);
   });
 
-  it.each(['20261131', '20270229', '20261301', '20261100', '20261322', '2026-11-22', '2026112', '202611220', '', 'abcdefgh'])(
-    'rejects %j',
-    (day) => {
-      expect(isCstDay(day)).toBe(false);
-    },
-  );
+  it.each([
+    '20261131',
+    '20270229',
+    '20261301',
+    '20261100',
+    '20261322',
+    '2026-11-22',
+    '2026112',
+    '202611220',
+    '',
+    'abcdefgh',
+  ])('rejects %j', (day) => {
+    expect(isCstDay(day)).toBe(false);
+  });
 
   it('cstDayBounds refuses what isCstDay rejects', () => {
     expect(() => cstDayBounds('20261131')).toThrow(RangeError);

@@ -56,14 +56,20 @@ describe('errcodeMeaning', () => {
   });
 
   it('marks only the errcodes about the AppID, the AppSecret or the grant as credential errors', () => {
-    const credentials = [40001, 40002, 40013, 40125, 41002, 41004, 200007, 61003, -1].filter((c) => errcodeInfo(c)?.credentials);
+    const credentials = [40001, 40002, 40013, 40125, 41002, 41004, 200007, 61003, -1].filter(
+      (c) => errcodeInfo(c)?.credentials,
+    );
     expect(credentials).toEqual([40002, 40013, 40125, 41002, 41004]);
   });
 });
 
 describe('WechatError', () => {
   it('carries kind, api, errcode and a one-line message', () => {
-    const e = new WechatError('userlog_search: refused\nsecond line', { kind: 'fatal', api: 'search', errcode: 200007 });
+    const e = new WechatError('userlog_search: refused\nsecond line', {
+      kind: 'fatal',
+      api: 'search',
+      errcode: 200007,
+    });
     expect(e).toBeInstanceOf(Error);
     expect(e.name).toBe('WechatError');
     expect(e.message).toBe('userlog_search: refused second line');

@@ -21,7 +21,8 @@ describe('redactSecrets', () => {
   });
 
   it('masks access_token and secret values in any URL text, known or not', () => {
-    const url = 'GET /wxaapi/userlog/userlog_search?access_token=ABC.def-123_x&date=20261122 and /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=f00ba5';
+    const url =
+      'GET /wxaapi/userlog/userlog_search?access_token=ABC.def-123_x&date=20261122 and /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=f00ba5';
     const out = redactSecrets(url);
     expect(out).toBe(
       'GET /wxaapi/userlog/userlog_search?access_token=***&date=20261122 and /cgi-bin/token?grant_type=client_credential&appid=wx1&secret=***',
@@ -93,7 +94,12 @@ async function currentStableToken(sim: Simulator): Promise<string> {
   const { body } = await request(`${sim.url}/cgi-bin/stable_token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grant_type: 'client_credential', appid: sim.options.appid, secret: SECRET, force_refresh: false }),
+    body: JSON.stringify({
+      grant_type: 'client_credential',
+      appid: sim.options.appid,
+      secret: SECRET,
+      force_refresh: false,
+    }),
   });
   const answer = (await body.json()) as { access_token: string };
   return answer.access_token;

@@ -42,14 +42,25 @@ describe('readServedEntry', () => {
   });
 
   it('keeps a message whose msg is an object or a string as it came, and says the entry was unexpected', () => {
-    const e = readServedEntry({ ...documented, msg: [{ time: 1, level: 2, msg: { 0: 'a', 1: { b: 1 } } }, { time: 2, level: 8, msg: 'x y' }] });
+    const e = readServedEntry({
+      ...documented,
+      msg: [
+        { time: 1, level: 2, msg: { 0: 'a', 1: { b: 1 } } },
+        { time: 2, level: 8, msg: 'x y' },
+      ],
+    });
     expect(e.messages.map((m) => m.args)).toEqual([{ 0: 'a', 1: { b: 1 } }, 'x y']);
     expect(e.unexpected).toBe(true);
     expect(e.extra).toBeNull();
   });
 
   it('takes numbers sent as strings as numbers, and keeps what was served under $asServed', () => {
-    const e = readServedEntry({ ...documented, timestamp: '1570852796', level: '6', msg: [{ time: '1570852795', level: '2', msg: [] }] });
+    const e = readServedEntry({
+      ...documented,
+      timestamp: '1570852796',
+      level: '6',
+      msg: [{ time: '1570852795', level: '2', msg: [] }],
+    });
     expect(e).toMatchObject({ timestamp: 1570852796, level: 6, unexpected: true });
     expect(e.messages[0]).toEqual({ time: 1570852795, level: 2, args: [] });
     expect(e.extra).toEqual({ [AS_SERVED_KEY]: { timestamp: '1570852796', level: '6' } });
@@ -64,7 +75,10 @@ describe('readServedEntry', () => {
   it('has no timestamp for an entry without a usable one, and never throws on odd items', () => {
     const { timestamp: _, ...untimed } = documented;
     expect(readServedEntry(untimed)).toMatchObject({ timestamp: null, unexpected: true });
-    expect(readServedEntry({ ...documented, timestamp: 'soon' })).toMatchObject({ timestamp: null, extra: { [AS_SERVED_KEY]: { timestamp: 'soon' } } });
+    expect(readServedEntry({ ...documented, timestamp: 'soon' })).toMatchObject({
+      timestamp: null,
+      extra: { [AS_SERVED_KEY]: { timestamp: 'soon' } },
+    });
     expect(readServedEntry({ ...documented, timestamp: 1.5 })).toMatchObject({ timestamp: null });
     for (const odd of [null, 'text', 42, [1, 2]]) {
       const e = readServedEntry(odd);

@@ -9,7 +9,11 @@ import { WechatClient } from '../../src/wechat/wechat-client.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
 import { client, rejection, simulator, wholeDay } from './simulator-fixture.js';
 
-const tokenError = new WechatError('userlog_search: access token rejected', { kind: 'token', api: 'search', errcode: 40001 });
+const tokenError = new WechatError('userlog_search: access token rejected', {
+  kind: 'token',
+  api: 'search',
+  errcode: 40001,
+});
 
 /** A provider on its own over real HTTP, for the paths the client cannot reach with an honest server. */
 function provider(sim: Simulator): { tokens: TokenProvider; close: () => Promise<void> } {
@@ -173,7 +177,11 @@ describe('a second token error', () => {
     // token, which invalidates ours at once: both attempts meet a refused token.
     const gate = {
       acquire: async (): Promise<void> => {
-        const query = new URLSearchParams({ grant_type: 'client_credential', appid: sim.options.appid, secret: sim.options.secret });
+        const query = new URLSearchParams({
+          grant_type: 'client_credential',
+          appid: sim.options.appid,
+          secret: sim.options.secret,
+        });
         const { body } = await request(`${sim.url}/cgi-bin/token?${query.toString()}`);
         await body.dump();
       },
@@ -218,12 +226,14 @@ describe('constructor', () => {
     ['classic', {}, /tokenMode "classic" needs a secret/],
     ['static', { secret: 's' }, /tokenMode "static" needs an accessToken/],
   ] as const)('refuses tokenMode %s without its credential', (tokenMode, extra, message) => {
-    expect(() => new WechatClient({ apiBase: 'http://127.0.0.1:9', appid: 'wx1', tokenMode, ...extra })).toThrow(message);
+    expect(() => new WechatClient({ apiBase: 'http://127.0.0.1:9', appid: 'wx1', tokenMode, ...extra })).toThrow(
+      message,
+    );
   });
 
   it('refuses an apiBase that is not an http(s) URL', () => {
-    expect(() => new WechatClient({ apiBase: 'api.weixin.qq.com', appid: 'wx1', tokenMode: 'static', accessToken: 't' })).toThrow(
-      /apiBase/,
-    );
+    expect(
+      () => new WechatClient({ apiBase: 'api.weixin.qq.com', appid: 'wx1', tokenMode: 'static', accessToken: 't' }),
+    ).toThrow(/apiBase/);
   });
 });

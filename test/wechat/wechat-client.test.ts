@@ -106,18 +106,24 @@ describe('transient failures', () => {
     ['bad-shape', /answer has no data\.list array/, undefined],
   ];
 
-  it.each(cases)('%s: retried 1 + retries times in all, then thrown as transient', async (kind, message, httpStatus) => {
-    const sim = await simulator({ faults: { rate: 1, kinds: [kind] } });
-    const gate = countingGate();
-    const c = client(sim, { searchGate: gate, retryPolicy: { transient: { retries: 3, baseDelayMs: 1, maxDelayMs: 2 } } });
-    const e = await rejection(c.searchLogs(wholeDay()));
-    expect(e).toBeInstanceOf(WechatError);
-    expect(e).toMatchObject({ kind: 'transient', api: 'search', httpStatus });
-    expect((e as Error).message).toMatch(message);
-    expect(sim.stats.searchArrivals).toHaveLength(4);
-    expect(gate.acquired).toBe(4);
-    expect(c.stats).toMatchObject({ searchRequests: 4, retries: 3 });
-  });
+  it.each(cases)(
+    '%s: retried 1 + retries times in all, then thrown as transient',
+    async (kind, message, httpStatus) => {
+      const sim = await simulator({ faults: { rate: 1, kinds: [kind] } });
+      const gate = countingGate();
+      const c = client(sim, {
+        searchGate: gate,
+        retryPolicy: { transient: { retries: 3, baseDelayMs: 1, maxDelayMs: 2 } },
+      });
+      const e = await rejection(c.searchLogs(wholeDay()));
+      expect(e).toBeInstanceOf(WechatError);
+      expect(e).toMatchObject({ kind: 'transient', api: 'search', httpStatus });
+      expect((e as Error).message).toMatch(message);
+      expect(sim.stats.searchArrivals).toHaveLength(4);
+      expect(gate.acquired).toBe(4);
+      expect(c.stats).toMatchObject({ searchRequests: 4, retries: 3 });
+    },
+  );
 
   it('uses the default table: a permanently failing server gets exactly 5 attempts', async () => {
     const sim = await simulator({ faults: { rate: 1, kinds: ['errcode-1'] } });
@@ -154,7 +160,10 @@ describe('transient failures', () => {
       faults: { rate: 0.3, kinds: ['errcode-1', 'http-502', 'reset', 'truncated-json', 'html', 'bad-shape'] },
     });
     const gate = countingGate();
-    const c = client(sim, { searchGate: gate, retryPolicy: { transient: { retries: 8, baseDelayMs: 1, maxDelayMs: 2 } } });
+    const c = client(sim, {
+      searchGate: gate,
+      retryPolicy: { transient: { retries: 8, baseDelayMs: 1, maxDelayMs: 2 } },
+    });
     const expected = asSent(sim.entriesForDay(DAY));
     for (let i = 0; i < 8; i++) {
       const page = await c.searchLogs(wholeDay(i * 20, 20));

@@ -27,7 +27,12 @@ function scripted(...errors: unknown[]): { attempt: () => Promise<string>; calls
 }
 
 /** A run whose sleep records its waits instead of waiting, and whose jitter is fixed at half the ceiling. */
-function recorded(extra: Partial<RetryRun> = {}): { run: RetryRun; sleeps: number[]; events: RetryEvent[]; log: string[] } {
+function recorded(extra: Partial<RetryRun> = {}): {
+  run: RetryRun;
+  sleeps: number[];
+  events: RetryEvent[];
+  log: string[];
+} {
   const sleeps: number[] = [];
   const events: RetryEvent[] = [];
   const log: string[] = [];
@@ -92,7 +97,13 @@ describe('withRetries', () => {
   });
 
   it('counts retries per kind: one kind failing does not use up another kind of allowance', async () => {
-    const { attempt, calls } = scripted(failure('token'), failure('transient'), failure('rate'), failure('transient'), failure('rate'));
+    const { attempt, calls } = scripted(
+      failure('token'),
+      failure('transient'),
+      failure('rate'),
+      failure('transient'),
+      failure('rate'),
+    );
     const { run, log } = recorded();
     await expect(withRetries(policy, attempt, run)).resolves.toBe('ok');
     expect(calls()).toBe(6);

@@ -20,7 +20,10 @@ const options = {
 function logOutcome(logger: Logger, outcome: PassOutcome, elapsedMs: number): void {
   if (outcome.exitCode === ExitCode.Locked) {
     const h = outcome.holder;
-    logger.info(`pass skipped: ${outcome.summary}`, { exitCode: outcome.exitCode, holder: h && { command: h.command, pid: h.pid, hostname: h.hostname } });
+    logger.info(`pass skipped: ${outcome.summary}`, {
+      exitCode: outcome.exitCode,
+      holder: h && { command: h.command, pid: h.pid, hostname: h.hostname },
+    });
     return;
   }
   const r = outcome.result;

@@ -34,11 +34,18 @@ ${optionsHelp([
   ['--seed N', 'simulator data seed (default 1)'],
 ])}`,
   async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs('demo', ctx.argv, { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } }, false);
+    const { values } = parseCommandArgs(
+      'demo',
+      ctx.argv,
+      { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
+      false,
+    );
     const perDay = Number(values['per-day'] ?? 300);
-    if (!Number.isInteger(perDay) || perDay < 1 || perDay > 100_000) throw new UsageError(`--per-day must be an integer from 1 to 100000, got ${JSON.stringify(values['per-day'])}`);
+    if (!Number.isInteger(perDay) || perDay < 1 || perDay > 100_000)
+      throw new UsageError(`--per-day must be an integer from 1 to 100000, got ${JSON.stringify(values['per-day'])}`);
     const seed = Number(values.seed ?? 1);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}`);
     const db = values.db ?? 'data/demo.db';
     const replaced = replaceDemoDatabase(resolve(ctx.cwd, db), db);
     const sim = await startSimulator({ perDay, seed });
@@ -63,10 +70,16 @@ ${optionsHelp([
         ctx.stdout.write('\n  day (CST)   windows  stored  server total\n');
         for (const d of outcome.result.days) {
           const windows = `${d.windowsComplete}/${d.windowsComplete + d.windowsIncomplete}`;
-          ctx.stdout.write(`  ${d.date}  ${windows.padStart(7)}  ${String(d.stored).padStart(6)}  ${String(d.serverTotal ?? '-').padStart(12)}\n`);
+          ctx.stdout.write(
+            `  ${d.date}  ${windows.padStart(7)}  ${String(d.stored).padStart(6)}  ${String(d.serverTotal ?? '-').padStart(12)}\n`,
+          );
         }
       }
-      ctx.stdout.write(`\nTry:\n${EXAMPLES(db).map((e) => `  ${e}\n`).join('')}\nOr open ${db} in sqlite3 or Datasette: see README.md for the tables.\n`);
+      ctx.stdout.write(
+        `\nTry:\n${EXAMPLES(db)
+          .map((e) => `  ${e}\n`)
+          .join('')}\nOr open ${db} in sqlite3 or Datasette: see README.md for the tables.\n`,
+      );
       return outcome.exitCode === ExitCode.Locked ? ExitCode.Locked : outcome.exitCode;
     } finally {
       await sim.close();

@@ -34,8 +34,10 @@ function megabytes(bytes: number): string {
 }
 
 function describe(counts: PruneCounts): string {
-  return `${counts.entries} entries, ${counts.messages} messages, ${counts.windows} coverage windows` +
-    (counts.ledgerEntries > 0 ? `, ${counts.ledgerEntries} filtered-ledger rows` : '');
+  return (
+    `${counts.entries} entries, ${counts.messages} messages, ${counts.windows} coverage windows` +
+    (counts.ledgerEntries > 0 ? `, ${counts.ledgerEntries} filtered-ledger rows` : '')
+  );
 }
 
 // Days the lookback still covers are exported again by the next run if WeChat still serves them: pruning
@@ -88,7 +90,9 @@ ${optionsHelp([
       const warning = lookbackWarning(today, firstKept, config.lookbackDays, values['dry-run'] === true);
       if (values['dry-run']) {
         if (warning) ctx.stderr.write(warning);
-        ctx.stdout.write(`wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`);
+        ctx.stdout.write(
+          `wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`,
+        );
         return ExitCode.Ok;
       }
       const lock = processLock(db, 'prune');

@@ -33,7 +33,12 @@ function isOutputFormat(value: string): value is OutputFormat {
   return (OUTPUT_FORMATS as readonly string[]).includes(value);
 }
 
-async function print(out: Output, format: OutputFormat, columns: string[], rows: IterableIterator<QueryValue[]>): Promise<void> {
+async function print(
+  out: Output,
+  format: OutputFormat,
+  columns: string[],
+  rows: IterableIterator<QueryValue[]>,
+): Promise<void> {
   switch (format) {
     case 'table': {
       const all = [...rows];
@@ -77,7 +82,10 @@ with CST times and level names), log_entries_cst, log_messages_fts, scenes, wind
 
 Options:
 ${optionsHelp([
-  ['--format FORMAT', 'table (default), csv (RFC 4180, with a header), json (an array of objects) or ndjson\n(one object per line). BLOBs print as hex; large integers stay exact.'],
+  [
+    '--format FORMAT',
+    'table (default), csv (RFC 4180, with a header), json (an array of objects) or ndjson\n(one object per line). BLOBs print as hex; large integers stay exact.',
+  ],
   ...configHelp,
 ])}
 
@@ -87,9 +95,11 @@ Examples:
   async run(ctx: CommandContext) {
     const { values, positionals } = parseCommandArgs('query', ctx.argv, options, true);
     const format = values.format ?? 'table';
-    if (!isOutputFormat(format)) throw new UsageError(`--format: expected one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (!isOutputFormat(format))
+      throw new UsageError(`--format: expected one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     const sql = positionals.join(' ');
-    if (sql.trim() === '') throw new UsageError('needs the SQL to run, e.g. wxlog query "SELECT count(*) FROM log_entries"');
+    if (sql.trim() === '')
+      throw new UsageError('needs the SQL to run, e.g. wxlog query "SELECT count(*) FROM log_entries"');
     const config = commandConfig(ctx, values, 'local');
     const db = openExistingDatabase(config.db, { readonly: true });
     try {
@@ -101,7 +111,8 @@ Examples:
       const code = (e as { code?: unknown }).code;
       if (code === 'SQLITE_READONLY') throw new UsageError(`query is read-only: ${(e as Error).message}`, { cause: e });
       // SQLite's complaints (syntax, no such table) are the user's to fix: one line, exit 2.
-      if (typeof code === 'string' && code.startsWith('SQLITE_')) throw new UsageError((e as Error).message, { cause: e });
+      if (typeof code === 'string' && code.startsWith('SQLITE_'))
+        throw new UsageError((e as Error).message, { cause: e });
       throw e;
     } finally {
       db.close();

@@ -41,14 +41,22 @@ count against the search budget (WXLOG_CALLS_PER_MINUTE).
 Options:
 ${optionsHelp([
   configFileHelp,
-  ['--json', 'print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON\n(a rate limit is {callCount, refreshSecond}, or null when not reported)'],
+  [
+    '--json',
+    'print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON\n(a rate limit is {callCount, refreshSecond}, or null when not reported)',
+  ],
 ])}
 
 Exit codes: 0 printed, 1 WeChat could not be reached or kept failing (after retries), 2 bad
 configuration, 3 WeChat refused (credentials, permission, the API not authorized), 5 internal error
 (a bug in wxlog).`,
   async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs('quota', ctx.argv, { config: { type: 'string' }, json: { type: 'boolean' } }, false);
+    const { values } = parseCommandArgs(
+      'quota',
+      ctx.argv,
+      { config: { type: 'string' }, json: { type: 'boolean' } },
+      false,
+    );
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
     const client = new WechatClient({
@@ -61,7 +69,9 @@ configuration, 3 WeChat refused (credentials, permission, the API not authorized
     });
     try {
       const quota = await client.getApiQuota(SEARCH_PATH, ctx.signal);
-      ctx.stdout.write(values.json ? `${JSON.stringify({ appid: config.appid, ...quota })}\n` : quotaLines(config.appid, quota));
+      ctx.stdout.write(
+        values.json ? `${JSON.stringify({ appid: config.appid, ...quota })}\n` : quotaLines(config.appid, quota),
+      );
       return ExitCode.Ok;
     } catch (e: unknown) {
       if (!(e instanceof WechatError)) throw e;

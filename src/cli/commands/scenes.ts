@@ -22,13 +22,22 @@ ${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
     const { values } = parseCommandArgs('scenes', ctx.argv, { ...configOptions, json: { type: 'boolean' } }, false);
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
-    const client = new WechatClient({ apiBase: config.apiBase, appid: config.appid, secret: config.secret, tokenMode: config.tokenMode, accessToken: config.accessToken, logger });
+    const client = new WechatClient({
+      apiBase: config.apiBase,
+      appid: config.appid,
+      secret: config.secret,
+      tokenMode: config.tokenMode,
+      accessToken: config.accessToken,
+      logger,
+    });
     const store = Store.open(config.db);
     try {
       const scenes = await client.getSceneList(ctx.signal);
       replaceScenes(store.db, config.appid, scenes, Math.floor(ctx.now() / 1000));
       const stored = listScenes(store.db, config.appid);
-      ctx.stdout.write(values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''));
+      ctx.stdout.write(
+        values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''),
+      );
       return ExitCode.Ok;
     } catch (e: unknown) {
       if (!(e instanceof WechatError)) throw e;

@@ -20,13 +20,17 @@ const options = {
 const DEFAULT_LIMIT = 50;
 
 function parseLevel(value: string): number {
-  const level = (LEVEL_NUMBERS as Record<string, number>)[value.toLowerCase()] ?? (/^[248]$/.test(value) ? Number(value) : undefined);
-  if (level === undefined) throw new UsageError(`--level: expected info, warn, error, 2, 4 or 8, got ${JSON.stringify(value)}`);
+  const level =
+    (LEVEL_NUMBERS as Record<string, number>)[value.toLowerCase()] ??
+    (/^[248]$/.test(value) ? Number(value) : undefined);
+  if (level === undefined)
+    throw new UsageError(`--level: expected info, warn, error, 2, 4 or 8, got ${JSON.stringify(value)}`);
   return level;
 }
 
 function parseLimit(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--limit: expected a whole number of at least 1, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -79,7 +83,10 @@ scan over every message, which is slower on large files.
 Options:
 ${optionsHelp([
   ['--level LEVEL', 'only messages at this level or above: info (2), warn (4), error (8)'],
-  ['--since WHEN', 'only messages since then: a duration back from now (30m, 2h, 3d, 1w) or a CST\ndate (2026-11-22, from 00:00 CST)'],
+  [
+    '--since WHEN',
+    'only messages since then: a duration back from now (30m, 2h, 3d, 1w) or a CST\ndate (2026-11-22, from 00:00 CST)',
+  ],
   ['--limit N', `at most N messages (default ${DEFAULT_LIMIT})`],
   ['--json', 'one JSON object per line instead (time, level, url, traceid, openid, text, args, …)'],
   ...configHelp,

@@ -27,7 +27,12 @@ const OPTIONS = {
   'daily-quota': { type: 'string' },
 } as const;
 
-function integerOption(name: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function integerOption(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
@@ -39,13 +44,15 @@ function integerOption(name: string, raw: string | undefined, min: number, max =
 
 function shareOption(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  if (!(/^\d*\.?\d+$/.test(raw) && Number(raw) <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  if (!(/^\d*\.?\d+$/.test(raw) && Number(raw) <= 1))
+    throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 function choiceOption<T extends string>(name: string, raw: string | undefined, choices: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
-  if (!choices.includes(raw as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (!choices.includes(raw as T))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as T;
 }
 
@@ -62,7 +69,9 @@ function parseOptions(argv: string[]): SimulatorOptions {
   const dataDays = integerOption('data-days', values['data-days'], 1, MAX_SERVED_DAYS);
   // Checked here so that the message names the flags, not the simulator's option names.
   if (dataDays !== undefined && dataDays < (servedDays ?? DEFAULT_SERVED_DAYS)) {
-    throw new UsageError(`--data-days must be at least --served-days (${servedDays ?? DEFAULT_SERVED_DAYS}), got ${dataDays}`);
+    throw new UsageError(
+      `--data-days must be at least --served-days (${servedDays ?? DEFAULT_SERVED_DAYS}), got ${dataDays}`,
+    );
   }
   const options: SimulatorOptions = {
     port: integerOption('port', values.port, 0, 65_535),
@@ -83,7 +92,10 @@ function parseOptions(argv: string[]): SimulatorOptions {
     dataDays,
     // No flag sets missingTimestamp: without its timestamp an entry loses half its identity (traceid,
     // timestamp), a drill for tests to opt into rather than drift to run a demo under.
-    shapeDrift: drift === undefined ? undefined : { objectMsg: drift, stringMsg: drift, numericStrings: drift, unknownFields: drift },
+    shapeDrift:
+      drift === undefined
+        ? undefined
+        : { objectMsg: drift, stringMsg: drift, numericStrings: drift, unknownFields: drift },
     dailyQuota: integerOption('daily-quota', values['daily-quota'], 0),
   };
   // Leave unset options out, so the simulator's own defaults apply.
@@ -113,16 +125,31 @@ ${optionsHelp([
   ['--interval-ms MS', 'that sliding interval in milliseconds (default 60000)'],
   ['--per-day N', 'entries per full CST day (default 200)'],
   ['--seed N', 'seed of the generated data; the same seed gives the same data (default 1)'],
-  ['--fault-rate R', 'share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,\nconnection reset, truncated JSON); default 0'],
-  ['--daily-quota N', 'userlog_search calls answered per CST day, then errcode 45009\n(default unlimited; quota/get reports it)'],
+  [
+    '--fault-rate R',
+    'share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,\nconnection reset, truncated JSON); default 0',
+  ],
+  [
+    '--daily-quota N',
+    'userlog_search calls answered per CST day, then errcode 45009\n(default unlimited; quota/get reports it)',
+  ],
   ['--max-page-size N', 'largest limit served (default none)'],
-  ['--page-size-cap-mode M', 'above --max-page-size: reject (errcode 200002, the default) or truncate\n(serve at most N entries, silently)'],
+  [
+    '--page-size-cap-mode M',
+    'above --max-page-size: reject (errcode 200002, the default) or truncate\n(serve at most N entries, silently)',
+  ],
   ['--max-offset N', 'largest start served; from there on an empty list with the true total\n(default none)'],
-  ['--order O', 'order of list: newest (first, the default), oldest (first), or shuffled\n(unrelated to time, the same on every call)'],
+  [
+    '--order O',
+    'order of list: newest (first, the default), oldest (first), or shuffled\n(unrelated to time, the same on every call)',
+  ],
   ['--endtime E', 'inclusive (default) or exclusive: entries at exactly endtime are not served'],
   ['--served-days N', 'CST days served, today included, 1 to 60 (default 7); older dates answer\nerrcode 200002'],
   ['--data-days N', 'CST days that hold data, from --served-days to 60 (default --served-days)'],
-  ['--shape-drift R', 'share 0..1 of entries served in undocumented shapes, each kind at R:\nmsg an object, msg a string, numbers as strings, unknown fields'],
+  [
+    '--shape-drift R',
+    'share 0..1 of entries served in undocumented shapes, each kind at R:\nmsg an object, msg a string, numbers as strings, unknown fields',
+  ],
 ])}`,
   async run(ctx: CommandContext) {
     const options = parseOptions(ctx.argv);

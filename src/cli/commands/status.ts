@@ -112,7 +112,9 @@ ${optionsHelp([
       const runs = latestRuns(db, runLimit);
 
       if (values.json) {
-        ctx.stdout.write(`${JSON.stringify({ appid: config.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older })}\n`);
+        ctx.stdout.write(
+          `${JSON.stringify({ appid: config.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older })}\n`,
+        );
         return ExitCode.Ok;
       }
       const maxWidth = ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
@@ -121,9 +123,14 @@ ${optionsHelp([
       const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
       const out = [
         `Coverage of ${who}${filtered} (${config.db}), CST days newest first:`,
-        formatTable(['day', 'state', 'complete', 'incomplete', 'stored', 'server total', 'last checked'], coverage.map(dayRow), width),
+        formatTable(
+          ['day', 'state', 'complete', 'incomplete', 'stored', 'server total', 'last checked'],
+          coverage.map(dayRow),
+          width,
+        ),
       ];
-      if (older.entries > 0) out.push(`${older.entries} older entries stored before ${older.before} (outside WeChat's retention).\n`);
+      if (older.entries > 0)
+        out.push(`${older.entries} older entries stored before ${older.before} (outside WeChat's retention).\n`);
       if (runLimit > 0) {
         out.push(
           runs.length === 0

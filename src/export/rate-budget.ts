@@ -57,7 +57,7 @@ export class RateBudget {
 
   /** Waits until a request may be sent and records it as sent. */
   acquire(signal?: AbortSignal): Promise<void> {
-    return this.queue.add(() => this.waitForSlot(signal), { signal }) as Promise<void>;
+    return this.queue.add<void>(() => this.waitForSlot(signal), { signal });
   }
 
   /** The server said 200010/45011: hold requests back, longer each time it happens in a row. */

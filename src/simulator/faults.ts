@@ -22,7 +22,7 @@ export function resolveFaults(faults: FaultOptions | undefined): ResolvedFaults 
   if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
     throw new RangeError(`Expected \`faults.rate\` to be a number from 0 to 1, got ${String(rate)}`);
   }
-  if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !FAULT_KINDS.includes(k))) {
+  if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !FAULT_KINDS.includes(k as FaultKind))) {
     throw new RangeError(
       `Expected \`faults.kinds\` to be a non-empty list of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`,
     );
@@ -30,7 +30,8 @@ export function resolveFaults(faults: FaultOptions | undefined): ResolvedFaults 
   if (typeof stallMs !== 'number' || !Number.isFinite(stallMs) || stallMs < 0) {
     throw new RangeError(`Expected \`faults.stallMs\` to be a finite number >= 0, got ${String(stallMs)}`);
   }
-  return { rate, kinds: [...kinds], stallMs };
+  // Array.isArray above widened `kinds` to any[]: every element was just checked to be a FaultKind.
+  return { rate, kinds: [...(kinds as FaultKind[])], stallMs };
 }
 
 /** Rolls, per `userlog_search` response, whether it fails and how: seeded, so a run can be replayed. */

@@ -6,6 +6,7 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
  * sees why it was stopped (an abort of the run, a closed client), not a generic AbortError.
  */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- the signal's reason, whatever it is, is the point */
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -18,4 +19,5 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+  /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
 }

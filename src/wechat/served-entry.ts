@@ -70,7 +70,8 @@ function readNumber(value: unknown): { value: number | null; ok: boolean } {
 function readText(value: unknown): { value: string | null; ok: boolean } {
   if (value === undefined || value === null) return { value: null, ok: true };
   if (typeof value === 'string') return { value, ok: true };
-  return { value: typeof value === 'object' ? JSON.stringify(value) : String(value), ok: false };
+  // A JSON value other than a string: its JSON text (12345 → "12345", {"path":"p"} as it is).
+  return { value: JSON.stringify(value) ?? '', ok: false };
 }
 
 function readMessage(element: unknown): { message: ServedMessage; ok: boolean } {

@@ -303,6 +303,8 @@ describe('wxlog run on a terminal (subprocess)', () => {
     const dir = tempDir();
     const result = await runCli(['run'], env(sim, dir));
     expect(result.status).toBe(0);
+    // The escape character is the point: no terminal control reaches a file.
+    // eslint-disable-next-line no-control-regex
     expect(result.stderr).not.toMatch(/[\r\x1b]/);
     expect(result.stderr).not.toContain('days,');
   });

@@ -78,7 +78,7 @@ describe('wxlog search', () => {
         level: levelName(m.level),
         url: m.url ?? '-',
         traceid: m.traceid ?? '-',
-        text: expect.stringContaining('网络请求失败') as unknown as string,
+        text: expect.stringContaining('网络请求失败'),
       });
     });
   });
@@ -180,6 +180,6 @@ describe('wxlog search', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^wxlog search: [^\n]+\n$/);
     }
-    expect(results[5]!.stderr).toContain(join(dir, 'missing.db'));
+    expect(results[5].stderr).toContain(join(dir, 'missing.db'));
   });
 });

@@ -82,7 +82,7 @@ describe('PageSize', () => {
     expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(500);
     expect(new PageSize(s, 'wxb', 1000, () => day).current).toBe(1000);
     const tomorrow = new PageSize(s, 'wxa', 1000, () => day + 86_400_000);
-    const smallestRefused = JSON.parse(s.get('page_size:wxa') ?? '{}').refused as number;
+    const smallestRefused = (JSON.parse(s.get('page_size:wxa') ?? '{}') as { refused: number }).refused;
     expect(tomorrow.current).toBe(smallestRefused);
     // Served now: the ceiling rose, the search starts upwards again.
     tomorrow.served(smallestRefused, smallestRefused, 100_000);

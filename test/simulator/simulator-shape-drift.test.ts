@@ -8,7 +8,7 @@ import { NOW, YESTERDAY, pageAll, search, stableToken, wholeDay } from './helper
 
 const day = YESTERDAY;
 type Loose = Record<string, unknown>;
-const loose = (entries: LogEntry[]): Loose[] => entries as unknown as Loose[];
+const loose = (entries: LogEntry[]): Loose[] => entries;
 const messagesOf = (entry: Loose): Loose[] => entry['msg'] as Loose[];
 
 let plain: Simulator;

@@ -93,7 +93,7 @@ export function buildFixture(path: string, now: number, options: FixtureOptions 
           level: m.level ?? 0,
           url: entry.url ?? null,
           traceid: entry.traceid ?? null,
-          args: (m.msg ?? []) as JsonValue[],
+          args: m.msg ?? [],
         });
       });
       index += 1;

@@ -83,7 +83,7 @@ describe('store', () => {
 
   it('stores every field, msg losslessly, absent fields as NULL', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
-    const full = entry({ newField: { x: 1 } } as Partial<LogEntry>);
+    const full = entry({ newField: { x: 1 } });
     const bare: LogEntry = { timestamp: 1_763_700_001, msg: [{ msg: [0, false, '', { '😀': 'emoji 表情' }] }] };
     savePage(store, APPID, '', [full, bare], 1);
     const rows = store.db.prepare('SELECT * FROM log_entries ORDER BY timestamp').all() as Record<string, unknown>[];
@@ -116,7 +116,7 @@ describe('store', () => {
     const messages = store.db
       .prepare('SELECT entry_id, seq, time, level, args, text FROM log_messages ORDER BY id')
       .all() as { args: string; text: string; time: number | null }[];
-    expect(messages.map((m) => JSON.parse(m.args))).toEqual(
+    expect(messages.map((m) => JSON.parse(m.args) as unknown)).toEqual(
       [...(full.msg ?? []), ...(bare.msg ?? [])].map((m) => m.msg),
     );
     expect(messages[1]?.text).toBe('网络请求失败 404 true null {"code":"E_NET","detail":["超时",1.5]} [1,[2]]');

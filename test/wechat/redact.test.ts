@@ -79,7 +79,7 @@ function everyText(e: unknown): string {
   let current: unknown = e;
   for (let depth = 0; current !== undefined && depth < 20; depth++) {
     if (!(current instanceof Error)) {
-      parts.push(String(current));
+      parts.push(typeof current === 'string' ? current : (JSON.stringify(current) ?? ''));
       break;
     }
     parts.push(String(current), current.message, current.stack ?? '');

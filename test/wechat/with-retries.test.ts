@@ -14,7 +14,7 @@ function failure(kind: WechatErrorKind, api: WechatApi = 'search'): WechatError 
 }
 
 /** An attempt that throws `errors` in turn, then answers 'ok'; it counts its calls. */
-function scripted(...errors: unknown[]): { attempt: () => Promise<string>; calls: () => number } {
+function scripted(...errors: Error[]): { attempt: () => Promise<string>; calls: () => number } {
   let calls = 0;
   return {
     attempt: async () => {

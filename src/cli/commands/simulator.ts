@@ -99,7 +99,7 @@ function parseOptions(argv: string[]): SimulatorOptions {
     dailyQuota: integerOption('daily-quota', values['daily-quota'], 0),
   };
   // Leave unset options out, so the simulator's own defaults apply.
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 export const simulatorCommand: Command = {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config-schema.js';
 import { filterKey } from '../config/filter-key.js';
 import { RateBudget } from '../export/rate-budget.js';
-import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayCoverage, type ExportResult } from '../export/run-export.js';
+import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayOutcome, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
 import { lockHeldMessage, processLock } from './process-lock.js';
@@ -20,7 +20,7 @@ export interface PassOptions {
   now?: () => number;
   /** Client settings for tests and the demo (timeouts, retry delays). */
   client?: Partial<WechatClientOptions>;
-  onDayDone?: (day: DayCoverage) => void;
+  onDayDone?: (day: DayOutcome) => void;
   /** A terminal line to show the pass's progress on (give it only when stderr is a TTY). */
   progress?: ProgressLine;
 }

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { DayCoverage, ExportApi } from '../export/run-export.js';
+import type { DayOutcome, ExportApi } from '../export/run-export.js';
 
 /**
  * Progress of an export on a terminal: one line on stderr, redrawn in place, with days and windows done,
@@ -173,7 +173,7 @@ export interface ExportProgressOptions {
   /** The pass's CST days, oldest first. */
   days: string[];
   /** A day's coverage as the ledger has it now. */
-  coverage: (date: string) => DayCoverage;
+  coverage: (date: string) => DayOutcome;
   /** userlog_search requests so far. */
   searchCalls: () => number;
   pageSize: number;
@@ -220,7 +220,7 @@ export class ExportProgress {
     };
   }
 
-  dayDone(coverage: DayCoverage): void {
+  dayDone(coverage: DayOutcome): void {
     if (!this.days.has(coverage.date)) return;
     this.days.set(coverage.date, { ...fromCoverage(coverage), state: 'done' });
     this.update();
@@ -258,7 +258,7 @@ export class ExportProgress {
   }
 }
 
-function fromCoverage(c: DayCoverage): Omit<DayProgress, 'state'> {
+function fromCoverage(c: DayOutcome): Omit<DayProgress, 'state'> {
   return {
     date: c.date,
     serverTotal: c.serverTotal,

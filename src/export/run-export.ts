@@ -40,11 +40,15 @@ export interface ExportOptions {
   /** Refresh the scene list too (one call). */
   scenes?: boolean;
   /** Called after each day is reconciled (progress display). */
-  onDayDone?: (day: DayCoverage) => void;
+  onDayDone?: (day: DayOutcome) => void;
 }
 
-/** Coverage of one CST day after a run. */
-export interface DayCoverage {
+/**
+ * What a run did to one CST day. Not store/coverage-report.ts's DayCoverage (what the ledger knows of a
+ * day, for `wxlog status`): a day this run could not check counts here as incomplete whatever its windows
+ * say, and the error that stopped it is kept.
+ */
+export interface DayOutcome {
   date: string;
   windowsComplete: number;
   windowsIncomplete: number;
@@ -60,7 +64,7 @@ export interface DayCoverage {
 
 /** What a run did: the CLI turns it into an exit code and a summary line. */
 export interface ExportResult {
-  days: DayCoverage[];
+  days: DayOutcome[];
   windowsComplete: number;
   windowsIncomplete: number;
   entriesNew: number;
@@ -250,7 +254,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
  * this run failed to reconcile (`error`) counts at least one incomplete window, whatever its windows say:
  * it was not checked, so nothing says it is complete now.
  */
-export function coverage(store: Store, appid: string, filterKey: string, date: string, error?: string): DayCoverage {
+export function coverage(store: Store, appid: string, filterKey: string, date: string, error?: string): DayOutcome {
   const rows = store.windows.windowsForDays(appid, filterKey, date, date);
   const leaves = rows.filter((w) => w.status !== 'split');
   const root: WindowRow | undefined = rows.find((w) => w.parentId === null);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DayCoverage } from '../../src/export/run-export.js';
+import type { DayOutcome } from '../../src/export/run-export.js';
 import {
   etaMs,
   ExportProgress,
@@ -167,7 +167,7 @@ describe('ExportProgress', () => {
   it('follows the calls of a pass: a day turns to reading with its first call, and to done with its coverage', async () => {
     const tty = terminal();
     let now = 0;
-    const ledger = new Map<string, DayCoverage>([
+    const ledger = new Map<string, DayOutcome>([
       [
         '20261121',
         {
@@ -198,7 +198,7 @@ describe('ExportProgress', () => {
       line: new ProgressLine(tty, { now: () => now }),
       label: 'wxlog run',
       days: ['20261121', '20261122'],
-      coverage: (date) => ledger.get(date) as DayCoverage,
+      coverage: (date) => ledger.get(date) as DayOutcome,
       searchCalls: () => calls,
       pageSize: 10,
       budget: { calls: 10, intervalMs: 1000 },

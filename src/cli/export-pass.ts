@@ -1,4 +1,5 @@
 import type { Config } from '../config/config-schema.js';
+import { clientOptions } from './client-options.js';
 import { filterKey } from '../config/filter-key.js';
 import { RateBudget } from '../export/rate-budget.js';
 import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayOutcome, type ExportResult } from '../export/run-export.js';
@@ -96,11 +97,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       now,
     });
     const client = new WechatClient({
-      apiBase: config.apiBase,
-      appid: config.appid,
-      secret: config.secret,
-      tokenMode: config.tokenMode,
-      accessToken: config.accessToken,
+      ...clientOptions(config),
       searchGate: budget,
       logger,
       ...o.client,

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { documentExample } from '../../src/simulator/document-example.js';
 import { AS_SERVED_KEY, readSearchData, readServedEntry } from '../../src/wechat/served-entry.js';
 
-// The document's own example entry (seeds/realtimelog-search.md).
-const documented = {
-  level: 6,
-  platform: 1,
-  libraryVersion: '2.8.3',
-  clientVersion: '7.0.7',
-  id: 'oXu034-Kl5Et2U0vsexKDsFaon0Q',
-  timestamp: 1570852796,
-  msg: [
-    { time: 1570852795, msg: ['hello world'], level: 2 },
-    { time: 1570852795, msg: ['get msg list mig 10006'], level: 4 },
-  ],
-  url: 'pages/chat/chat',
-  traceid: 'oXu03410akoNqfsrMMswk6Zwwl1U_1570852656',
-  filterMsg: 'NetworkExceed08 ReportTimeTotal',
-};
+// The document's own example entry (its 返回示例), as the simulator serves it at the document's time.
+const documented = documentExample(1570852796);
 
 describe('readServedEntry', () => {
   it('reads the documented shape into its columns, with nothing unexpected and no extra', () => {

@@ -1,4 +1,5 @@
 import type { ApiQuota, RateLimit } from '../../wechat/api-quota.js';
+import { clientOptions } from '../client-options.js';
 import { WechatError } from '../../wechat/errors.js';
 import { SEARCH_PATH, WechatClient } from '../../wechat/wechat-client.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -60,11 +61,7 @@ configuration, 3 WeChat refused (credentials, permission, the API not authorized
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
     const client = new WechatClient({
-      apiBase: config.apiBase,
-      appid: config.appid,
-      secret: config.secret,
-      tokenMode: config.tokenMode,
-      accessToken: config.accessToken,
+      ...clientOptions(config),
       logger,
     });
     try {

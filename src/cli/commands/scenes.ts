@@ -1,4 +1,5 @@
 import { listScenes, replaceScenes } from '../../store/scene-store.js';
+import { clientOptions } from '../client-options.js';
 import { Store } from '../../store/store.js';
 import { WechatError } from '../../wechat/errors.js';
 import { WechatClient } from '../../wechat/wechat-client.js';
@@ -23,11 +24,7 @@ ${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
     const client = new WechatClient({
-      apiBase: config.apiBase,
-      appid: config.appid,
-      secret: config.secret,
-      tokenMode: config.tokenMode,
-      accessToken: config.accessToken,
+      ...clientOptions(config),
       logger,
     });
     const store = Store.open(config.db);

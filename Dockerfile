@@ -40,7 +40,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# migrations/ must sit beside dist/: the code finds it at ../../migrations from dist/store/.
+# migrations/ must sit beside dist/: the code finds migrations/sqlite at ../../migrations/sqlite from dist/store/.
 COPY migrations ./migrations
 COPY config ./config
 COPY package.json ./

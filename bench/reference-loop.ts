@@ -9,7 +9,7 @@ import { cstDayBounds, recentCstDays } from '../src/wechat/cst-day.js';
 /**
  * The bare reference wxlog's ingest is compared with: fetch every page of every day with plain undici,
  * insert its entries and their messages in one transaction per page into a database with wxlog's own
- * tables, indexes and trigram full-text index (migrations/0001_init.sql). No ledger, no rate budget, no
+ * tables, indexes and trigram full-text index (migrations/sqlite/0001_init.sql). No ledger, no rate budget, no
  * retry policy, no validation: the least work that leaves the same rows a user can query. The one
  * concession: a GET whose keep-alive connection the server closed just then is sent once more, as any
  * HTTP client must (Node's server drops connections idle for 5 s, and a slow disk can make a page's
@@ -47,7 +47,7 @@ interface RawEntry {
   msg?: { time?: number; level?: number; msg?: unknown[] }[];
 }
 
-const SCHEMA = fileURLToPath(new URL('../migrations/0001_init.sql', import.meta.url));
+const SCHEMA = fileURLToPath(new URL('../migrations/sqlite/0001_init.sql', import.meta.url));
 
 async function json(url: string, init?: { method: 'POST'; body: string }): Promise<unknown> {
   const { body } = await request(url, init ? { ...init, headers: { 'content-type': 'application/json' } } : {});

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config/config-schema.js';
 import { clientOptions } from './client-options.js';
 import { filterKey } from '../config/filter-key.js';
@@ -88,7 +89,9 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     }
     const heartbeat = setInterval(() => lock.heartbeat(), 15_000);
     heartbeat.unref();
-    const runId = store.runs.start(o.command, config.appid, process.pid, Math.floor(started / 1000));
+    const startedAt = Math.floor(started / 1000);
+    const runId = store.runs.start(o.command, config.appid, process.pid, startedAt, `${hostname()}:${process.pid}`);
+    store.apps.seen(config.appid, startedAt);
     const budget = new RateBudget({
       requests: store.requests,
       appid: config.appid,
@@ -153,6 +156,12 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         errors: result?.errors.length ?? 1,
         message: result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
       });
+      store.apps.finished(
+        config.appid,
+        startedAt,
+        exitCode,
+        result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
+      );
       lock.release();
     }
     const searchCalls = client.stats.searchRequests;

@@ -25,8 +25,8 @@ export class SchemaError extends Error {
 
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-/** The folder shipped beside the code: `migrations/` at the package root, from src/ and dist/ alike. */
-export const defaultMigrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/** The folder shipped beside the code: `migrations/sqlite/` at the package root, from src/ and dist/ alike. */
+export const defaultMigrationsDir = fileURLToPath(new URL('../../migrations/sqlite/', import.meta.url));
 
 export function loadMigrations(dir: string = defaultMigrationsDir): Migration[] {
   const migrations = readdirSync(dir)

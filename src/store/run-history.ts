@@ -44,7 +44,7 @@ export class RunHistory {
   private readonly finish: Statement;
 
   constructor(db: Database) {
-    this.insert = db.prepare('INSERT INTO runs (command, appid, pid, started_at) VALUES (?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO runs (command, appid, pid, worker, started_at) VALUES (?, ?, ?, ?, ?)');
     this.finish = db.prepare(`
       UPDATE runs SET finished_at = @finishedAt, exit_code = @exitCode, search_calls = @searchCalls,
         entries_new = @entriesNew, entries_seen = @entriesSeen, windows_complete = @windowsComplete,
@@ -53,8 +53,9 @@ export class RunHistory {
       WHERE id = @id`);
   }
 
-  start(command: string, appid: string | null, pid: number, at: number): number {
-    return Number(this.insert.run(command, appid, pid, at).lastInsertRowid);
+  /** Opens a run's row; `worker` names the process, `host:pid`. */
+  start(command: string, appid: string | null, pid: number, at: number, worker = `unknown:${pid}`): number {
+    return Number(this.insert.run(command, appid, pid, worker, at).lastInsertRowid);
   }
 
   finishRun(id: number, finishedAt: number, record: RunRecord): void {

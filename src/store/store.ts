@@ -1,3 +1,4 @@
+import { AppRegistry } from './app-registry.js';
 import { openDatabase, type Database, type OpenOptions } from './database.js';
 import { EntryWriter, type SaveResult, type ServedWindow } from './entry-writer.js';
 import type { MigrationResult } from './migrator.js';
@@ -25,6 +26,7 @@ export class Store {
   readonly state: StateStore;
   readonly requests: RequestLog;
   readonly runs: RunHistory;
+  readonly apps: AppRegistry;
   private readonly savePageTxn: (
     appid: string,
     filterKey: string,
@@ -42,6 +44,7 @@ export class Store {
     this.state = new StateStore(db);
     this.requests = new RequestLog(db);
     this.runs = new RunHistory(db);
+    this.apps = new AppRegistry(db);
     this.savePageTxn = db.transaction(
       (appid: string, filterKey: string, entries: readonly ServedEntry[], seenAt: number, place?: PagePlace) => {
         const result = this.entries.save(appid, entries, seenAt, place?.window ?? NO_WINDOW, filterKey);

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { defaultMigrationsDir, loadMigrations } from '../../src/store/migrator.js';
 import { Store } from '../../src/store/store.js';
 import { runCli } from '../cli/run-cli.js';
+import { EntryWriter } from '../../src/store/entry-writer.js';
 import { savePage } from '../helpers/save-page.js';
+import { openDatabase } from '../../src/store/database.js';
+import { readServedEntry } from '../../src/wechat/served-entry.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const APPID = 'wx1234567890abcdef';
@@ -42,9 +45,11 @@ function migratedFrom0004(): { path: string; store: Store } {
     copyFileSync(join(defaultMigrationsDir, file), join(old, file));
   }
   const path = join(dir, 'wxlog.db');
-  const before = Store.open(path, { migrationsDir: old });
-  savePage(before, APPID, '', [served(1, '网络请求失败'), served(2, '页面加载完成'), served(3, '支付请求失败了')], 1);
-  expect(before.db.prepare(DATASETTE_DETECT_FTS).all()).toEqual([]);
+  // The schema of 0004 and only the entry writer: the Store of today prepares statements on later columns.
+  const { db: before } = openDatabase(path, { migrationsDir: old });
+  const entries = [served(1, '网络请求失败'), served(2, '页面加载完成'), served(3, '支付请求失败了')];
+  new EntryWriter(before).save(APPID, entries.map(readServedEntry), 1, { id: 0, begintime: 0, endtime: 0 }, '');
+  expect(before.prepare(DATASETTE_DETECT_FTS).all()).toEqual([]);
   before.close();
   return { path, store: Store.open(path) };
 }

@@ -10,7 +10,7 @@ export const migrateCommand: Command = {
   summary: 'apply database migrations and exit',
   help: `wxlog migrate [options]
 
-Creates the database (and its folder) if needed and applies the migrations in migrations/ that it
+Creates the database (and its folder) if needed and applies the migrations in migrations/sqlite/ that it
 lacks, each in its own transaction. A database newer than this wxlog is refused. Other commands
 migrate on their own; this is for deploy steps that want it done first.
 

@@ -1,0 +1,25 @@
+import type { SearchFilters } from '../wechat/types.js';
+import type { TokenMode } from '../wechat/token-mode.js';
+
+/**
+ * One app's settings, resolved (docs/configuration.md, "Many apps"): its own values over the top-level
+ * defaults, the token mode decided by the most specific credential. The export of one app needs nothing
+ * else of the configuration.
+ */
+export interface AppConfig {
+  appid: string;
+  tokenMode: TokenMode;
+  /** For `stable` and `classic`. Never log it. */
+  secret?: string;
+  /** For `static`. Never log it. */
+  accessToken?: string;
+  /** For `url`: GET this, `{appid}` replaced by the AppID. */
+  tokenUrl?: string;
+  /** For `command`: run by `/bin/sh` with `WXLOG_APPID` in its environment. */
+  tokenCommand?: string;
+  /** Search calls allowed per rate interval for this app (its own budget), 1..49. */
+  callsPerMinute: number;
+  lookbackDays: number;
+  pageSize: number;
+  filters: SearchFilters;
+}

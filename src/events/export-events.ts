@@ -1,0 +1,97 @@
+import type { WechatApi, WechatErrorKind } from '../wechat/errors.js';
+
+/**
+ * The one stream through which an export is observed (docs/operations.md): the pipeline emits what
+ * happened, and the progress line, the run summary, the `runs` rows and the metrics subscribe. Every
+ * app-scoped event names its app; no event carries a secret or a token.
+ */
+export type ExportEvent =
+  /** An HTTP request to WeChat was answered, or failed: `result` is `ok` or the error's kind. */
+  | { type: 'request'; appid: string; api: WechatApi; result: 'ok' | WechatErrorKind; durationMs: number }
+  /**
+   * A search request waited for the rate budget before it left. `reason`: `budget` (this process's own
+   * calls filled the interval), `shared` (calls of another process sharing the database did),
+   * `rate-limited` (holding back after a 200010/45011). `untilMs` is when it expected to go.
+   */
+  | {
+      type: 'budget-wait';
+      appid: string;
+      waitedMs: number;
+      reason: 'budget' | 'shared' | 'rate-limited';
+      untilMs: number;
+    }
+  /** A new access token was obtained (`mode` is the app's token mode), or getting one failed. */
+  | { type: 'token'; appid: string; mode: string; result: 'ok' | 'error' }
+  /** A page was stored with its ledger progress, in one transaction. */
+  | { type: 'page-stored'; appid: string; date: string; entriesSeen: number; entriesNew: number }
+  /** A leaf window of a day reached a status this pass (`complete`, `incomplete`, `split`, `unavailable`). */
+  | { type: 'window-settled'; appid: string; date: string; status: string }
+  /** One CST day of an app was reconciled. */
+  | {
+      type: 'day-done';
+      appid: string;
+      date: string;
+      windowsComplete: number;
+      windowsIncomplete: number;
+      stored: number;
+      serverTotal: number | null;
+      unavailable: boolean;
+      error: string | null;
+    }
+  /** An app's pass started (its work begins: token, budget, days). */
+  | { type: 'app-started'; appid: string; days: number; at: number }
+  /**
+   * An app's pass ended. `complete`: every day it could be served is complete. `windowsIncomplete`: leaf
+   * windows not complete after the pass. Times are unix milliseconds.
+   */
+  | {
+      type: 'app-done';
+      appid: string;
+      exitCode: number;
+      complete: boolean;
+      windowsIncomplete: number;
+      entriesNew: number;
+      searchCalls: number;
+      startedAt: number;
+      finishedAt: number;
+      error: string | null;
+    }
+  /** A pass over every app ended. */
+  | { type: 'pass-done'; exitCode: number; apps: number; appsFailed: number; startedAt: number; finishedAt: number };
+
+/** The event of one `type`. */
+export type ExportEventOf<T extends ExportEvent['type']> = Extract<ExportEvent, { type: T }>;
+
+export type ExportListener = (event: ExportEvent) => void;
+
+/**
+ * A synchronous fan-out of events to listeners, in the order they subscribed. A listener that throws is
+ * a bug of that listener: the error goes to `onListenerError` (default: rethrown asynchronously, so that
+ * the export itself is never stopped by an observer).
+ */
+export class ExportEvents {
+  readonly #listeners = new Set<ExportListener>();
+
+  constructor(
+    private readonly onListenerError: (e: unknown) => void = (e) =>
+      queueMicrotask(() => {
+        throw e;
+      }),
+  ) {}
+
+  /** Subscribes; the function returned unsubscribes. */
+  on(listener: ExportListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: ExportEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (e: unknown) {
+        this.onListenerError(e);
+      }
+    }
+  }
+}

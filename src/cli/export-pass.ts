@@ -1,20 +1,26 @@
-import { hostname } from 'node:os';
+import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
-import { clientOptions } from './client-options.js';
+import type { ExportEvents } from '../events/export-events.js';
+import { exportPass as runPass, type PassOutcome as ProcessOutcome } from '../export/export-pass.js';
+import { coverage, MAX_LOOKBACK_DAYS, type DayOutcome, type ExportResult } from '../export/run-export.js';
 import { filterKey } from '../config/filter-key.js';
-import { RateBudget } from '../export/rate-budget.js';
-import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayOutcome, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
-import { lockHeldMessage, processLock } from './process-lock.js';
-import { Store } from '../store/store.js';
 import { recentCstDays } from '../wechat/cst-day.js';
-import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
+import type { WechatClientOptions } from '../wechat/wechat-client.js';
+import type { CommandContext } from './command.js';
 import { ExitCode } from './exit-codes.js';
+import { passSettings, singleApp, thisWorker, tokenEnv } from './pass-setup.js';
+import { lockHeldMessage } from './process-lock.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
+
+export { exitCodeFor } from '../export/app-export.js';
+export { summarizeApp as summarize } from '../export/export-pass.js';
 
 export interface PassOptions {
   config: Config;
+  /** The apps of this pass; default the one app of `config` (the WXLOG_APPID form). */
+  apps?: readonly AppConfig[];
   logger: Logger;
   /** `run`, `daemon` or `demo`: recorded in `runs` and in the lock. */
   command: string;
@@ -25,153 +31,67 @@ export interface PassOptions {
   onDayDone?: (day: DayOutcome) => void;
   /** A terminal line to show the pass's progress on (give it only when stderr is a TTY). */
   progress?: ProgressLine;
+  events?: ExportEvents;
+  /** The environment token commands see (tokenEnv); default none. */
+  env?: CommandContext['env'];
 }
 
-export interface PassOutcome {
-  exitCode: ExitCode;
-  /** The one summary line of the run. */
-  summary: string;
+export interface PassOutcome extends Omit<ProcessOutcome, 'holder'> {
+  /** The only app's result, when the pass had one app (null when it did not run or crashed). */
   result: ExportResult | null;
-  /** HTTP requests to userlog_search, retries included. */
-  searchCalls: number;
   /** Set when another process holds the database's lock. */
   holder?: LockHolder;
 }
 
-/** The exit code (docs/exit-codes.md) of a finished export. */
-export function exitCodeFor(result: ExportResult): ExitCode {
-  if (result.fatal) return ExitCode.Fatal;
-  if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted) return ExitCode.Incomplete;
-  return ExitCode.Ok;
-}
-
-export function summarize(result: ExportResult, searchCalls: number, elapsedMs: number): string {
-  const windows = result.windowsComplete + result.windowsIncomplete;
-  const state = result.fatal
-    ? `stopped: ${result.fatal.message}`
-    : result.quotaExhausted
-      ? 'stopped: WeChat daily quota reached; the next run continues'
-      : result.aborted
-        ? 'interrupted; the next run continues'
-        : result.windowsIncomplete > 0
-          ? 'incomplete; the next run continues'
-          : 'complete';
-  const unavailable = result.daysUnavailable > 0 ? ` (${result.daysUnavailable} not served by WeChat)` : '';
-  const shape = result.unexpectedShape > 0 ? `, ${result.unexpectedShape} of an undocumented shape` : '';
-  return (
-    `${state}: ${result.days.length} days${unavailable}, ${result.windowsComplete}/${windows} windows complete, ` +
-    `${result.entriesNew} new entries (${result.entriesSeen} read${shape}), ${searchCalls} search calls, ` +
-    `${result.errors.length} errors, ${(elapsedMs / 1000).toFixed(1)}s`
-  );
-}
-
-/**
- * One export pass as a command runs it: take the database's lock (or report who holds it), record the
- * run, export through the shared rate budget, record the outcome, let go.
- */
+/** A command's view of a pass: its settings, the progress line of a one-app pass, the lock's message. */
 export async function exportPass(o: PassOptions): Promise<PassOutcome> {
+  const { config } = o;
+  const apps = o.apps ?? [singleApp(config)];
   const now = o.now ?? Date.now;
-  const started = now();
-  const { config, logger } = o;
-  const store = Store.open(config.db);
-  try {
-    const lock = processLock(store.db, o.command, now);
-    const attempt = lock.tryAcquire();
-    if (!attempt.acquired) {
-      const h = attempt.holder;
-      return {
-        exitCode: ExitCode.Locked,
-        summary: lockHeldMessage(h, `has been exporting into ${config.db}`),
-        result: null,
-        searchCalls: 0,
-        holder: h,
-      };
-    }
-    const heartbeat = setInterval(() => lock.heartbeat(), 15_000);
-    heartbeat.unref();
-    const startedAt = Math.floor(started / 1000);
-    const runId = store.runs.start(o.command, config.appid, process.pid, startedAt, `${hostname()}:${process.pid}`);
-    store.apps.seen(config.appid, startedAt);
-    const budget = new RateBudget({
-      requests: store.requests,
-      appid: config.appid,
-      limit: config.callsPerMinute,
-      intervalMs: config.rateIntervalMs,
-      now,
-    });
-    const client = new WechatClient({
-      ...clientOptions(config),
-      searchGate: budget,
-      logger,
-      ...o.client,
-    });
-    const filters = filterKey(config.filters);
-    let result: ExportResult | null = null;
-    let progress: ExportProgress | undefined;
-    try {
-      progress =
-        o.progress &&
-        new ExportProgress({
-          line: o.progress,
-          label: `wxlog ${o.command}`,
-          days: recentCstDays(Math.floor(started / 1000), Math.min(config.lookbackDays, MAX_LOOKBACK_DAYS)),
-          coverage: (date) => coverage(store, config.appid, filters, date),
-          searchCalls: () => client.stats.searchRequests,
-          pageSize: config.pageSize,
-          budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
-          now,
-        });
-      result = await runExport({
-        appid: config.appid,
-        filters: config.filters,
-        filterKey: filters,
-        lookbackDays: config.lookbackDays,
-        pageSize: config.pageSize,
-        api: progress ? progress.follow(client) : client,
-        store,
-        logger,
+  let progress: ExportProgress | undefined;
+  let followed: { stats: { searchRequests: number } } | undefined;
+  const only = apps.length === 1 ? apps[0] : undefined;
+  const outcome = await runPass({
+    ...passSettings(config, apps),
+    command: o.command,
+    logger: o.logger,
+    tokenEnv: tokenEnv(o.env ?? {}),
+    worker: thisWorker(),
+    now,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.client ? { client: o.client } : {}),
+    ...(o.events ? { events: o.events } : {}),
+    onStart: (store) => {
+      if (!o.progress || !only) return;
+      const filters = filterKey(only.filters);
+      progress = new ExportProgress({
+        line: o.progress,
+        label: `wxlog ${o.command}`,
+        days: recentCstDays(Math.floor(now() / 1000), Math.min(only.lookbackDays, MAX_LOOKBACK_DAYS)),
+        coverage: (date) => coverage(store, only.appid, filters, date),
+        searchCalls: () => followed?.stats.searchRequests ?? 0,
+        pageSize: only.pageSize,
+        budget: { calls: only.callsPerMinute, intervalMs: config.rateIntervalMs },
         now,
-        ...(o.signal ? { signal: o.signal } : {}),
-        onDayDone: (day) => {
-          progress?.dayDone(day);
-          o.onDayDone?.(day);
-        },
       });
-    } finally {
-      progress?.finish();
-      clearInterval(heartbeat);
-      await client.close();
-      const searchCalls = client.stats.searchRequests;
-      // The export threw: a bug, which main reports with exit 5; the run's row says so too.
-      const exitCode = result ? exitCodeFor(result) : ExitCode.Internal;
-      store.runs.finishRun(runId, Math.floor(now() / 1000), {
-        exitCode,
-        searchCalls,
-        entriesNew: result?.entriesNew ?? 0,
-        entriesSeen: result?.entriesSeen ?? 0,
-        windowsComplete: result?.windowsComplete ?? null,
-        windowsIncomplete: result?.windowsIncomplete ?? null,
-        rateLimited: client.stats.rateLimited,
-        unexpectedShape: result?.unexpectedShape ?? 0,
-        errors: result?.errors.length ?? 1,
-        message: result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
-      });
-      store.apps.finished(
-        config.appid,
-        startedAt,
-        exitCode,
-        result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
-      );
-      lock.release();
-    }
-    const searchCalls = client.stats.searchRequests;
+    },
+    follow: (_appid, api) => {
+      followed = api as unknown as { stats: { searchRequests: number } };
+      return progress ? progress.follow(api) : api;
+    },
+    onDayDone: (_appid, day) => {
+      progress?.dayDone(day);
+      o.onDayDone?.(day);
+    },
+  }).finally(() => progress?.finish());
+  if (outcome.holder) {
     return {
-      exitCode: exitCodeFor(result),
-      summary: summarize(result, searchCalls, now() - started),
-      result,
-      searchCalls,
+      ...outcome,
+      summary: lockHeldMessage(outcome.holder, `has been exporting into ${config.db}`),
+      result: null,
     };
-  } finally {
-    store.close();
   }
+  return { ...outcome, result: only ? (outcome.apps[0]?.result ?? null) : null };
 }
+
+export { ExitCode };

@@ -11,7 +11,7 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 beforeAll(() => {
   // `npm test` builds dist/ before vitest starts; rebuilding here would rewrite files other test files are running.
-  expect(existsSync(`${root}dist/cli/commands/simulator.js`), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
+  expect(existsSync(main), 'build first: npm run build').toBe(true);
 });
 
 afterEach(() => {

@@ -278,7 +278,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     countForDay: (day, appid) => store(appid).count(day),
     allEntries: (appid) => {
       const one = store(appid);
-      return one.retentionDays().flatMap((day) => one.entries(day));
+      return retentionDays().flatMap((day) => one.entries(day));
     },
     releaseLate: (appid) => store(appid).releaseLate(),
     addEntries: (day, count, between, appid) => store(appid).add(day, count, between),

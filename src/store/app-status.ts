@@ -2,7 +2,6 @@ import type { Database } from 'better-sqlite3';
 import type { CstDay } from '../wechat/cst-day.js';
 import { CoverageReport, type DayCoverage, type DayState } from './coverage-report.js';
 import { latestRunPerApp, type RunRow } from './run-history.js';
-import type { LockHolder } from './run-lock.js';
 import { runState, type LockView, type RunState } from './run-state.js';
 
 /**
@@ -52,13 +51,6 @@ export interface AppStatus {
 }
 
 /** The database's run lock, or undefined when no process holds it. */
-export function lockHolder(db: Database): LockHolder | undefined {
-  return db
-    .prepare(
-      'SELECT pid, hostname, command, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_lock WHERE id = 1',
-    )
-    .get() as LockHolder | undefined;
-}
 
 /** What {@link appStatuses} reports on. */
 export interface AppStatusScope {

@@ -1,3 +1,4 @@
+import { LOCK_STALE_AFTER_MS } from './run-lock.js';
 import type { LockHolder } from './run-lock.js';
 
 /**
@@ -28,7 +29,7 @@ export interface LockView {
 }
 
 /** A holder on another host whose heartbeat is older than this is presumed dead (as `RunLock` presumes). */
-export const LOCK_STALE_AFTER_SECONDS = 120;
+export const LOCK_STALE_AFTER_SECONDS = LOCK_STALE_AFTER_MS / 1000;
 
 /**
  * The state of `run` at `nowSeconds`. An unfinished run is `running` only while its worker holds the lock

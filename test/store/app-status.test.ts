@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { appState, appStatuses, lockHolder, type AppStatusScope } from '../../src/store/app-status.js';
+import { appState, appStatuses, type AppStatusScope } from '../../src/store/app-status.js';
+import { lockHolder } from '../../src/store/run-lock.js';
 import type { DayState } from '../../src/store/coverage-report.js';
 import { openDatabase } from '../../src/store/database.js';
 import type { RunRecord } from '../../src/store/run-history.js';

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { filterKey } from '../../config/filter-key.js';
-import { APP_STATES, appStatuses, lockHolder, type AppStatus } from '../../store/app-status.js';
+import { APP_STATES, appStatuses, type AppStatus } from '../../store/app-status.js';
+import { lockHolder } from '../../store/run-lock.js';
+import { isAlive } from '../process-lock.js';
 import { CoverageReport, type CoverageScope, type DayCoverage } from '../../store/coverage-report.js';
 import type { Database } from '../../store/database.js';
 import { recentRuns, type RunRow } from '../../store/run-history.js';
@@ -113,16 +115,6 @@ function stateCounts(apps: readonly AppStatus[]): string {
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 // The lock as RunLock judges it: a holder on this host by its pid, one elsewhere by its heartbeat.

@@ -26,7 +26,7 @@ export interface PostgresServer {
   port: number;
   /** Milliseconds initdb and start-up took. */
   startupMs: number;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 const SUPERUSER = 'postgres';
@@ -47,7 +47,13 @@ function traversableByOthers(dir: string): boolean {
 }
 
 function idOf(flag: '-u' | '-g', user: string): number {
-  return Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  try {
+    return Number(execFileSync('id', [flag, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch (e: unknown) {
+    throw new Error(`running as root, the test server runs PostgreSQL as the user ${user}, which this machine lacks`, {
+      cause: e,
+    });
+  }
 }
 
 function freePort(): Promise<number> {

@@ -41,11 +41,11 @@ export interface MessageRow {
 /** An open store of one engine, with the reads the storage tests compare by (SQL differs per engine). */
 export interface OpenEngine {
   store: AsyncStore;
-  entries(appid: string): Promise<EntryRow[]>;
-  messages(appid: string): Promise<MessageRow[]>;
+  entries: (appid: string) => Promise<EntryRow[]>;
+  messages: (appid: string) => Promise<MessageRow[]>;
   /** The texts of messages that contain `phrase`, through the engine's substring index. */
-  search(phrase: string): Promise<string[]>;
-  close(): Promise<void>;
+  search: (phrase: string) => Promise<string[]>;
+  close: () => Promise<void>;
 }
 
 export interface Engine {
@@ -139,5 +139,5 @@ let counter = 0;
 /** An AppID no other test of this file uses. */
 export function freshAppid(): string {
   counter += 1;
-  return `wx${process.pid.toString(16)}t${counter}`.padEnd(18, '0');
+  return `wxtest${process.pid}n${counter}`;
 }

@@ -159,11 +159,15 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     ],
     { ...owner, cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // A run that ends without its teardown (an exception, a signal vitest handles) still stops the server.
+  const onExit = (): void => void child.kill('SIGINT');
+  process.once('exit', onExit);
   await waitUntilReady(child);
   const startupMs = Math.round(performance.now() - started);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= new Promise<void>((resolve) => {
+      process.off('exit', onExit);
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       // SIGINT: fast shutdown (open connections are ended).

@@ -192,7 +192,7 @@ CREATE TABLE state (
   updated_at bigint NOT NULL
 );
 
--- Which worker exports which app (docs/postgres.md, "Leases"): taken with FOR UPDATE SKIP LOCKED, renewed
+-- Which worker exports which app (docs/postgres.md, "Leases and fencing"): taken with FOR UPDATE SKIP LOCKED, renewed
 -- while the worker works, taken over once expired. epoch grows by one at every taking; every page write
 -- checks it in its own transaction (the fence). expires_at is on the database's clock, the one clock all
 -- workers share. A free lease (never taken, or released) has worker and expires_at NULL.

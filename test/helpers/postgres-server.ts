@@ -109,71 +109,80 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const started = performance.now();
   const root = process.getuid?.() === 0;
   const owner = root ? { uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') } : {};
-  const dir = mkdtempSync(join(tmpdir(), 'wxlog-pg-'));
   let native = nativeDir();
-  if (root) {
-    chownSync(dir, owner.uid!, owner.gid!);
-    if (!traversableByOthers(native)) {
-      const copy = join(dir, 'native');
-      cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
-      native = copy;
+  const dir = mkdtempSync(join(tmpdir(), 'wxlog-pg-'));
+  let child: ChildProcess | undefined;
+  try {
+    if (root) {
+      chownSync(dir, owner.uid!, owner.gid!);
+      if (!traversableByOthers(native)) {
+        const copy = join(dir, 'native');
+        cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+        native = copy;
+      }
     }
+    const data = join(dir, 'data');
+    await run(
+      join(native, 'bin', 'initdb'),
+      [
+        `--pgdata=${data}`,
+        `--username=${SUPERUSER}`,
+        '--auth=trust',
+        '--encoding=UTF8',
+        // libc's C.UTF-8: pg_trgm classifies characters by the database's ctype, and only a UTF-8 ctype makes
+        // Chinese characters word characters (docs/postgres.md, "Pointing wxlog at PostgreSQL").
+        '--locale=C.UTF-8',
+        '--no-sync',
+      ],
+      { ...owner, cwd: dir },
+    );
+    const port = await freePort();
+    child = spawn(
+      join(native, 'bin', 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        // Only loopback, no Unix socket: its default folder (/var/run/postgresql) may not exist.
+        '-c',
+        'unix_socket_directories=',
+        // A throwaway cluster: durability buys nothing and costs start-up and test time.
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { ...owner, cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    // A run that ends without its teardown (an exception, a signal vitest handles) still stops the server.
+    const server = child;
+    const onExit = (): void => void server.kill('SIGINT');
+    process.once('exit', onExit);
+    await waitUntilReady(server);
+    const startupMs = Math.round(performance.now() - started);
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopped ??= new Promise<void>((resolve) => {
+        process.off('exit', onExit);
+        if (server.exitCode !== null || server.signalCode !== null) return resolve();
+        server.once('exit', () => resolve());
+        // SIGINT: fast shutdown (open connections are ended).
+        server.kill('SIGINT');
+      }).then(() => rmSync(dir, { recursive: true, force: true })));
+    return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`, port, startupMs, stop };
+  } catch (e: unknown) {
+    // A server that failed to start leaves nothing behind.
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  const data = join(dir, 'data');
-  await run(
-    join(native, 'bin', 'initdb'),
-    [
-      `--pgdata=${data}`,
-      `--username=${SUPERUSER}`,
-      '--auth=trust',
-      '--encoding=UTF8',
-      // libc's C.UTF-8: pg_trgm classifies characters by the database's ctype, and only a UTF-8 ctype makes
-      // Chinese characters word characters (docs/postgres.md, "Search").
-      '--locale=C.UTF-8',
-      '--no-sync',
-    ],
-    { ...owner, cwd: dir },
-  );
-  const port = await freePort();
-  const child = spawn(
-    join(native, 'bin', 'postgres'),
-    [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // Only loopback, no Unix socket: its default folder (/var/run/postgresql) may not exist.
-      '-c',
-      'unix_socket_directories=',
-      // A throwaway cluster: durability buys nothing and costs start-up and test time.
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=200',
-    ],
-    { ...owner, cwd: dir, env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  // A run that ends without its teardown (an exception, a signal vitest handles) still stops the server.
-  const onExit = (): void => void child.kill('SIGINT');
-  process.once('exit', onExit);
-  await waitUntilReady(child);
-  const startupMs = Math.round(performance.now() - started);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= new Promise<void>((resolve) => {
-      process.off('exit', onExit);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      // SIGINT: fast shutdown (open connections are ended).
-      child.kill('SIGINT');
-    }).then(() => rmSync(dir, { recursive: true, force: true })));
-  return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`, port, startupMs, stop };
 }
 
 let counter = 0;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Queryable } from './connection.js';
 import { LeaseLostError } from './lease-lost-error.js';
 
-/** A worker's hold on one app: valid while the row's epoch is still `epoch` (docs/postgres.md, "Leases"). */
+/** A worker's hold on one app: valid while the row's epoch is still `epoch` (docs/postgres.md, "Leases and fencing"). */
 export interface Lease {
   appid: string;
   worker: string;

@@ -24,7 +24,7 @@ interface AppliedRow {
 /**
  * Refuses a database pg_trgm cannot search Chinese in: its encoding must be UTF8 and its ctype a UTF-8
  * locale (C.UTF-8, en_US.UTF-8…), since pg_trgm decides which characters are word characters by the ctype
- * (docs/postgres.md, "Search").
+ * (docs/postgres.md, "Pointing wxlog at PostgreSQL").
  */
 export async function checkDatabaseLocale(db: pg.Pool | pg.PoolClient): Promise<void> {
   const { rows } = await db.query<{ encoding: string; ctype: string; name: string }>(

@@ -1,3 +1,4 @@
+import { configSecrets } from '../config/config-secrets.js';
 import { loadConfig, type LoadPurpose } from '../config/load-config.js';
 import { unknownEnvWarnings } from '../config/unknown-env.js';
 import type { Config } from '../config/config-schema.js';
@@ -48,6 +49,5 @@ export function commandConfig(
 
 /** The process's logger: JSON lines on a pipe, readable lines on a terminal, secrets masked. */
 export function commandLogger(ctx: CommandContext, config: Config): Logger {
-  const redact = [config.secret, config.accessToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
-  return createLogger({ level: config.logLevel, stream: ctx.stderr, redact });
+  return createLogger({ level: config.logLevel, stream: ctx.stderr, redact: configSecrets(config) });
 }

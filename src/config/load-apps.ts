@@ -15,9 +15,8 @@ export function loadApps(config: Config, readFile: ReadFile = readUtf8): AppConf
   const apps = [...config.apps];
   if (config.appsFile === undefined) return apps;
   const seen = new Map(config.apps.map((app) => [app.appid, app.origin ?? 'the settings']));
-  for (const listed of readAppsFile(config.appsFile, readFile)) {
-    refuseDuplicate(listed, seen);
-    if (listed.entry.enabled) apps.push(resolveApp(listed, config, true));
-  }
+  const listed = readAppsFile(config.appsFile, readFile);
+  for (const app of listed) refuseDuplicate(app, seen);
+  for (const app of listed) if (app.entry.enabled) apps.push(resolveApp(app, config, true));
   return apps;
 }

@@ -124,12 +124,15 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     };
     apps.push(resolveApp(listed, defaults, false));
   }
+  const listed = (settings.apps ?? []).map((entry, i) => ({
+    entry,
+    place: `apps[${i}] in ${file?.label ?? 'the config file'}`,
+    setting: `apps[${i}]`,
+  }));
+  // A duplicate first: it may explain the other complaints about the same app.
   const seen = new Map<string, string>();
-  for (const [i, entry] of (settings.apps ?? []).entries()) {
-    const listed = { entry, place: `apps[${i}] in ${file?.label ?? 'the config file'}`, setting: `apps[${i}]` };
-    refuseDuplicate(listed, seen);
-    if (entry.enabled) apps.push(resolveApp(listed, defaults, purpose === 'upstream'));
-  }
+  for (const app of listed) refuseDuplicate(app, seen);
+  for (const app of listed) if (app.entry.enabled) apps.push(resolveApp(app, defaults, purpose === 'upstream'));
 
   const config: Config = {
     appid: settings.appid ?? '',

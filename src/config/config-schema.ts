@@ -300,11 +300,11 @@ const filtersSchema = z.strictObject(
 const APP_RULE = 'must be an object with at least "appid"';
 
 // An app's own value of a setting: the top-level setting's rule, without its default (the top level is the default).
-function own<T extends z.ZodType>(schema: z.ZodDefault<T>, key: string) {
+function own<T extends z.ZodType>(schema: z.ZodDefault<T>, key: string, description?: string) {
   return schema
     .unwrap()
     .optional()
-    .meta({ description: `This app's own ${key}; default: the top-level one.` });
+    .meta({ description: description ?? `This app's own ${key}; default: the top-level one.` });
 }
 
 /**
@@ -314,9 +314,13 @@ function own<T extends z.ZodType>(schema: z.ZodDefault<T>, key: string) {
 export const appEntrySchema = z
   .strictObject(
     {
-      appid: settingSchemas.appid,
+      appid: settingSchemas.appid.meta({ description: 'The AppID of this app; it labels its rows.' }),
       secret: settingSchemas.secret.optional(),
-      tokenMode: own(settingSchemas.tokenMode, 'tokenMode'),
+      tokenMode: own(
+        settingSchemas.tokenMode,
+        'tokenMode',
+        "This app's own token mode; when not given, its most specific credential decides, else the top level's.",
+      ),
       accessToken: settingSchemas.accessToken.optional(),
       tokenUrl: settingSchemas.tokenUrl.optional(),
       tokenCommand: settingSchemas.tokenCommand.optional(),

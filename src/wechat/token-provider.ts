@@ -27,6 +27,8 @@ export interface TokenProviderOptions {
   tokenCommandTimeoutMs?: number | undefined;
   /** For `command`: where its `PATH` and `HOME` come from (nothing else of it is passed on). Default: none. */
   tokenEnv?: Record<string, string | undefined> | undefined;
+  /** Right before each request to the token service or run of the command (the client counts them). */
+  onSourcedFetch?: (() => void) | undefined;
   /** For `url`: the client's timeouts. Default: headers 30 s, body 30 s. */
   timeouts?: HttpTimeouts | undefined;
   transport: HttpTransport;
@@ -197,6 +199,7 @@ export class TokenProvider {
   async #fetchSourced(mode: 'url' | 'command'): Promise<string> {
     const { appid, tokenUrl, tokenCommand, lifetime } = this.#options;
     const startedAt = this.#options.now();
+    this.#options.onSourcedFetch?.();
     let sourced: SourcedToken;
     if (mode === 'url') {
       if (!tokenUrl) throw new TypeError('tokenMode "url" needs a tokenUrl');

@@ -158,6 +158,9 @@ export class WechatClient {
       tokenCommand: options.tokenCommand,
       tokenCommandTimeoutMs: commandTimeout,
       tokenEnv: options.tokenEnv,
+      onSourcedFetch: () => {
+        this.stats.tokenRequests++;
+      },
       timeouts,
       transport: this.#transport,
       retryPolicy: this.#policy,

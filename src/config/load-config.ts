@@ -117,12 +117,9 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
 
   const apps: AppConfig[] = [];
   if (settings.appid !== undefined) {
-    const listed = {
-      entry: { appid: settings.appid, enabled: true },
-      place: oneApp ?? 'appid',
-      setting: 'WXLOG_APPID',
-    };
-    apps.push(resolveApp(listed, defaults, false));
+    // Resolved leniently: requireCredential above has already refused what a command talking to WeChat lacks.
+    const one = { entry: { appid: settings.appid, enabled: true }, place: oneApp ?? 'appid', setting: 'WXLOG_APPID' };
+    apps.push(resolveApp(one, defaults, false));
   }
   const listed = (settings.apps ?? []).map((entry, i) => ({
     entry,

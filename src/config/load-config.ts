@@ -93,8 +93,8 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
   if (purpose === 'upstream' && oneApp === undefined && manyApps === undefined) {
     throw new ConfigError(
       'WXLOG_APPID',
-      'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file, ' +
-        'or list many apps in "apps" or WXLOG_APPS_FILE',
+      // Worded for the one-app form, which every command knows; "Many apps" in the docs tells the rest.
+      'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file',
     );
   }
   if (purpose === 'upstream' && oneApp !== undefined) requireCredential(settings, tokenMode, where);

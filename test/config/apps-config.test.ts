@@ -232,7 +232,7 @@ describe('apps in the config file', () => {
     const none = refusal(() => load({}));
     expect(none.setting).toBe('WXLOG_APPID');
     expect(none.message).toContain('WXLOG_APPID: required to talk to WeChat');
-    expect(none.message).toContain('"apps" or WXLOG_APPS_FILE');
+    expect(none.message).toBe('WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file');
   });
 });
 

@@ -29,8 +29,8 @@ export interface TokenProviderOptions {
   tokenEnv?: Record<string, string | undefined> | undefined;
   /** Right before each request to the token service or run of the command (the client counts them). */
   onSourcedFetch?: (() => void) | undefined;
-  /** For `url`: the client's timeouts. Default: headers 30 s, body 30 s. */
-  timeouts?: HttpTimeouts | undefined;
+  /** For `url`: the client's header and body timeouts. Default 30 s each. */
+  timeouts?: Pick<HttpTimeouts, 'headersMs' | 'bodyMs'> | undefined;
   transport: HttpTransport;
   /** The table token fetches are retried by (with-retries.ts), the client's. */
   retryPolicy: RetryPolicy;
@@ -203,7 +203,7 @@ export class TokenProvider {
     let sourced: SourcedToken;
     if (mode === 'url') {
       if (!tokenUrl) throw new TypeError('tokenMode "url" needs a tokenUrl');
-      const timeouts = this.#options.timeouts ?? { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
+      const timeouts = this.#options.timeouts ?? { headersMs: 30_000, bodyMs: 30_000 };
       sourced = await fetchUrlToken({ template: tokenUrl, appid, timeouts, signal: lifetime });
     } else {
       if (!tokenCommand) throw new TypeError('tokenMode "command" needs a tokenCommand');

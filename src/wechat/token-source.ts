@@ -34,7 +34,8 @@ const errcodeSchema = z.looseObject({ errcode: z.number(), errmsg: z.unknown().o
 export interface UrlTokenRequest {
   template: string;
   appid: string;
-  timeouts: HttpTimeouts;
+  /** Connecting is bounded by undici's shared dispatcher (10 s): connections to one service are shared. */
+  timeouts: Pick<HttpTimeouts, 'headersMs' | 'bodyMs'>;
   signal: AbortSignal;
 }
 

@@ -1,5 +1,7 @@
+import { configSecrets } from '../config/config-secrets.js';
 import { loadConfig, type LoadPurpose } from '../config/load-config.js';
 import { unknownEnvWarnings } from '../config/unknown-env.js';
+import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { CommandContext } from './command.js';
@@ -47,7 +49,6 @@ export function commandConfig(
 }
 
 /** The process's logger: JSON lines on a pipe, readable lines on a terminal, secrets masked. */
-export function commandLogger(ctx: CommandContext, config: Config): Logger {
-  const redact = [config.secret, config.accessToken].filter((s): s is string => typeof s === 'string' && s.length > 0);
-  return createLogger({ level: config.logLevel, stream: ctx.stderr, redact });
+export function commandLogger(ctx: CommandContext, config: Config, apps: readonly AppConfig[] = config.apps): Logger {
+  return createLogger({ level: config.logLevel, stream: ctx.stderr, redact: configSecrets(config, apps) });
 }

@@ -1,15 +1,14 @@
+import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
-import type { WechatClientOptions } from '../wechat/wechat-client.js';
+import { appClientOptions } from '../export/app-export.js';
+import type { CommandContext } from './command.js';
+import { tokenEnv } from './pass-setup.js';
 
-/** How the settings reach WeChat: the one place that turns a Config into a client's connection options. */
+/** How a command's settings reach WeChat for one app: the export's own mapping, with this process's environment. */
 export function clientOptions(
   config: Config,
-): Pick<WechatClientOptions, 'apiBase' | 'appid' | 'secret' | 'tokenMode' | 'accessToken'> {
-  return {
-    apiBase: config.apiBase,
-    appid: config.appid,
-    secret: config.secret,
-    tokenMode: config.tokenMode,
-    accessToken: config.accessToken,
-  };
+  app: AppConfig,
+  env: CommandContext['env'],
+): ReturnType<typeof appClientOptions> {
+  return appClientOptions(app, { apiBase: config.apiBase, tokenEnv: tokenEnv(env) });
 }

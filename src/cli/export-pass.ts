@@ -10,7 +10,7 @@ import { recentCstDays } from '../wechat/cst-day.js';
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import type { CommandContext } from './command.js';
 import { ExitCode } from './exit-codes.js';
-import { passSettings, singleApp, thisWorker, tokenEnv } from './pass-setup.js';
+import { passApps, passSettings, thisWorker, tokenEnv } from './pass-setup.js';
 import { lockHeldMessage } from './process-lock.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
 
@@ -19,7 +19,7 @@ export { summarizeApp as summarize } from '../export/export-pass.js';
 
 export interface PassOptions {
   config: Config;
-  /** The apps of this pass; default the one app of `config` (the WXLOG_APPID form). */
+  /** The apps of this pass; default every app configured (passApps). */
   apps?: readonly AppConfig[];
   logger: Logger;
   /** `run`, `daemon` or `demo`: recorded in `runs` and in the lock. */
@@ -46,7 +46,7 @@ export interface PassOutcome extends Omit<ProcessOutcome, 'holder'> {
 /** A command's view of a pass: its settings, the progress line of a one-app pass, the lock's message. */
 export async function exportPass(o: PassOptions): Promise<PassOutcome> {
   const { config } = o;
-  const apps = o.apps ?? [singleApp(config)];
+  const apps = o.apps ?? passApps(config);
   const now = o.now ?? Date.now;
   let progress: ExportProgress | undefined;
   let followed: { stats: { searchRequests: number } } | undefined;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
+import { loadApps } from '../config/load-apps.js';
 import type { PassOptions, WorkerIdentity } from '../export/export-pass.js';
 import { UsageError, type CommandContext } from './command.js';
 import { isAlive } from './process-lock.js';
@@ -8,20 +9,6 @@ import { isAlive } from './process-lock.js';
 /** This process, as `runs.worker` and the database's lock name it. */
 export function thisWorker(): WorkerIdentity {
   return { pid: process.pid, hostname: hostname(), isAlive };
-}
-
-/** The one app of the `WXLOG_APPID` form. */
-export function singleApp(config: Config): AppConfig {
-  return {
-    appid: config.appid,
-    tokenMode: config.tokenMode,
-    ...(config.secret === undefined ? {} : { secret: config.secret }),
-    ...(config.accessToken === undefined ? {} : { accessToken: config.accessToken }),
-    callsPerMinute: config.callsPerMinute,
-    lookbackDays: config.lookbackDays,
-    pageSize: config.pageSize,
-    filters: config.filters,
-  };
 }
 
 /** What a token command may see of this process's environment: the path to find programs, a home. */
@@ -38,7 +25,7 @@ export function passSettings(
     db: config.db,
     apiBase: config.apiBase,
     rateIntervalMs: config.rateIntervalMs,
-    concurrency: 32,
+    concurrency: config.concurrency,
     apps,
   };
 }
@@ -64,5 +51,5 @@ export function passApps(config: Config, only: readonly string[] = []): AppConfi
 }
 
 function configuredApps(config: Config): AppConfig[] {
-  return [singleApp(config)];
+  return loadApps(config);
 }

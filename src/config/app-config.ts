@@ -9,17 +9,22 @@ import type { TokenMode } from '../wechat/token-mode.js';
 export interface AppConfig {
   appid: string;
   tokenMode: TokenMode;
-  /** For `stable` and `classic`. Never log it. */
+  /** For `stable` and `classic`; only then set. Never log it. */
   secret?: string;
-  /** For `static`. Never log it. */
+  /** For `static`; only then set. Never log it. */
   accessToken?: string;
-  /** For `url`: GET this, `{appid}` replaced by the AppID. */
+  /** For `url`, only then set: GET this, `{appid}` replaced by the AppID. */
   tokenUrl?: string;
-  /** For `command`: run by `/bin/sh` with `WXLOG_APPID` in its environment. */
+  /** For `command`, only then set: run by `/bin/sh` with `WXLOG_APPID` in its environment. */
   tokenCommand?: string;
   /** Search calls allowed per rate interval for this app (its own budget), 1..49. */
   callsPerMinute: number;
   lookbackDays: number;
   pageSize: number;
   filters: SearchFilters;
+  /**
+   * Where the app was listed, for messages: `WXLOG_APPID`, `apps[2] in wxlog.json`, `line 4 of /srv/apps.txt`.
+   * Absent for an AppConfig built by hand.
+   */
+  origin?: string;
 }

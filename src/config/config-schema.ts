@@ -2,18 +2,48 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { TOKEN_MODES, type TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
+import type { AppConfig } from './app-config.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Settings resolved once from defaults, the config file and `WXLOG_*` variables (docs/configuration.md). */
+/** A `host:port` to listen on; `host` without the brackets of an IPv6 address. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Settings resolved once from defaults, the config file and `WXLOG_*` variables (docs/configuration.md).
+ * The top-level credentials, budget, lookback, page size and filters are those of the one-app form
+ * (`WXLOG_APPID`) and the defaults of every app in `apps` and the apps file.
+ */
 export interface Config {
-  /** The app's AppID; labels every row. `''` only when loaded for a local command and not set. */
+  /**
+   * The one-app form's AppID; labels every row. `''` in the many-apps form (`apps`, `WXLOG_APPS_FILE`) and
+   * when loaded for a local command without one.
+   */
   appid: string;
   /** AppSecret, for the `stable` and `classic` token modes. Never log it. */
   secret?: string;
+  /** The top-level token mode: given, or implied by the top-level credentials (`stable` failing any). */
   tokenMode: TokenMode;
-  /** A token supplied from outside; set exactly when `tokenMode` is `static`. Never log it. */
+  /** A token supplied from outside: the top-level one implies `static`. Never log it. */
   accessToken?: string;
+  /** Central token service: GET it, `{appid}` replaced by the AppID (the `url` mode). */
+  tokenUrl?: string;
+  /** Run by `/bin/sh -c` with `WXLOG_APPID` in its environment; prints a token (the `command` mode). */
+  tokenCommand?: string;
+  /**
+   * Every app of the one-app form or of the config file's `apps` (enabled ones only), resolved. Those of
+   * the apps file are not here: `loadApps` reads that file again at the start of every pass.
+   */
+  apps: AppConfig[];
+  /** Absolute path of the apps file (`WXLOG_APPS_FILE`): a JSON array of apps, or one AppID a line. */
+  appsFile?: string;
+  /** Apps exported at the same time by one process, 1..256. */
+  concurrency: number;
+  /** Where `daemon` serves `/metrics`, `/livez` and `/readyz`; off when absent. */
+  metricsAddr?: ListenAddress;
   /** http(s) origin of the API, without a trailing slash. */
   apiBase: string;
   /** Absolute path of the SQLite file. */
@@ -32,8 +62,11 @@ export interface Config {
   logLevel: LogLevel;
 }
 
-/** Settings whose values must never be echoed in messages or logs. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['secret', 'accessToken']);
+/**
+ * Settings whose values must never be echoed in messages or logs: secrets, and the token service's URL and
+ * command, which often carry a key of their own. Matched by the last part of a key (`apps[2].secret`).
+ */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['secret', 'accessToken', 'tokenUrl', 'tokenCommand']);
 
 export const DEFAULT_API_BASE = 'https://api.weixin.qq.com';
 
@@ -93,6 +126,32 @@ function scheduleProblem(input: unknown): string {
 
 const ORIGIN_RULE = 'must be an http(s) origin like "https://api.weixin.qq.com" (no path, query or credentials)';
 
+const TOKEN_MODE_RULE = `must be ${TOKEN_MODES.slice(0, -1)
+  .map((mode) => `"${mode}"`)
+  .join(', ')} or "${TOKEN_MODES.at(-1)}"`;
+
+const TOKEN_URL_RULE =
+  'must be an http(s) URL without spaces, like "https://tokens.example.com/token?appid={appid}" ({appid} becomes the AppID)';
+
+function isTokenUrl(text: string): boolean {
+  // The placeholder is replaced before the URL is parsed; braces elsewhere are the service's business.
+  const url = text.replaceAll('{appid}', 'wx');
+  if (/\s/.test(text) || !URL.canParse(url)) return false;
+  const { protocol } = new URL(url);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+const LISTEN_RULE = 'must be host:port with a port from 0 to 65535, like "127.0.0.1:9464" or "[::1]:9464"';
+
+/** `host:port` or `[v6]:port` as a {@link ListenAddress}, or undefined when it is neither. */
+export function parseListenAddress(text: string): ListenAddress | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port > 65_535) return undefined;
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
 function isHttpOrigin(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const url = new URL(text);
@@ -121,16 +180,31 @@ export const settingSchemas = {
     description: 'AppSecret for the "stable" and "classic" token modes (WXLOG_SECRET). Prefer the env variable.',
   }),
   tokenMode: z
-    .enum(TOKEN_MODES, { error: 'must be "stable", "classic" or "static"' })
+    .enum(TOKEN_MODES, { error: TOKEN_MODE_RULE })
     .default('stable')
     .meta({
       description:
         'How to get an access token (WXLOG_TOKEN_MODE): "stable" (cgi-bin/stable_token, leaves other services\' tokens valid), ' +
-        '"classic" (cgi-bin/token, invalidates the previous token) or "static" (accessToken as given).',
+        '"classic" (cgi-bin/token, invalidates the previous token), "static" (accessToken as given), "url" (from tokenUrl) ' +
+        'or "command" (printed by tokenCommand). When not given, the most specific credential decides (see "Many apps").',
     }),
   accessToken: token('must be a non-empty string without spaces or line breaks').meta({
     description:
       'A token supplied from outside, e.g. an authorizer_access_token (WXLOG_ACCESS_TOKEN). Implies tokenMode "static".',
+  }),
+  tokenUrl: z
+    .string({ error: TOKEN_URL_RULE })
+    .refine(isTokenUrl, { error: TOKEN_URL_RULE })
+    .meta({
+      description:
+        'A central token service (WXLOG_TOKEN_URL): GET with {appid} replaced, answering JSON {"access_token", "expires_in"}. ' +
+        'Implies tokenMode "url".',
+      examples: ['https://tokens.example.com/token?appid={appid}'],
+    }),
+  tokenCommand: nonEmptyText('must be a non-empty command').meta({
+    description:
+      'A command run by /bin/sh with WXLOG_APPID in its environment (WXLOG_TOKEN_COMMAND), printing a token or JSON ' +
+      '{"access_token", "expires_in"}; killed after 10 s. Implies tokenMode "command".',
   }),
   apiBase: z
     .string({ error: ORIGIN_RULE })
@@ -188,12 +262,93 @@ export const settingSchemas = {
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be "debug", "info", "warn" or "error"' })
     .default('info')
     .meta({ description: 'Least severe log line written (WXLOG_LOG_LEVEL).' }),
+  appsFile: nonEmptyText('must be a non-empty file path').meta({
+    description:
+      'Many apps: a JSON array of apps like "apps", or one AppID a line (# comments), relative to the working directory; ' +
+      'read again at the start of every pass (WXLOG_APPS_FILE).',
+  }),
+  concurrency: integer('must be an integer from 1 to 256', 1, 256).default(32).meta({
+    description: 'Apps exported at the same time by one process, each within its own budget (WXLOG_CONCURRENCY).',
+  }),
+  metricsAddr: z
+    .string({ error: LISTEN_RULE })
+    .refine((text) => parseListenAddress(text) !== undefined, { error: LISTEN_RULE })
+    .transform((text) => parseListenAddress(text) as ListenAddress)
+    .meta({
+      description:
+        'host:port where `wxlog daemon` serves /metrics, /livez and /readyz; off when unset (WXLOG_METRICS_ADDR).',
+      examples: ['127.0.0.1:9464'],
+    }),
 } as const;
 
 /** A setting's path in the config file: `pageSize`, `filters.level`, … */
 export type SettingKey = keyof typeof settingSchemas;
 
 const FILTERS_RULE = 'must be an object with any of level, filterMsg, url, openid, traceId';
+
+const filtersSchema = z.strictObject(
+  {
+    level: settingSchemas['filters.level'].optional(),
+    filterMsg: settingSchemas['filters.filterMsg'].optional(),
+    url: settingSchemas['filters.url'].optional(),
+    openid: settingSchemas['filters.openid'].optional(),
+    traceId: settingSchemas['filters.traceId'].optional(),
+  },
+  { error: FILTERS_RULE },
+);
+
+const APP_RULE = 'must be an object with at least "appid"';
+
+// An app's own value of a setting: the top-level setting's rule, without its default (the top level is the default).
+function own<T extends z.ZodType>(schema: z.ZodDefault<T>, key: string, description?: string) {
+  return schema
+    .unwrap()
+    .optional()
+    .meta({ description: description ?? `This app's own ${key}; default: the top-level one.` });
+}
+
+/**
+ * One entry of `apps` (and of a JSON apps file): an AppID and the settings in which this app differs from
+ * the top level (docs/configuration.md, "Many apps").
+ */
+export const appEntrySchema = z
+  .strictObject(
+    {
+      appid: settingSchemas.appid.meta({ description: 'The AppID of this app; it labels its rows.' }),
+      secret: settingSchemas.secret.optional(),
+      tokenMode: own(
+        settingSchemas.tokenMode,
+        'tokenMode',
+        "This app's own token mode; when not given, its most specific credential decides, else the top level's.",
+      ),
+      accessToken: settingSchemas.accessToken.optional(),
+      tokenUrl: settingSchemas.tokenUrl.optional(),
+      tokenCommand: settingSchemas.tokenCommand.optional(),
+      callsPerMinute: own(settingSchemas.callsPerMinute, 'callsPerMinute'),
+      lookbackDays: own(settingSchemas.lookbackDays, 'lookbackDays'),
+      pageSize: own(settingSchemas.pageSize, 'pageSize'),
+      filters: filtersSchema
+        .optional()
+        .meta({ description: "This app's filters; they replace the top-level filters as a whole ({} for none)." }),
+      enabled: z
+        .boolean({ error: 'must be true or false' })
+        .default(true)
+        .meta({ description: 'false leaves the app out (its data stays in the database).' }),
+    },
+    { error: APP_RULE },
+  )
+  .meta({ description: 'One app: its AppID and the settings in which it differs from the top level.' });
+
+/** What one entry of `apps` holds once validated. */
+export type AppEntry = z.output<typeof appEntrySchema>;
+
+/** The keys an entry of `apps` may hold. */
+export const APP_KEYS: readonly string[] = Object.keys(appEntrySchema.shape);
+
+/** A JSON apps file (`WXLOG_APPS_FILE`): the same entries as `apps`. */
+export const appsArraySchema = z.array(appEntrySchema, {
+  error: 'must be an array of apps, each an object with at least "appid"',
+});
 
 /** The config file (`--config FILE` or `WXLOG_CONFIG`). Unknown keys are refused, so typos do not pass. */
 export const configFileSchema = z
@@ -206,23 +361,23 @@ export const configFileSchema = z
     secret: settingSchemas.secret.optional(),
     tokenMode: settingSchemas.tokenMode,
     accessToken: settingSchemas.accessToken.optional(),
+    tokenUrl: settingSchemas.tokenUrl.optional(),
+    tokenCommand: settingSchemas.tokenCommand.optional(),
+    apps: appsArraySchema.optional().meta({
+      description:
+        'Many apps in one process: each entry has "appid" and may set its own credentials, budget, lookback and filters. ' +
+        'Not together with "appid" or WXLOG_APPID.',
+    }),
+    appsFile: settingSchemas.appsFile.optional(),
+    concurrency: settingSchemas.concurrency,
+    metricsAddr: settingSchemas.metricsAddr.optional(),
     apiBase: settingSchemas.apiBase,
     db: settingSchemas.db,
     callsPerMinute: settingSchemas.callsPerMinute,
     rateIntervalMs: settingSchemas.rateIntervalMs,
     lookbackDays: settingSchemas.lookbackDays,
     pageSize: settingSchemas.pageSize,
-    filters: z
-      .strictObject(
-        {
-          level: settingSchemas['filters.level'].optional(),
-          filterMsg: settingSchemas['filters.filterMsg'].optional(),
-          url: settingSchemas['filters.url'].optional(),
-          openid: settingSchemas['filters.openid'].optional(),
-          traceId: settingSchemas['filters.traceId'].optional(),
-        },
-        { error: FILTERS_RULE },
-      )
+    filters: filtersSchema
       .default({})
       .meta({ description: 'Optional server-side filters. A filtered export keeps its own coverage ledger.' }),
     schedule: settingSchemas.schedule,

@@ -1,4 +1,4 @@
-import { settingSchemas, type SettingKey } from './config-schema.js';
+import { appEntrySchema, settingSchemas, type SettingKey } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings, RESERVED_ENV_NAMES } from './env-settings.js';
 import { MIN_REAL_RATE_INTERVAL_MS } from './load-config.js';
 
@@ -27,6 +27,22 @@ function descriptionOf(key: SettingKey): string {
   return description.replace(/ ?\(WXLOG_[A-Z_]+\)/g, '');
 }
 
+type AppKey = keyof typeof appEntrySchema.shape;
+
+function appRuleOf(key: AppKey): string {
+  const result = appEntrySchema.shape[key].safeParse(Symbol('no value'));
+  return result.success ? '' : (result.error.issues[0]?.message ?? '');
+}
+
+// What an app gets when its entry leaves the key out.
+function appDefaultOf(key: AppKey): string {
+  if (key === 'appid') return 'required';
+  if (key === 'enabled') return code('true');
+  if (key === 'tokenMode') return 'its most specific credential decides (below)';
+  if (key === 'filters') return `the top-level ${code('filters')}, replaced as a whole`;
+  return `the top-level ${code(key)}`;
+}
+
 function envOf(key: SettingKey): string {
   const name = envSettings.find((s) => s.key === key)?.name;
   return name === undefined ? '—' : code(name);
@@ -42,6 +58,9 @@ export function configurationMarkdown(): string {
   const rows = keys.map(
     (key) => `| ${[code(key), envOf(key), defaultOf(key), ruleOf(key), descriptionOf(key)].map(cell).join(' | ')} |`,
   );
+  const appRows = (Object.keys(appEntrySchema.shape) as AppKey[]).map(
+    (key) => `| ${[code(key), appDefaultOf(key), appRuleOf(key)].map(cell).join(' | ')} |`,
+  );
   return [
     '# Configuration',
     '',
@@ -54,7 +73,8 @@ export function configurationMarkdown(): string {
     '',
     'A setting that breaks a rule stops wxlog before anything is written: one line naming the setting as you',
     'wrote it (`WXLOG_PAGE_SIZE`, or `pageSize in wxlog.json`), exit 2 (see [exit-codes.md](exit-codes.md)).',
-    'Secret values (`secret`, `accessToken`) are never repeated in a message.',
+    'Secret values (`secret`, `accessToken`, and `tokenUrl` and `tokenCommand`, which may carry a key) are never',
+    'repeated in a message.',
     '',
     '## Settings',
     '',
@@ -67,16 +87,81 @@ export function configurationMarkdown(): string {
     `- ${code('rateIntervalMs')} under ${MIN_REAL_RATE_INTERVAL_MS} is refused unless ${code('apiBase')} is a loopback address`,
     '  (127.0.0.0/8, `localhost`, `[::1]`): the time-scaled simulator. Against WeChat the budget must count',
     '  calls per minute, as WeChat does.',
-    '- `accessToken` implies `tokenMode` "static"; another `tokenMode` given with it is refused.',
-    '- Commands that talk to WeChat (`run`, `daemon`, `scenes`, `quota`) need `appid`, and `secret` for the',
-    '  "stable" and "classic" modes or `accessToken` for "static". Commands that only read the database',
-    '  (`status`, `query`, `search`, `prune`, `migrate`) need neither.',
+    '- `tokenMode`, when not given, follows the most specific credential: `accessToken` ("static"), then',
+    '  `tokenUrl` ("url"), `tokenCommand` ("command"), else "stable". `accessToken` with another `tokenMode` is',
+    '  refused.',
+    '- Commands that talk to WeChat (`run`, `daemon`, `scenes`, `quota`) need an app (`appid`, `apps` or',
+    '  `appsFile`) and, for each app, the credential of its token mode: `secret` for "stable" and "classic",',
+    '  `accessToken` for "static", `tokenUrl` for "url", `tokenCommand` for "command". Commands that only read',
+    '  the database (`status`, `query`, `search`, `prune`, `migrate`) need none of these.',
+    '',
+    '## Many apps',
+    '',
+    'One process, one database, many apps. `appid` (or `WXLOG_APPID`) alone is the one-app form; for many apps',
+    "list them in the config file's `apps`, or in an apps file (`appsFile`, `WXLOG_APPS_FILE`), or both. `appid`",
+    'together with `apps` or an apps file is refused. Each app has its own rate budget; up to `concurrency`',
+    'apps are exported at the same time.',
+    '',
+    'An entry of `apps` has `appid` and may set these; every other key is refused, with the nearest real key',
+    'suggested (`apps[3].pagesize in wxlog.json: unknown setting; did you mean "pageSize"?`). A top-level',
+    'setting of the same name, from the file or a `WXLOG_*` variable, is the default of every app.',
+    '',
+    '| key | when left out | rule |',
+    '|---|---|---|',
+    ...appRows,
+    '',
+    "An app's token mode, when it gives none, follows its most specific credential: its own `accessToken`",
+    '("static"), `tokenUrl` ("url"), `tokenCommand` ("command") or `secret` ("stable", or "classic" when the',
+    'top-level `tokenMode` is "classic"), in that order; failing those, the top-level `tokenMode` when given,',
+    'else the top-level credentials in the same order. So an app listed with its own secret uses stable_token even',
+    'when a top-level `tokenUrl` serves the others. An app without the credential its mode needs, an AppID',
+    'listed twice (both places are named) and an entry of an unknown key stop wxlog with one line. Apps with',
+    '`"enabled": false` are left out.',
+    '',
+    '```json',
+    '{',
+    '  "tokenUrl": "https://tokens.example.com/token?appid={appid}",',
+    '  "callsPerMinute": 20,',
+    '  "apps": [',
+    '    { "appid": "wx1111111111111111" },',
+    '    { "appid": "wx2222222222222222", "secret": "…", "lookbackDays": 30 },',
+    '    { "appid": "wx3333333333333333", "enabled": false }',
+    '  ],',
+    '  "appsFile": "./apps.txt"',
+    '}',
+    '```',
+    '',
+    'The apps file is read again at the start of every pass, so apps can be added or removed without a',
+    'restart. It holds a JSON array of the same entries as `apps`, or one AppID a line, which gets the',
+    'top-level settings:',
+    '',
+    '```text',
+    '# authorizer apps of our third-party platform',
+    'wx4444444444444444',
+    'wx5555555555555555   # the shop',
+    '',
+    'wx6666666666666666',
+    '```',
+    '',
+    '### Central token services',
+    '',
+    '- `url`: wxlog GETs `tokenUrl` with `{appid}` replaced by the AppID (URL-encoded). The answer is JSON',
+    '  `{"access_token": "…", "expires_in": 7200}`, or WeChat\'s `{"errcode": N, "errmsg": "…"}`, which fails',
+    '  the app for the pass (a busy `-1`, HTTP 5xx and network failures are retried first).',
+    '- `command`: wxlog runs `tokenCommand` with `/bin/sh -c`, with only `WXLOG_APPID`, `PATH` and `HOME` in',
+    '  its environment, and kills it after 10 seconds. It prints the bare token, or the same JSON. A non-zero',
+    '  exit or no output is an error naming the app and the exit status, never the output (a non-zero exit',
+    '  or a timeout is retried first, like a network failure).',
+    '- Tokens are kept until `expires_in` (minus a margin: 5 minutes, at most a tenth of the life) or until',
+    '  WeChat refuses one; a bare token, or JSON without `expires_in`, until it is refused. Then wxlog asks',
+    '  once more; the same token again fails that app for this pass, and the other apps go on. Nothing the',
+    '  service or the command prints is logged.',
     '',
     '## Other WXLOG_* variables',
     '',
     'An unknown `WXLOG_*` variable changes nothing: wxlog prints one warning line on stderr naming it and the',
     'nearest real one (`WXLOG_PAGESIZE is not a wxlog setting and is ignored; did you mean WXLOG_PAGE_SIZE?`).',
-    'These are not unknown (the config file, and features to come), and are never warned of:',
+    'These are not settings of the table but not unknown either, and are never warned of:',
     '',
     ...RESERVED_ENV_NAMES.map((name) => `- ${code(name)}`),
     '',

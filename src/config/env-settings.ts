@@ -13,6 +13,9 @@ export const CONFIG_FILE_ENV = 'WXLOG_CONFIG';
 
 const text = (raw: string): string => raw;
 
+// Blanks around an address are a slip of the shell, not part of it.
+const trimmed = (raw: string): string => raw.trim();
+
 // Case and surrounding blanks do not matter for keywords: `WXLOG_LOG_LEVEL=DEBUG` means debug.
 const keyword = (raw: string): string => raw.trim().toLowerCase();
 
@@ -30,6 +33,8 @@ export const envSettings: readonly EnvSetting[] = [
   { name: 'WXLOG_SECRET', key: 'secret', parse: text },
   { name: 'WXLOG_TOKEN_MODE', key: 'tokenMode', parse: keyword },
   { name: 'WXLOG_ACCESS_TOKEN', key: 'accessToken', parse: text },
+  { name: 'WXLOG_TOKEN_URL', key: 'tokenUrl', parse: trimmed },
+  { name: 'WXLOG_TOKEN_COMMAND', key: 'tokenCommand', parse: text },
   { name: 'WXLOG_API_BASE', key: 'apiBase', parse: text },
   { name: 'WXLOG_DB', key: 'db', parse: text },
   { name: 'WXLOG_CALLS_PER_MINUTE', key: 'callsPerMinute', parse: integer },
@@ -43,17 +48,13 @@ export const envSettings: readonly EnvSetting[] = [
   { name: 'WXLOG_TRACE_ID', key: 'filters.traceId', parse: text },
   { name: 'WXLOG_SCHEDULE', key: 'schedule', parse: text },
   { name: 'WXLOG_LOG_LEVEL', key: 'logLevel', parse: keyword },
+  { name: 'WXLOG_APPS_FILE', key: 'appsFile', parse: text },
+  { name: 'WXLOG_CONCURRENCY', key: 'concurrency', parse: integer },
+  { name: 'WXLOG_METRICS_ADDR', key: 'metricsAddr', parse: trimmed },
 ];
 
 /**
- * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable
- * and those of coming features (many apps, central token services, metrics). Not warned about.
+ * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable.
+ * Not warned about.
  */
-export const RESERVED_ENV_NAMES: readonly string[] = [
-  CONFIG_FILE_ENV,
-  'WXLOG_APPS_FILE',
-  'WXLOG_TOKEN_URL',
-  'WXLOG_TOKEN_COMMAND',
-  'WXLOG_CONCURRENCY',
-  'WXLOG_METRICS_ADDR',
-];
+export const RESERVED_ENV_NAMES: readonly string[] = [CONFIG_FILE_ENV];

@@ -1,18 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
 import type { TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
+import type { AppConfig } from './app-config.js';
 import { ConfigError } from './config-error.js';
-import { SECRET_SETTINGS, configFileSchema, settingSchemas, type Config, type SettingKey } from './config-schema.js';
+import { configFileSchema, settingSchemas, type Config, type SettingKey } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings } from './env-settings.js';
+import { loadApps } from './load-apps.js';
 import { isLoopbackHost } from './loopback-host.js';
-import { nearestName } from './nearest-name.js';
+import { refuseDuplicate, resolveApp, type AppDefaults } from './resolve-app.js';
+import { fileIssue, isSecretKey, parseJson, readSettingsText, readUtf8, show, type ReadFile } from './settings-file.js';
 
 /** The shortest rate interval allowed against anything but a loopback address: WeChat's minute. */
 export const MIN_REAL_RATE_INTERVAL_MS = 60_000;
 
-/** `local` commands (query, status, search, prune, migrate) work without appid or credentials. */
+/** `local` commands (query, status, search, prune, migrate) work without apps or credentials. */
 export type LoadPurpose = 'upstream' | 'local';
 
 /** Everything `loadConfig` reads, passed in so that nothing below the CLI touches `process`. */
@@ -21,8 +22,8 @@ export interface ConfigSources {
   /** `--config FILE`; when absent, `env.WXLOG_CONFIG`. Relative to `cwd`. */
   configFile?: string;
   cwd: string;
-  /** Reads a UTF-8 file; defaults to `fs.readFileSync`. */
-  readFile?: (path: string) => string;
+  /** Reads a UTF-8 file (the config file, the apps file); defaults to `fs.readFileSync`. */
+  readFile?: ReadFile;
 }
 
 interface ConfigFileContent {
@@ -38,11 +39,13 @@ interface EnvValue {
 
 /**
  * Resolves the settings once: defaults, then the config file, then `WXLOG_*` variables (empty ones
- * count as unset). Throws a one-line {@link ConfigError} naming the setting at fault; secret values
- * are never part of a message.
+ * count as unset), and the apps to export (docs/configuration.md). Throws a one-line {@link ConfigError}
+ * naming the setting at fault; secret values are never part of a message. For `upstream` the apps file is
+ * read once too, so that its mistakes stop the start; `loadApps` reads it again at every pass.
  */
 export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstream'): Config {
-  const file = readConfigFile(sources);
+  const readFile = sources.readFile ?? readUtf8;
+  const file = readConfigFile(sources, readFile);
   const fileValues = file?.values ?? {};
   if (file) validateFile(file);
   const env = readEnvironment(sources.env);
@@ -57,25 +60,15 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
   // Every part was validated above with the same schemas, so this only fills in the defaults.
   const settings = configFileSchema.parse(merged);
 
-  const where = (key: SettingKey): string | undefined => {
-    const fromEnv = env.get(key);
+  const where = (key: SettingKey | 'apps'): string | undefined => {
+    const fromEnv = key === 'apps' ? undefined : env.get(key);
     if (fromEnv) return fromEnv.name;
     if (file && key in fileValues) return `${key} in ${file.label}`;
     return undefined;
   };
   const settingOf = (key: SettingKey): string => env.get(key)?.name ?? key;
 
-  let tokenMode: TokenMode = settings.tokenMode;
-  if (settings.accessToken !== undefined) {
-    const modeWhere = where('tokenMode');
-    if (modeWhere !== undefined && tokenMode !== 'static') {
-      throw new ConfigError(
-        settingOf('tokenMode'),
-        `${modeWhere}: "${tokenMode}" conflicts with ${where('accessToken') ?? 'accessToken'}, which implies "static"; remove one of them`,
-      );
-    }
-    tokenMode = 'static';
-  }
+  const tokenMode = topTokenMode(settings, where, settingOf);
 
   // The budget promises WeChat at most N calls in any minute: a shorter interval breaks that promise, so it
   // is for the time-scaled simulator on this machine only.
@@ -89,55 +82,138 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     );
   }
 
-  if (purpose === 'upstream') {
-    if (settings.appid === undefined) {
-      throw new ConfigError(
-        'WXLOG_APPID',
-        'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file',
-      );
-    }
-    if (tokenMode === 'static' && settings.accessToken === undefined) {
-      throw new ConfigError(
-        'WXLOG_ACCESS_TOKEN',
-        `WXLOG_ACCESS_TOKEN: required because ${where('tokenMode') ?? 'tokenMode'} is "static"; set it or "accessToken" in the config file`,
-      );
-    }
-    if (tokenMode !== 'static' && settings.secret === undefined) {
-      throw new ConfigError(
-        'WXLOG_SECRET',
-        `WXLOG_SECRET: required for the "${tokenMode}" token mode; set it or "secret" in the config file, ` +
-          'or give WXLOG_ACCESS_TOKEN to use a token supplied from outside',
-      );
-    }
+  const oneApp = where('appid');
+  const manyApps = where('apps') ?? where('appsFile');
+  if (oneApp !== undefined && manyApps !== undefined) {
+    throw new ConfigError(
+      settingOf('appid'),
+      `${oneApp}: the one-app form cannot be combined with ${manyApps} (many apps); list this app there instead`,
+    );
   }
+  if (purpose === 'upstream' && oneApp === undefined && manyApps === undefined) {
+    throw new ConfigError(
+      'WXLOG_APPID',
+      // Worded for the one-app form, which every command knows; "Many apps" in the docs tells the rest.
+      'WXLOG_APPID: required to talk to WeChat; set it or "appid" in the config file',
+    );
+  }
+  if (purpose === 'upstream' && oneApp !== undefined) requireCredential(settings, tokenMode, where);
 
   const filters: SearchFilters = {};
   for (const [name, value] of Object.entries(settings.filters)) {
     if (value !== undefined) Object.assign(filters, { [name]: value });
   }
-  return {
-    appid: settings.appid ?? '',
-    ...(settings.secret === undefined ? {} : { secret: settings.secret }),
+  const defaults: AppDefaults = {
+    ...optional('secret', settings.secret),
+    ...optional('accessToken', settings.accessToken),
+    ...optional('tokenUrl', settings.tokenUrl),
+    ...optional('tokenCommand', settings.tokenCommand),
     tokenMode,
-    ...(settings.accessToken === undefined ? {} : { accessToken: settings.accessToken }),
-    // The schema accepted it as an origin; this drops the trailing slash and a default port.
-    apiBase: apiBase.origin,
-    db: resolve(sources.cwd, settings.db),
     callsPerMinute: settings.callsPerMinute,
-    rateIntervalMs: settings.rateIntervalMs,
     lookbackDays: settings.lookbackDays,
     pageSize: settings.pageSize,
     filters,
+  };
+
+  const apps: AppConfig[] = [];
+  if (settings.appid !== undefined) {
+    // Resolved leniently: requireCredential above has already refused what a command talking to WeChat lacks.
+    const one = { entry: { appid: settings.appid, enabled: true }, place: oneApp ?? 'appid', setting: 'WXLOG_APPID' };
+    apps.push(resolveApp(one, defaults, false));
+  }
+  const listed = (settings.apps ?? []).map((entry, i) => ({
+    entry,
+    place: `apps[${i}] in ${file?.label ?? 'the config file'}`,
+    setting: `apps[${i}]`,
+  }));
+  // A duplicate first: it may explain the other complaints about the same app.
+  const seen = new Map<string, string>();
+  for (const app of listed) refuseDuplicate(app, seen);
+  for (const app of listed) if (app.entry.enabled) apps.push(resolveApp(app, defaults, purpose === 'upstream'));
+
+  const config: Config = {
+    appid: settings.appid ?? '',
+    ...defaults,
+    // The schema accepted it as an origin; this drops the trailing slash and a default port.
+    apiBase: apiBase.origin,
+    db: resolve(sources.cwd, settings.db),
+    rateIntervalMs: settings.rateIntervalMs,
     schedule: settings.schedule,
     logLevel: settings.logLevel,
+    apps,
+    ...optional('appsFile', settings.appsFile === undefined ? undefined : resolve(sources.cwd, settings.appsFile)),
+    concurrency: settings.concurrency,
+    ...optional('metricsAddr', settings.metricsAddr),
   };
+  if (purpose === 'upstream' && manyApps !== undefined && loadApps(config, readFile).length === 0) {
+    throw new ConfigError(
+      where('appsFile') === undefined ? 'apps' : settingOf('appsFile'),
+      `${manyApps}: no enabled app to export; list at least one`,
+    );
+  }
+  return config;
+}
+
+type Settings = ReturnType<typeof configFileSchema.parse>;
+type Where = (key: SettingKey) => string | undefined;
+
+/**
+ * The top level's token mode: as given, else implied by the most specific top-level credential
+ * (accessToken, tokenUrl, tokenCommand), else "stable". It is the mode of the one-app form and of every app
+ * that brings no credential of its own.
+ */
+function topTokenMode(settings: Settings, where: Where, settingOf: (key: SettingKey) => string): TokenMode {
+  const modeWhere = where('tokenMode');
+  if (settings.accessToken !== undefined) {
+    if (modeWhere !== undefined && settings.tokenMode !== 'static') {
+      throw new ConfigError(
+        settingOf('tokenMode'),
+        `${modeWhere}: "${settings.tokenMode}" conflicts with ${where('accessToken') ?? 'accessToken'}, which implies "static"; remove one of them`,
+      );
+    }
+    return 'static';
+  }
+  if (modeWhere !== undefined) return settings.tokenMode;
+  if (settings.tokenUrl !== undefined) return 'url';
+  if (settings.tokenCommand !== undefined) return 'command';
+  return 'stable';
+}
+
+const NEEDS: Partial<Record<TokenMode, { key: 'accessToken' | 'tokenUrl' | 'tokenCommand'; env: string }>> = {
+  static: { key: 'accessToken', env: 'WXLOG_ACCESS_TOKEN' },
+  url: { key: 'tokenUrl', env: 'WXLOG_TOKEN_URL' },
+  command: { key: 'tokenCommand', env: 'WXLOG_TOKEN_COMMAND' },
+};
+
+/** The one-app form's credential for its mode: missing, a ConfigError naming the variable to set. */
+function requireCredential(settings: Settings, tokenMode: TokenMode, where: Where): void {
+  const needed = NEEDS[tokenMode];
+  if (needed !== undefined) {
+    if (settings[needed.key] !== undefined) return;
+    throw new ConfigError(
+      needed.env,
+      `${needed.env}: required because ${where('tokenMode') ?? 'tokenMode'} is "${tokenMode}"; set it or "${needed.key}" in the config file`,
+    );
+  }
+  if (settings.secret === undefined) {
+    throw new ConfigError(
+      'WXLOG_SECRET',
+      `WXLOG_SECRET: required for the "${tokenMode}" token mode; set it or "secret" in the config file, ` +
+        'or give WXLOG_ACCESS_TOKEN, WXLOG_TOKEN_URL or WXLOG_TOKEN_COMMAND to get tokens another way',
+    );
+  }
+}
+
+/** `{ [key]: value }`, or nothing for an undefined value (exactOptionalPropertyTypes-friendly spreading). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 function isBlank(value: string | undefined): value is undefined {
   return value === undefined || value.trim() === '';
 }
 
-function readConfigFile(sources: ConfigSources): ConfigFileContent | undefined {
+function readConfigFile(sources: ConfigSources, readFile: ReadFile): ConfigFileContent | undefined {
   const fromEnv = sources.env[CONFIG_FILE_ENV];
   const option = sources.configFile !== undefined ? '--config' : CONFIG_FILE_ENV;
   const given = sources.configFile ?? (isBlank(fromEnv) ? undefined : fromEnv);
@@ -146,86 +222,18 @@ function readConfigFile(sources: ConfigSources): ConfigFileContent | undefined {
 
   const fail = (problem: string): ConfigError =>
     new ConfigError(option, `config file ${given} (from ${option}): ${problem}`);
-  let text: string;
-  try {
-    text = (sources.readFile ?? readUtf8)(resolve(sources.cwd, given));
-  } catch (e: unknown) {
-    throw fail(describeReadError(e));
-  }
-  // Editors on Windows like to start UTF-8 files with a byte-order mark, which JSON.parse refuses.
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  const text = readSettingsText(resolve(sources.cwd, given), readFile, fail);
   if (text.trim() === '') throw fail('is empty; it must hold a JSON object of settings');
-  let values: unknown;
-  try {
-    values = JSON.parse(text);
-  } catch (e: unknown) {
-    throw fail(`is not valid JSON: ${describeJsonError(e, text)}`);
-  }
+  const values = parseJson(text, fail);
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw fail(`must hold a JSON object of settings, got ${Array.isArray(values) ? 'an array' : show(values)}`);
   }
   return { label: given, values: values as Record<string, unknown> };
 }
 
-function readUtf8(path: string): string {
-  return readFileSync(path, 'utf8');
-}
-
-function describeReadError(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a file';
-  const message = e instanceof Error ? e.message : String(e);
-  return `cannot be read (${message.split('\n')[0]})`;
-}
-
-// V8's JSON.parse messages sometimes quote the text around the error, which may hold a secret:
-// keep only the description and turn the position into a line and column.
-function describeJsonError(e: unknown, text: string): string {
-  const message = e instanceof Error ? e.message : '';
-  const match = /^(.*?) at position (\d+)/.exec(message);
-  if (!match) return /end of JSON input/.test(message) ? 'it ends too early' : 'syntax error';
-  const [, description = '', position = '0'] = match;
-  const before = text.slice(0, Number(position)).split('\n');
-  const at = `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-  const what = description.replace(/ in JSON$/, '');
-  return what.includes('"') ? `syntax error at ${at}` : `${what} at ${at}`;
-}
-
-/** A value as it appears in messages: JSON, cut short so that the message stays one readable line. */
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function pathKey(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.');
-}
-
-function valueAt(values: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
-  let current: unknown = values;
-  for (const part of path) current = (current as Record<PropertyKey, unknown> | undefined)?.[part];
-  return current;
-}
-
 function validateFile(file: ConfigFileContent): void {
   const result = configFileSchema.safeParse(file.values);
-  if (result.success) return;
-  // A misspelt key usually explains the other complaints too, so it goes first.
-  const issues = [...result.error.issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
-  const issue = issues[0] as z.core.$ZodIssue;
-  if (issue.code === 'unrecognized_keys') {
-    const parent = pathKey(issue.path);
-    const key = parent === '' ? String(issue.keys[0]) : `${parent}.${String(issue.keys[0])}`;
-    throw new ConfigError(key, `${key} in ${file.label}: unknown setting${suggestion(key)}`);
-  }
-  const key = pathKey(issue.path);
-  const secret = SECRET_SETTINGS.has(key);
-  const got = secret ? '' : `, got ${show(valueAt(file.values, issue.path))}`;
-  throw new ConfigError(key, `${key} in ${file.label}: ${issue.message}${got}`);
+  if (!result.success) throw fileIssue(result.error, file.values, file.label);
 }
 
 function readEnvironment(env: Record<string, string | undefined>): Map<SettingKey, EnvValue> {
@@ -237,21 +245,10 @@ function readEnvironment(env: Record<string, string | undefined>): Map<SettingKe
     const result = settingSchemas[setting.key].safeParse(value);
     if (!result.success) {
       const rule = result.error.issues[0]?.message ?? 'is not valid';
-      const got = SECRET_SETTINGS.has(setting.key) ? '' : `, got ${show(raw)}`;
+      const got = isSecretKey(setting.key) ? '' : `, got ${show(raw)}`;
       throw new ConfigError(setting.name, `${setting.name}: ${rule}${got}`);
     }
     values.set(setting.key, { name: setting.name, value });
   }
   return values;
-}
-
-const FILE_KEYS: readonly string[] = ['$schema', ...Object.keys(settingSchemas)];
-
-function suggestion(unknownKey: string): string {
-  // An env-style name in the file ("WXLOG_PAGE_SIZE") means that variable's key.
-  const fromEnvName = envSettings.find((s) => s.name === unknownKey.split('.').at(-1))?.key;
-  const best = nearestName(unknownKey, FILE_KEYS, fromEnvName);
-  if (best === undefined) return '; see docs/configuration.md for the settings';
-  const [head, sub] = best.split('.');
-  return sub === undefined ? `; did you mean "${head}"?` : `; did you mean "${sub}" inside "${head}"?`;
 }

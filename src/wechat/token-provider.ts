@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { classifyErrcode, errcodeInfo, WechatError } from './errors.js';
-import type { HttpTransport } from './http-transport.js';
+import type { HttpTimeouts, HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { TokenMode } from './token-mode.js';
+import {
+  DEFAULT_TOKEN_COMMAND_TIMEOUT_MS,
+  fetchUrlToken,
+  runTokenCommand,
+  TOKEN_SOURCE_LABEL,
+  type SourcedToken,
+} from './token-source.js';
 import { withRetries, type RetryRun } from './with-retries.js';
 import type { Logger } from '../log/logger.js';
 
@@ -12,6 +19,18 @@ export interface TokenProviderOptions {
   appid: string;
   secret?: string | undefined;
   accessToken?: string | undefined;
+  /** For `url`: the token service, `{appid}` replaced by the AppID. */
+  tokenUrl?: string | undefined;
+  /** For `command`: run by `/bin/sh -c`. */
+  tokenCommand?: string | undefined;
+  /** For `command`: killed after this long. Default 10 s. */
+  tokenCommandTimeoutMs?: number | undefined;
+  /** For `command`: where its `PATH` and `HOME` come from (nothing else of it is passed on). Default: none. */
+  tokenEnv?: Record<string, string | undefined> | undefined;
+  /** Right before each request to the token service or run of the command (the client counts them). */
+  onSourcedFetch?: (() => void) | undefined;
+  /** For `url`: the client's header and body timeouts. Default 30 s each. */
+  timeouts?: Pick<HttpTimeouts, 'headersMs' | 'bodyMs'> | undefined;
   transport: HttpTransport;
   /** The table token fetches are retried by (with-retries.ts), the client's. */
   retryPolicy: RetryPolicy;
@@ -39,9 +58,12 @@ const tokenAnswerSchema = z.looseObject({
  * Access tokens for one app. `stable` (default) uses cgi-bin/stable_token, which leaves tokens that
  * other services of the app hold valid, and forces a refresh only when a normal request hands back
  * the very token that was just refused. `classic` uses cgi-bin/token, which invalidates other
- * holders' tokens. `static` serves a token supplied from outside and cannot refresh it.
+ * holders' tokens. `static` serves a token supplied from outside and cannot refresh it. `url` and
+ * `command` get it from a central token service or a command (token-source.ts); when one hands back the
+ * token just refused, the app fails (docs/configuration.md, "Central token services").
  *
- * Tokens are cached until shortly before they expire; concurrent callers share one fetch.
+ * Tokens are cached until shortly before they expire (a token without `expires_in` until it is refused);
+ * concurrent callers share one fetch.
  */
 export class TokenProvider {
   readonly #options: TokenProviderOptions;
@@ -84,17 +106,27 @@ export class TokenProvider {
     }
     let pending = this.#refreshing.get(rejected);
     if (!pending) {
-      pending = this.#refresh(rejected).finally(() => this.#refreshing.delete(rejected));
+      pending = this.#refresh(rejected, error).finally(() => this.#refreshing.delete(rejected));
       pending.catch(() => undefined);
       this.#refreshing.set(rejected, pending);
     }
     return withSignal(pending, signal);
   }
 
-  async #refresh(rejected: string): Promise<string> {
+  async #refresh(rejected: string, error: WechatError): Promise<string> {
     if (this.#cached?.token === rejected) this.#cached = undefined;
     const fresh = await this.getToken();
-    if (fresh !== rejected || this.#options.mode === 'classic') return fresh;
+    const { mode, appid } = this.#options;
+    if (fresh !== rejected || mode === 'classic') return fresh;
+    if (mode === 'url' || mode === 'command') {
+      // Asked once more and given the same refused token: the service cannot help this app now.
+      this.#cached = undefined;
+      throw new WechatError(
+        `${TOKEN_SOURCE_LABEL[mode]} for app ${appid} gave again the token that ${error.api} refused ` +
+          `(errcode ${error.errcode ?? 'unknown'}); this app fails for now`,
+        { kind: 'fatal', api: 'token', errcode: error.errcode },
+      );
+    }
     // stable_token answers with its cached token while WeChat thinks it valid; only a forced
     // refresh (limited per day) replaces a token the API has just refused.
     this.#options.logger.info('stable_token returned the token that was just rejected; forcing a refresh');
@@ -123,7 +155,9 @@ export class TokenProvider {
   }
 
   async #fetch(force: boolean): Promise<string> {
-    const { mode, appid, secret, transport, lifetime } = this.#options;
+    const { mode } = this.#options;
+    if (mode === 'url' || mode === 'command') return this.#fetchSourced(mode);
+    const { appid, secret, transport, lifetime } = this.#options;
     if (!secret) throw new TypeError(`tokenMode "${mode}" needs a secret`);
     const startedAt = this.#options.now();
     const path = mode === 'stable' ? STABLE_TOKEN_PATH : CLASSIC_TOKEN_PATH;
@@ -152,14 +186,41 @@ export class TokenProvider {
         api: 'token',
       });
     }
-    const lifeMs = parsed.data.expires_in * 1000;
     const token = parsed.data.access_token;
-    this.#cached = { token, expiresAt: startedAt + lifeMs - Math.min(MAX_EXPIRY_MARGIN_MS, lifeMs / 10) };
+    this.#cached = { token, expiresAt: expiryOf(startedAt, parsed.data.expires_in) };
     this.#options.logger.debug('access token obtained', {
       mode,
       forceRefresh: force,
       expiresInSeconds: parsed.data.expires_in,
     });
+    return token;
+  }
+
+  async #fetchSourced(mode: 'url' | 'command'): Promise<string> {
+    const { appid, tokenUrl, tokenCommand, lifetime } = this.#options;
+    const startedAt = this.#options.now();
+    this.#options.onSourcedFetch?.();
+    let sourced: SourcedToken;
+    if (mode === 'url') {
+      if (!tokenUrl) throw new TypeError('tokenMode "url" needs a tokenUrl');
+      const timeouts = this.#options.timeouts ?? { headersMs: 30_000, bodyMs: 30_000 };
+      sourced = await fetchUrlToken({ template: tokenUrl, appid, timeouts, signal: lifetime });
+    } else {
+      if (!tokenCommand) throw new TypeError('tokenMode "command" needs a tokenCommand');
+      sourced = await runTokenCommand({
+        command: tokenCommand,
+        appid,
+        env: this.#options.tokenEnv ?? {},
+        timeoutMs: this.#options.tokenCommandTimeoutMs ?? DEFAULT_TOKEN_COMMAND_TIMEOUT_MS,
+        signal: lifetime,
+      });
+    }
+    const { token, expiresInSeconds } = sourced;
+    this.#cached = {
+      token,
+      expiresAt: expiresInSeconds === undefined ? Infinity : expiryOf(startedAt, expiresInSeconds),
+    };
+    this.#options.logger.debug('access token obtained', { mode, expiresInSeconds });
     return token;
   }
 
@@ -187,6 +248,12 @@ export class TokenProvider {
     }
     throw new WechatError(`${label}: ${detail}`, { kind, api: 'token', errcode });
   }
+}
+
+/** When a token obtained at `startedAt` should be renewed: its life less the margin. */
+function expiryOf(startedAt: number, expiresInSeconds: number): number {
+  const lifeMs = expiresInSeconds * 1000;
+  return startedAt + lifeMs - Math.min(MAX_EXPIRY_MARGIN_MS, lifeMs / 10);
 }
 
 /** `promise`, or the abort reason of `signal` if that comes first (the shared work goes on). */

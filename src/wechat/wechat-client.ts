@@ -8,7 +8,7 @@ import { HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';
 import { resolveRetryPolicy, type RetryPolicy, type RetryRule } from './retry-policy.js';
 import { buildSearchQuery, validateSearchParams } from './search-query.js';
-import type { TokenMode } from './token-mode.js';
+import { TOKEN_MODES, type TokenMode } from './token-mode.js';
 import { TokenProvider } from './token-provider.js';
 import { readSearchData } from './served-entry.js';
 import { sceneSchema, type Scene, type SearchPage, type SearchParams } from './types.js';
@@ -29,12 +29,14 @@ export interface WechatClientOptions {
   secret?: string | undefined;
   tokenMode: TokenMode;
   accessToken?: string | undefined;
-  /** For the `url` token mode (docs/configuration.md). */
-  tokenUrl?: string;
-  /** For the `command` token mode. */
-  tokenCommand?: string;
-  /** The environment a token command runs with. */
-  tokenEnv?: Record<string, string | undefined>;
+  /** For tokenMode `url`: GET this, `{appid}` replaced by the AppID (docs/configuration.md, "Central token services"). */
+  tokenUrl?: string | undefined;
+  /** For tokenMode `command`: run by `/bin/sh -c` with `WXLOG_APPID` in its environment. */
+  tokenCommand?: string | undefined;
+  /** For tokenMode `command`: killed after this long. Default 10 s. */
+  tokenCommandTimeoutMs?: number | undefined;
+  /** For tokenMode `command`: the environment its `PATH` and `HOME` come from. Default: none (the CLI passes its own). */
+  tokenEnv?: Record<string, string | undefined> | undefined;
   searchGate?: SearchGate;
   /** Connections shared with other clients (http-transport.ts, sharedHttpPool); the pool's owner closes it. */
   httpPool?: Pool;
@@ -100,13 +102,28 @@ export class WechatClient {
   readonly #tokensSeen = new Set<string>();
 
   constructor(options: WechatClientOptions) {
-    const { appid, tokenMode, secret, accessToken } = options;
+    const { appid, tokenMode } = options;
     if (!appid) throw new TypeError('WechatClient needs an appid');
-    if (tokenMode !== 'stable' && tokenMode !== 'classic' && tokenMode !== 'static') {
-      throw new TypeError(`Expected tokenMode to be "stable", "classic" or "static", got ${JSON.stringify(tokenMode)}`);
+    if (!(TOKEN_MODES as readonly unknown[]).includes(tokenMode)) {
+      const modes = TOKEN_MODES.map((mode) => `"${mode}"`).join(', ');
+      throw new TypeError(`Expected tokenMode to be one of ${modes}, got ${JSON.stringify(tokenMode)}`);
     }
-    if (tokenMode === 'static' ? !accessToken : !secret) {
-      throw new TypeError(`tokenMode "${tokenMode}" needs ${tokenMode === 'static' ? 'an accessToken' : 'a secret'}`);
+    // The option each token mode cannot do without.
+    const needs = (
+      {
+        stable: 'secret',
+        classic: 'secret',
+        static: 'accessToken',
+        url: 'tokenUrl',
+        command: 'tokenCommand',
+      } as const satisfies Record<TokenMode, keyof WechatClientOptions>
+    )[tokenMode];
+    if (!options[needs]) {
+      throw new TypeError(`tokenMode "${tokenMode}" needs ${needs === 'accessToken' ? 'an' : 'a'} ${needs}`);
+    }
+    const commandTimeout = options.tokenCommandTimeoutMs;
+    if (commandTimeout !== undefined && (!Number.isFinite(commandTimeout) || commandTimeout <= 0)) {
+      throw new RangeError(`Expected tokenCommandTimeoutMs to be a finite number > 0, got ${String(commandTimeout)}`);
     }
     this.#options = options;
     this.#policy = resolveRetryPolicy(options.retryPolicy);
@@ -139,8 +156,16 @@ export class WechatClient {
     this.#tokens = new TokenProvider({
       mode: tokenMode,
       appid,
-      secret,
-      accessToken,
+      secret: options.secret,
+      accessToken: options.accessToken,
+      tokenUrl: options.tokenUrl,
+      tokenCommand: options.tokenCommand,
+      tokenCommandTimeoutMs: commandTimeout,
+      tokenEnv: options.tokenEnv,
+      onSourcedFetch: () => {
+        this.stats.tokenRequests++;
+      },
+      timeouts,
       transport: this.#transport,
       retryPolicy: this.#policy,
       retries: this.#observedRetries('token'),

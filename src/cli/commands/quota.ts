@@ -7,6 +7,7 @@ import type { Command, CommandContext } from '../command.js';
 import { commandConfig, commandLogger, configFileHelp } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
+import { passApps } from '../pass-setup.js';
 
 function rateText(limit: RateLimit | null): string {
   return limit === null ? 'not reported' : `${limit.callCount} calls per ${limit.refreshSecond} s`;
@@ -42,6 +43,7 @@ count against the search budget (WXLOG_CALLS_PER_MINUTE).
 Options:
 ${optionsHelp([
   configFileHelp,
+  ['--app APPID', 'only this app (repeatable); default every configured app, one block (or JSON line) each'],
   [
     '--json',
     'print {appid, dailyLimit, used, remain, rateLimit, componentRateLimit} as JSON\n(a rate limit is {callCount, refreshSecond}, or null when not reported)',
@@ -55,28 +57,33 @@ configuration, 3 WeChat refused (credentials, permission, the API not authorized
     const { values } = parseCommandArgs(
       'quota',
       ctx.argv,
-      { config: { type: 'string' }, json: { type: 'boolean' } },
+      { config: { type: 'string' }, json: { type: 'boolean' }, app: { type: 'string', multiple: true } },
       false,
     );
     const config = commandConfig(ctx, values, 'upstream');
-    const logger = commandLogger(ctx, config);
-    const client = new WechatClient({
-      ...clientOptions(config),
-      logger,
-    });
-    try {
-      const quota = await client.getApiQuota(SEARCH_PATH, ctx.signal);
-      ctx.stdout.write(
-        values.json ? `${JSON.stringify({ appid: config.appid, ...quota })}\n` : quotaLines(config.appid, quota),
-      );
-      return ExitCode.Ok;
-    } catch (e: unknown) {
-      if (!(e instanceof WechatError)) throw e;
-      ctx.stderr.write(`wxlog quota: ${e.message}\n`);
-      // A token error that outlived its refresh is as fatal as refused credentials: asking again fails the same way.
-      return e.kind === 'fatal' || e.kind === 'token' ? ExitCode.Fatal : ExitCode.Incomplete;
-    } finally {
-      await client.close();
+    const apps = passApps(config, values.app);
+    const logger = commandLogger(ctx, config, apps);
+    const codes: ExitCode[] = [];
+    for (const [i, app] of apps.entries()) {
+      const client = new WechatClient({ ...clientOptions(config, app, ctx.env), logger });
+      try {
+        const quota = await client.getApiQuota(SEARCH_PATH, ctx.signal);
+        const text = values.json
+          ? `${JSON.stringify({ appid: app.appid, ...quota })}\n`
+          : `${i > 0 ? '\n' : ''}${quotaLines(app.appid, quota)}`;
+        ctx.stdout.write(text);
+        codes.push(ExitCode.Ok);
+      } catch (e: unknown) {
+        if (!(e instanceof WechatError)) throw e;
+        ctx.stderr.write(`wxlog quota: ${apps.length > 1 ? `${app.appid}: ` : ''}${e.message}\n`);
+        // A token error that outlived its refresh is as fatal as refused credentials: asking again fails the same way.
+        codes.push(e.kind === 'fatal' || e.kind === 'token' ? ExitCode.Fatal : ExitCode.Incomplete);
+      } finally {
+        await client.close();
+      }
     }
+    // As a pass: 3 only when every app was refused, 1 when some could not be asked.
+    if (codes.every((c) => c === ExitCode.Fatal)) return ExitCode.Fatal;
+    return codes.every((c) => c === ExitCode.Ok) ? ExitCode.Ok : ExitCode.Incomplete;
   },
 };

@@ -43,7 +43,7 @@ ETA that follows from the rate budget. Logs are readable lines there, JSON lines
     const config = commandConfig(ctx, values, 'upstream');
     const apps = passApps(config, values.app);
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
-    const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
+    const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config, apps);
     const outcome = await exportPass({
       config,
       apps,

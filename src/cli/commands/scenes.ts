@@ -3,11 +3,12 @@ import { clientOptions } from '../client-options.js';
 import { Store } from '../../store/store.js';
 import { WechatError } from '../../wechat/errors.js';
 import { WechatClient } from '../../wechat/wechat-client.js';
-import type { Command, CommandContext } from '../command.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
+import { passApps } from '../pass-setup.js';
 
 export const scenesCommand: Command = {
   name: 'scenes',
@@ -18,20 +19,25 @@ Fetches the scene list (访问来源) with getSceneList, stores it in the scenes
 and prints it as value<TAB>name lines. Every run refreshes it too.
 
 Options:
-${optionsHelp([...configHelp, ['--json', 'print the list as JSON']])}`,
+${optionsHelp([...configHelp, ['--json', 'print the list as JSON'], ['--app APPID', 'ask as this app (default the first configured)']])}`,
   async run(ctx: CommandContext) {
-    const { values } = parseCommandArgs('scenes', ctx.argv, { ...configOptions, json: { type: 'boolean' } }, false);
+    const { values } = parseCommandArgs(
+      'scenes',
+      ctx.argv,
+      { ...configOptions, json: { type: 'boolean' }, app: { type: 'string', multiple: true } },
+      false,
+    );
     const config = commandConfig(ctx, values, 'upstream');
     const logger = commandLogger(ctx, config);
-    const client = new WechatClient({
-      ...clientOptions(config),
-      logger,
-    });
+    // The list is WeChat's, the same for every app: the first app asked answers it (--app chooses).
+    const app = passApps(config, values.app)[0];
+    if (app === undefined) throw new UsageError('no app is configured; set WXLOG_APPID or WXLOG_APPS_FILE');
+    const client = new WechatClient({ ...clientOptions(config, app, ctx.env), logger });
     const store = Store.open(config.db);
     try {
       const scenes = await client.getSceneList(ctx.signal);
-      replaceScenes(store.db, config.appid, scenes, Math.floor(ctx.now() / 1000));
-      const stored = listScenes(store.db, config.appid);
+      replaceScenes(store.db, app.appid, scenes, Math.floor(ctx.now() / 1000));
+      const stored = listScenes(store.db, app.appid);
       ctx.stdout.write(
         values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''),
       );

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { AppConfig } from '../config/app-config.js';
 import type { ExportEvents } from '../events/export-events.js';
@@ -158,6 +159,14 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...o.client?.timeouts };
     const httpPool = sharedHttpPool(o.apiBase, Math.max(1, Math.min(64, o.concurrency)), timeouts);
     const outcomes: AppOutcome[] = [];
+    // The pass's own signal, followed by every app in flight: up to `concurrency` listeners at once (each app's
+    // export removes its own), more than EventTarget's default warning threshold of 10.
+    const passAbort = new AbortController();
+    setMaxListeners(Math.max(1, o.concurrency) * 4 + 10, passAbort.signal);
+    const onAbort = (): void => passAbort.abort(o.signal?.reason);
+    if (o.signal?.aborted) onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const signal = passAbort.signal;
     try {
       o.onStart?.(store);
       const ctx: AppExportContext = {
@@ -170,7 +179,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         httpPool,
         logger: o.logger,
         now,
-        ...(o.signal ? { signal: o.signal } : {}),
+        signal,
         ...(o.events ? { events: o.events } : {}),
         ...(o.client ? { client: o.client } : {}),
         ...(o.tokenEnv ? { tokenEnv: o.tokenEnv } : {}),
@@ -180,20 +189,16 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       const lastRun = store.apps.lastRunTimes();
       const order = [...o.apps].sort((a, b) => (lastRun.get(a.appid) ?? -1) - (lastRun.get(b.appid) ?? -1));
       const queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
-      const stop = (): void => queue.clear();
-      o.signal?.addEventListener('abort', stop, { once: true });
-      try {
-        for (const app of order) {
-          void queue.add(async () => {
-            if (o.signal?.aborted) return;
-            outcomes.push(await exportApp(app, ctx));
-          });
-        }
-        await queue.onIdle();
-      } finally {
-        o.signal?.removeEventListener('abort', stop);
+      signal.addEventListener('abort', () => queue.clear(), { once: true });
+      for (const app of order) {
+        void queue.add(async () => {
+          if (signal.aborted) return;
+          outcomes.push(await exportApp(app, ctx));
+        });
       }
+      await queue.onIdle();
     } finally {
+      o.signal?.removeEventListener('abort', onAbort);
       clearInterval(heartbeat);
       await httpPool.close();
       lock.release();

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,26 @@ describe('wxlog demo (subprocess)', () => {
     const runs = db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number };
     db.close();
     expect(runs.n).toBe(1);
+  }, 30_000);
+
+  it('--apps N plays a platform: an apps file, tokens from the token service, one runs row per app, status per app', async () => {
+    const dir = tempDir();
+    const result = await runCli(['demo', '--apps', '4', '--per-day', '20'], {}, dir);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^wxlog demo: complete: 4 apps, 28\/28 windows complete, /m);
+    const listed = readFileSync(join(dir, 'data', 'demo.apps'), 'utf8')
+      .split('\n')
+      .filter((l) => /^wx[0-9a-f]{16}$/.test(l));
+    expect(listed).toHaveLength(4);
+    const db = new BetterSqlite3(join(dir, 'data', 'demo.db'), { readonly: true });
+    const runs = db.prepare('SELECT appid FROM runs ORDER BY appid').all() as { appid: string }[];
+    const apps = db.prepare('SELECT appid, last_exit AS lastExit FROM apps ORDER BY appid').all();
+    db.close();
+    expect(runs.map((r) => r.appid)).toEqual([...listed].sort());
+    expect(apps).toEqual([...listed].sort().map((appid) => ({ appid, lastExit: 0 })));
+    const status = await runCli(['status', '--db', join(dir, 'data', 'demo.db')], {}, dir);
+    expect(status.status).toBe(0);
+    for (const appid of listed) expect(status.stdout).toMatch(new RegExp(`^${appid} +\\| ok +\\| 7/7 `, 'm'));
   }, 30_000);
 
   it('never replaces a file that holds more than demo runs', async () => {

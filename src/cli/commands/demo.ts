@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load-config.js';
 import { startSimulator } from '../../simulator/simulator.js';
 import type { Command, CommandContext } from '../command.js';
@@ -32,12 +33,16 @@ ${optionsHelp([
   ['--db FILE', 'database to fill (default ./data/demo.db)'],
   ['--per-day N', 'simulated entries per day (default 300)'],
   ['--seed N', 'simulator data seed (default 1)'],
+  [
+    '--apps N',
+    "a platform of N apps (1 to 1000) whose tokens come from the simulator's central token service\n(WXLOG_TOKEN_URL), listed one AppID a line in an apps file beside the database (WXLOG_APPS_FILE)",
+  ],
 ])}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs(
       'demo',
       ctx.argv,
-      { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' } },
+      { db: { type: 'string' }, 'per-day': { type: 'string' }, seed: { type: 'string' }, apps: { type: 'string' } },
       false,
     );
     const perDay = Number(values['per-day'] ?? 300);
@@ -46,26 +51,48 @@ ${optionsHelp([
     const seed = Number(values.seed ?? 1);
     if (!Number.isInteger(seed) || seed < 0)
       throw new UsageError(`--seed must be a non-negative integer, got ${JSON.stringify(values.seed)}`);
+    const appCount = values.apps === undefined ? undefined : Number(values.apps);
+    if (appCount !== undefined && !(Number.isInteger(appCount) && appCount >= 1 && appCount <= 1000))
+      throw new UsageError(`--apps must be an integer from 1 to 1000, got ${JSON.stringify(values.apps)}`);
     const db = values.db ?? 'data/demo.db';
-    const replaced = replaceDemoDatabase(resolve(ctx.cwd, db), db);
-    const sim = await startSimulator({ perDay, seed });
+    const dbPath = resolve(ctx.cwd, db);
+    const replaced = replaceDemoDatabase(dbPath, db);
+    const sim = await startSimulator({ perDay, seed, ...(appCount === undefined ? {} : { appCount }) });
     try {
       // Only the simulator's own credentials: a user's real WXLOG_* settings must not leak into the demo.
-      const config = loadConfig({
-        env: {
-          WXLOG_APPID: sim.options.appid,
-          WXLOG_SECRET: sim.options.secret,
-          WXLOG_API_BASE: sim.url,
-          WXLOG_DB: resolve(ctx.cwd, db),
-          WXLOG_LOG_LEVEL: ctx.env.WXLOG_LOG_LEVEL ?? 'warn',
-        },
-        cwd: ctx.cwd,
-      });
+      let appsFile: string | undefined;
+      const env: Record<string, string> = {
+        WXLOG_API_BASE: sim.url,
+        WXLOG_DB: dbPath,
+        WXLOG_LOG_LEVEL: ctx.env.WXLOG_LOG_LEVEL ?? 'warn',
+      };
+      if (appCount === undefined) {
+        Object.assign(env, { WXLOG_APPID: sim.options.appid, WXLOG_SECRET: sim.options.secret });
+      } else {
+        // A platform's setup: the apps in a file, every token from the central token service.
+        appsFile = `${dbPath.replace(/\.db$/, '')}.apps`;
+        const list = sim.apps().map((a) => a.appid);
+        mkdirSync(dirname(appsFile), { recursive: true });
+        writeFileSync(
+          appsFile,
+          `# wxlog demo: the simulator's ${list.length} apps, one AppID a line\n${list.join('\n')}\n`,
+        );
+        Object.assign(env, { WXLOG_APPS_FILE: appsFile, WXLOG_TOKEN_URL: sim.tokenServiceUrl });
+      }
+      const config = loadConfig({ env, cwd: ctx.cwd });
       const logger = commandLogger(ctx, config);
       const fresh = replaced ? `a fresh ${db} (the previous demo database was removed)` : `a new ${db}`;
-      ctx.stdout.write(`wxlog demo: simulator listening on ${sim.url}; exporting the last 7 CST days into ${fresh}\n`);
-      const outcome = await exportPass({ config, logger, command: 'demo', signal: ctx.signal });
+      const what =
+        appCount === undefined ? '' : ` of ${appCount} apps (listed in ${relative(ctx.cwd, appsFile ?? '')})`;
+      ctx.stdout.write(
+        `wxlog demo: simulator listening on ${sim.url}; exporting the last 7 CST days${what} into ${fresh}\n`,
+      );
+      const outcome = await exportPass({ config, logger, command: 'demo', signal: ctx.signal, env: ctx.env });
       ctx.stdout.write(`wxlog demo: ${outcome.summary}\n`);
+      for (const failure of outcome.failures) ctx.stdout.write(`wxlog demo: failed ${failure}\n`);
+      if (appCount !== undefined) {
+        ctx.stdout.write(`\nEvery app's coverage: npx wxlog status --db ${db}\n`);
+      }
       if (outcome.result) {
         ctx.stdout.write('\n  day (CST)   windows  stored  server total\n');
         for (const d of outcome.result.days) {

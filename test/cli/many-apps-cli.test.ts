@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import { expectExact } from '../helpers/exact.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { CLI, runCli } from './run-cli.js';
+
+// The many-apps form as users run it: a config file's `apps` or an apps file, the real CLI spawned against
+// the simulator (in this process, on the real clock), the database read back field by field.
+
+const INTERVAL_MS = 1000;
+const CALLS = 8;
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+function baseEnv(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WXLOG_API_BASE: s.url,
+    WXLOG_DB: join(dir, 'wxlog.db'),
+    WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
+    WXLOG_CALLS_PER_MINUTE: String(CALLS),
+    WXLOG_PAGE_SIZE: '100',
+    WXLOG_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+function rows<T>(db: string, sql: string): T[] {
+  const handle = new BetterSqlite3(db, { readonly: true });
+  try {
+    return handle.prepare(sql).all() as T[];
+  } finally {
+    handle.close();
+  }
+}
+
+async function stableToken(s: Simulator, appid: string, secret: string): Promise<string> {
+  const res = await fetch(`${s.url}/cgi-bin/stable_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credential', appid, secret }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+describe('many apps from one process (subprocess)', () => {
+  it('exports 50+ apps of mixed token modes exactly; a wrong secret and a failing token service fail those apps alone', async () => {
+    sim = await startSimulator({ appCount: 54, perDay: 20, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 5 });
+    const all = sim.apps();
+    const [wrongSecret, badService, staticApp, ...rest] = all;
+    sim.setTokenServiceFailure(badService!.appid, { errcode: 40013, errmsg: 'invalid appid' });
+    const token = await stableToken(sim, staticApp!.appid, staticApp!.secret);
+    // A token command as a platform writes one: ask the central service for this app (node is on PATH).
+    const command =
+      `node -e "fetch(process.argv[1].replace('{appid}', process.env.WXLOG_APPID))` +
+      `.then((r) => r.text()).then((t) => process.stdout.write(t))" '${sim.tokenServiceUrl}'`;
+    const apps = [
+      { appid: wrongSecret!.appid, secret: 'not-the-secret' },
+      { appid: badService!.appid }, // the top-level tokenUrl serves it
+      { appid: staticApp!.appid, accessToken: token },
+      ...rest.map((a, i) =>
+        i % 3 === 0
+          ? { appid: a.appid, secret: a.secret }
+          : i % 3 === 1
+            ? { appid: a.appid }
+            : { appid: a.appid, tokenCommand: command },
+      ),
+    ];
+    const dir = tempDir();
+    const file = join(dir, 'wxlog.json');
+    writeFileSync(file, JSON.stringify({ apps, tokenUrl: sim.tokenServiceUrl, concurrency: 8 }));
+    const db = join(dir, 'wxlog.db');
+
+    const result = await runCli(['run', '--config', file], baseEnv(sim, dir));
+
+    expect(result.stderr).not.toContain(token);
+    for (const a of all) expect(result.stdout + result.stderr).not.toContain(a.secret);
+    expect(result.status).toBe(1);
+    const lines = result.stdout.trimEnd().split('\n');
+    // One line for the pass, one per failed app: never a line per healthy app.
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^wxlog run: incomplete; the next run continues: 54 apps, 2 failed, /);
+    expect(lines.slice(1).sort()).toEqual(
+      [`wxlog run: failed ${wrongSecret!.appid}: `, `wxlog run: failed ${badService!.appid}: `]
+        .sort()
+        .map((prefix) => expect.stringMatching(new RegExp(`^${prefix}`)) as unknown as string),
+    );
+    for (const a of [staticApp!, ...rest]) expectExact(db, sim, a.appid);
+    for (const a of all) expect(sim.maxSearchesInAnyInterval(INTERVAL_MS, a.appid)).toBeLessThanOrEqual(CALLS);
+    const runs = rows<{ appid: string; worker: string }>(db, 'SELECT appid, worker FROM runs');
+    expect(runs).toHaveLength(54);
+    expect(new Set(runs.map((r) => r.worker)).size).toBe(1);
+    expect(runs[0]?.worker).toMatch(/^.+:\d+$/);
+    const text = JSON.stringify(rows(db, 'SELECT * FROM runs')) + JSON.stringify(rows(db, 'SELECT * FROM apps'));
+    expect(text).not.toContain(token);
+  }, 120_000);
+
+  it('a pass SIGKILLed mid-export is resumed by the next, every app exact; status shows the killed run interrupted', async () => {
+    sim = await startSimulator({ appCount: 8, perDay: 300, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 9 });
+    const dir = tempDir();
+    const appsFile = join(dir, 'apps.txt');
+    writeFileSync(appsFile, `# the platform's apps\n${sim.apps().map((a) => a.appid).join('\n')}\n`);
+    const env = baseEnv(sim, dir, { WXLOG_APPS_FILE: appsFile, WXLOG_TOKEN_URL: sim.tokenServiceUrl, WXLOG_CONCURRENCY: '3' });
+    const db = join(dir, 'wxlog.db');
+    const child = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Killed once some apps are done and others are in flight.
+    await waitFor(() => {
+      try {
+        return rows<{ n: number }>(db, 'SELECT count(*) AS n FROM runs WHERE finished_at IS NOT NULL')[0]!.n >= 2;
+      } catch {
+        return false;
+      }
+    }, 'two apps finished', 60_000);
+    child.kill('SIGKILL');
+    await exited;
+    const status = await runCli(['status', '--db', db, '--json'], {});
+    const killed = JSON.parse(status.stdout) as { apps: { state: string }[] };
+    expect(killed.apps.some((a) => a.state === 'interrupted')).toBe(true);
+    expect(killed.apps.some((a) => a.state === 'running')).toBe(false);
+
+    const second = await runCli(['run'], env);
+    expect(second.status).toBe(0);
+    for (const a of sim.apps()) expectExact(db, sim, a.appid);
+  }, 120_000);
+
+  it('two processes in turn share each app budget: no app over it in any sliding interval', async () => {
+    sim = await startSimulator({ appCount: 4, perDay: 400, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 3 });
+    const dir = tempDir();
+    const appsFile = join(dir, 'apps.txt');
+    writeFileSync(appsFile, sim.apps().map((a) => a.appid).join('\n'));
+    const env = baseEnv(sim, dir, { WXLOG_APPS_FILE: appsFile, WXLOG_TOKEN_URL: sim.tokenServiceUrl });
+    const first = await runCli(['run'], env);
+    expect(first.status).toBe(0);
+    // More entries arrive; the second process starts at once, inside the interval of the first's calls.
+    for (const a of sim.apps()) sim.addEntries(sim.allEntries(a.appid).at(-1) ? todayOf(sim) : todayOf(sim), 250, undefined, a.appid);
+    const second = await runCli(['run'], env);
+    expect(second.status).toBe(0);
+    for (const a of sim.apps()) {
+      expect(sim.maxSearchesInAnyInterval(INTERVAL_MS, a.appid)).toBeLessThanOrEqual(CALLS);
+      expectExact(join(dir, 'wxlog.db'), sim, a.appid);
+    }
+  }, 120_000);
+
+  it('the daemon reads the apps file again at every pass: apps added are exported, apps removed are not', async () => {
+    sim = await startSimulator({ appCount: 4, perDay: 10, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 4 });
+    const [a, b, c, d] = sim.apps().map((x) => x.appid) as [string, string, string, string];
+    const dir = tempDir();
+    const appsFile = join(dir, 'apps.txt');
+    writeFileSync(appsFile, `${a}\n${b}\n`);
+    const db = join(dir, 'wxlog.db');
+    const env = baseEnv(sim, dir, {
+      WXLOG_APPS_FILE: appsFile,
+      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      WXLOG_SCHEDULE: '*/2 * * * * *',
+    });
+    const child = spawn(process.execPath, [CLI, 'daemon'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const passesOf = (appid: string): number =>
+      rows<{ n: number }>(db, `SELECT count(*) AS n FROM runs WHERE appid = '${appid}' AND finished_at IS NOT NULL`)[0]!.n;
+    const safely = (f: () => boolean) => () => {
+      try {
+        return f();
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(safely(() => passesOf(a) >= 1 && passesOf(b) >= 1), 'the first pass', 30_000);
+    writeFileSync(appsFile, `${b}\n${c}\n${d}\n`);
+    const aBefore = passesOf(a);
+    await waitFor(safely(() => passesOf(c) >= 1 && passesOf(d) >= 1), 'a pass with the edited file', 30_000);
+    const bAfter = passesOf(b);
+    await waitFor(safely(() => passesOf(b) > bAfter), 'one more pass', 30_000);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The removed app got at most the pass that was running when the file changed.
+    expect(passesOf(a)).toBeLessThanOrEqual(aBefore + 1);
+    for (const id of [b, c, d]) expectExact(db, sim, id);
+  }, 120_000);
+});
+
+function todayOf(s: Simulator): string {
+  const days = s.retentionDays();
+  return days[days.length - 1]!;
+}

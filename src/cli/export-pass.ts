@@ -2,13 +2,13 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/config-schema.js';
 import { clientOptions } from './client-options.js';
 import { filterKey } from '../config/filter-key.js';
+import { ExportEvents } from '../events/export-events.js';
 import { RateBudget } from '../export/rate-budget.js';
 import { coverage, MAX_LOOKBACK_DAYS, runExport, type DayOutcome, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
 import { lockHeldMessage, processLock } from './process-lock.js';
 import { Store } from '../store/store.js';
-import { recentCstDays } from '../wechat/cst-day.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
 import { ExitCode } from './exit-codes.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
@@ -25,6 +25,11 @@ export interface PassOptions {
   onDayDone?: (day: DayOutcome) => void;
   /** A terminal line to show the pass's progress on (give it only when stderr is a TTY). */
   progress?: ProgressLine;
+  /**
+   * The process's event stream (docs/operations.md): the pass emits its events there (metrics, the
+   * daemon's activity line). One stream per process, given to every pass.
+   */
+  events?: ExportEvents;
 }
 
 export interface PassOutcome {
@@ -92,53 +97,93 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     const startedAt = Math.floor(started / 1000);
     const runId = store.runs.start(o.command, config.appid, process.pid, startedAt, `${hostname()}:${process.pid}`);
     store.apps.seen(config.appid, startedAt);
+    // The progress line follows the events too, so a pass without the process's stream gets its own.
+    const events = o.events ?? (o.progress ? new ExportEvents() : undefined);
+    const { appid } = config;
+    const lookback = Math.min(config.lookbackDays, MAX_LOOKBACK_DAYS);
+    events?.emit({ type: 'pass-started', apps: 1, at: started });
+    events?.emit({
+      type: 'app-started',
+      appid,
+      days: lookback,
+      at: started,
+      budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
+    });
     const budget = new RateBudget({
       requests: store.requests,
-      appid: config.appid,
+      appid,
       limit: config.callsPerMinute,
       intervalMs: config.rateIntervalMs,
       now,
+      events,
+      logger,
     });
     const client = new WechatClient({
       ...clientOptions(config),
       searchGate: budget,
       logger,
+      events,
       ...o.client,
     });
     const filters = filterKey(config.filters);
-    let result: ExportResult | null = null;
-    let progress: ExportProgress | undefined;
-    try {
-      progress =
-        o.progress &&
-        new ExportProgress({
-          line: o.progress,
-          label: `wxlog ${o.command}`,
-          days: recentCstDays(Math.floor(started / 1000), Math.min(config.lookbackDays, MAX_LOOKBACK_DAYS)),
-          coverage: (date) => coverage(store, config.appid, filters, date),
-          searchCalls: () => client.stats.searchRequests,
-          pageSize: config.pageSize,
-          budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
-          now,
+    // Until the export emits page-stored itself (the many-apps pass), the pass watches the store: a page
+    // is saved for the day last searched.
+    let searching = '';
+    const savePage = store.savePage.bind(store);
+    if (events) {
+      store.savePage = (...args) => {
+        const saved = savePage(...args);
+        const day = coverage(store, appid, filters, searching);
+        events.emit({
+          type: 'page-stored',
+          appid,
+          date: searching,
+          entriesSeen: saved.seen,
+          entriesNew: saved.inserted,
+          dayStored: day.stored,
+          dayServerTotal: day.serverTotal,
         });
+        return saved;
+      };
+    }
+    const api = {
+      searchLogs: (params: Parameters<WechatClient['searchLogs']>[0], signal?: AbortSignal) => {
+        searching = params.date;
+        return client.searchLogs(params, signal);
+      },
+      getSceneList: (signal?: AbortSignal) => client.getSceneList(signal),
+    };
+    let result: ExportResult | null = null;
+    const progress =
+      o.progress &&
+      new ExportProgress({
+        line: o.progress,
+        label: `wxlog ${o.command}`,
+        pageSize: config.pageSize,
+        budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
+        now,
+      });
+    const unfollow = progress && events?.on(progress.listener);
+    try {
       result = await runExport({
         appid: config.appid,
         filters: config.filters,
         filterKey: filters,
         lookbackDays: config.lookbackDays,
         pageSize: config.pageSize,
-        api: progress ? progress.follow(client) : client,
+        api,
         store,
         logger,
         now,
         ...(o.signal ? { signal: o.signal } : {}),
         onDayDone: (day) => {
-          progress?.dayDone(day);
+          events?.emit({ type: 'day-done', appid, ...day });
           o.onDayDone?.(day);
         },
       });
     } finally {
       progress?.finish();
+      unfollow?.();
       clearInterval(heartbeat);
       await client.close();
       const searchCalls = client.stats.searchRequests;
@@ -156,13 +201,30 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         errors: result?.errors.length ?? 1,
         message: result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
       });
-      store.apps.finished(
-        config.appid,
-        startedAt,
-        exitCode,
-        result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly',
-      );
+      const message = result ? (result.fatal?.message ?? result.errors[0] ?? null) : 'the export failed unexpectedly';
+      store.apps.finished(config.appid, startedAt, exitCode, message);
       lock.release();
+      const finishedAt = now();
+      events?.emit({
+        type: 'app-done',
+        appid,
+        exitCode,
+        complete: exitCode === ExitCode.Ok,
+        windowsIncomplete: result?.windowsIncomplete ?? 0,
+        entriesNew: result?.entriesNew ?? 0,
+        searchCalls,
+        startedAt: started,
+        finishedAt,
+        error: message,
+      });
+      events?.emit({
+        type: 'pass-done',
+        exitCode,
+        apps: 1,
+        appsFailed: exitCode >= ExitCode.Usage ? 1 : 0,
+        startedAt: started,
+        finishedAt,
+      });
     }
     const searchCalls = client.stats.searchRequests;
     return {

@@ -101,6 +101,16 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     const events = o.events ?? (o.progress ? new ExportEvents() : undefined);
     const { appid } = config;
     const lookback = Math.min(config.lookbackDays, MAX_LOOKBACK_DAYS);
+    const progress =
+      o.progress &&
+      new ExportProgress({
+        line: o.progress,
+        label: `wxlog ${o.command}`,
+        pageSize: config.pageSize,
+        budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
+        now,
+      });
+    const unfollow = progress && events?.on(progress.listener);
     events?.emit({ type: 'pass-started', apps: 1, at: started });
     events?.emit({
       type: 'app-started',
@@ -154,16 +164,6 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       getSceneList: (signal?: AbortSignal) => client.getSceneList(signal),
     };
     let result: ExportResult | null = null;
-    const progress =
-      o.progress &&
-      new ExportProgress({
-        line: o.progress,
-        label: `wxlog ${o.command}`,
-        pageSize: config.pageSize,
-        budget: { calls: config.callsPerMinute, intervalMs: config.rateIntervalMs },
-        now,
-      });
-    const unfollow = progress && events?.on(progress.listener);
     try {
       result = await runExport({
         appid: config.appid,

@@ -9,14 +9,15 @@
 # engines (>=20.19.0).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# --- TypeScript → dist/ ------------------------------------------------------------------------------
+# --- TypeScript → dist/ (esbuild bundles the CLI, scripts/bundle.ts) ----------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# `prepare` would run the build before the sources are here, and tsc needs no native module:
-# install without scripts, then build explicitly.
+# `prepare` would run the build before the sources are here, and the bundler needs no native module
+# (esbuild's binary comes in its platform package): install without scripts, then build explicitly.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
@@ -40,7 +41,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# migrations/ must sit beside dist/: the code finds migrations/sqlite at ../../migrations/sqlite from dist/store/.
+# migrations/ must sit beside dist/: the code finds migrations/sqlite at ../../migrations/sqlite from dist/cli/.
 COPY migrations ./migrations
 COPY config ./config
 COPY package.json ./

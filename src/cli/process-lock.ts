@@ -3,7 +3,8 @@ import type { Database } from '../store/database.js';
 import { RunLock, type LockHolder } from '../store/run-lock.js';
 import { formatCst } from '../wechat/cst-day.js';
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this host is alive (signal 0 checks without disturbing it). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,32 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cstDayOf } from '../wechat/cst-day.js';
 import type { ResolvedSimulatorOptions, SimulatorStats } from './simulator.js';
-import { quotaAnswer, type ApiQuota } from './api-quota.js';
-import { BAD_GATEWAY_HTML, HTML_PAGE, type FaultDice } from './faults.js';
-import type { LogStore } from './log-store.js';
+import { quotaAnswer } from './api-quota.js';
+import { BAD_GATEWAY_HTML, HTML_PAGE } from './faults.js';
+import type { AppRegistry } from './app-registry.js';
 import { SIMULATED_SCENES } from './scenes.js';
 import { parseSearchQuery } from './search-params.js';
-import type { SlidingLimiter } from './sliding-limiter.js';
-import type { TokenRegistry } from './token-registry.js';
+import type { SimulatedApp } from './simulated-app.js';
+import { TOKEN_SERVICE_PATH, tokenServiceAnswer } from './token-service.js';
 import { ERRORS, type WeChatError } from './wechat-errors.js';
-
-/** A pending `addDuringPaging` request. */
-export interface PagingInsert {
-  count: number;
-  remaining: number;
-}
 
 export interface RequestHandlerDeps {
   /** Read on every request: `setFaults` changes `faults` in place. */
   options: ResolvedSimulatorOptions;
-  store: LogStore;
-  /** Daily quota of `userlog_search`, reported by getApiQuota. */
-  quota: ApiQuota;
-  tokens: TokenRegistry;
-  limiter: SlidingLimiter;
-  dice: FaultDice;
+  /** The apps served, by AppID and by token: each has its store, quota, tokens, limiter and dice. */
+  apps: AppRegistry;
+  /** Totals over every app; each app counts its own requests in its own stats too. */
   stats: SimulatorStats;
-  pagingInserts: PagingInsert[];
   /** Aborted when the simulator closes: stalled requests stop waiting. */
   closing: AbortSignal;
 }
@@ -76,20 +66,43 @@ function waitWhileConnected(ms: number, res: ServerResponse, closing: AbortSigna
 
 /** The HTTP side of the simulator: routes, credential and token checks, rate limit, faults. */
 export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { options, store, quota, tokens, limiter, dice, stats } = deps;
-  const forceRefreshes = { day: '', count: 0 };
+  const { options, apps, stats } = deps;
 
-  const credentialError = (grantType: unknown, appid: unknown, secret: unknown): WeChatError | undefined => {
-    if (appid === undefined || appid === null || appid === '') return ERRORS.missingAppid;
-    if (secret === undefined || secret === null || secret === '') return ERRORS.missingSecret;
-    if (grantType !== 'client_credential') return ERRORS.invalidGrantType;
-    if (appid !== options.appid) return ERRORS.invalidAppid;
-    if (secret !== options.secret) return ERRORS.invalidSecret;
-    return undefined;
+  /** Counts a request in the totals and, when it names a known app, in that app's stats. */
+  const count = (app: SimulatedApp | undefined, add: (s: SimulatorStats) => void): void => {
+    add(stats);
+    if (app) add(app.stats);
   };
 
-  const tokenError = (params: URLSearchParams): WeChatError | undefined => {
-    const check = tokens.use(params.get('access_token') ?? undefined);
+  /** The app a token request names (undefined when none or unknown) and the error its credentials earn. */
+  const credentials = (
+    grantType: unknown,
+    appid: unknown,
+    secret: unknown,
+  ): { app: SimulatedApp | undefined; error: WeChatError | undefined } => {
+    const app = typeof appid === 'string' && appid !== '' ? apps.get(appid) : undefined;
+    const error = (() => {
+      if (appid === undefined || appid === null || appid === '') return ERRORS.missingAppid;
+      if (secret === undefined || secret === null || secret === '') return ERRORS.missingSecret;
+      if (grantType !== 'client_credential') return ERRORS.invalidGrantType;
+      if (!app) return ERRORS.invalidAppid;
+      if (secret !== app.secret) return ERRORS.invalidSecret;
+      return undefined;
+    })();
+    return { app, error };
+  };
+
+  /** The app an API call's token belongs to, or the error answer: the token alone decides the app. */
+  const tokenOwner = (params: URLSearchParams): { app: SimulatedApp } | { app?: undefined; error: WeChatError } => {
+    const token = params.get('access_token') ?? '';
+    if (token === '') return { error: ERRORS.missingToken };
+    const app = apps.byToken(token);
+    if (!app) return { error: ERRORS.invalidToken };
+    return { app };
+  };
+
+  const tokenError = (app: SimulatedApp, params: URLSearchParams): WeChatError | undefined => {
+    const check = app.tokens.use(params.get('access_token') ?? undefined);
     if (check === 'missing') return ERRORS.missingToken;
     if (check === 'invalid') return ERRORS.invalidToken;
     if (check === 'expired') return ERRORS.expiredToken;
@@ -99,7 +112,6 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
   const expiresIn = (ms: number): number => Math.max(1, Math.floor(ms / 1000));
 
   const stableToken = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    stats.tokenRequests.stable += 1;
     const text = await readBody(req);
     let body: unknown;
     try {
@@ -107,45 +119,65 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     } catch {
       body = undefined;
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return sendJson(res, ERRORS.badBody);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      count(undefined, (s) => (s.tokenRequests.stable += 1));
+      return sendJson(res, ERRORS.badBody);
+    }
     const fields = body as Record<string, unknown>;
     const force = fields['force_refresh'] === true;
-    if (force) stats.tokenRequests.forceRefresh += 1;
-    const error = credentialError(fields['grant_type'], fields['appid'], fields['secret']);
-    if (error) return sendJson(res, error);
+    const { app, error } = credentials(fields['grant_type'], fields['appid'], fields['secret']);
+    count(app, (s) => {
+      s.tokenRequests.stable += 1;
+      if (force) s.tokenRequests.forceRefresh += 1;
+    });
+    if (error || !app) return sendJson(res, error ?? ERRORS.invalidAppid);
     if (force) {
       const day = cstDayOf(options.now() / 1000);
-      if (forceRefreshes.day !== day) Object.assign(forceRefreshes, { day, count: 0 });
-      if (forceRefreshes.count >= options.forceRefreshPerDay) return sendJson(res, ERRORS.dailyQuota);
-      forceRefreshes.count += 1;
+      const refreshes = app.forceRefreshes;
+      if (refreshes.day !== day) Object.assign(refreshes, { day, count: 0 });
+      if (refreshes.count >= options.forceRefreshPerDay) return sendJson(res, ERRORS.dailyQuota);
+      refreshes.count += 1;
     }
-    const { token, expiresInMs } = tokens.stable(force);
+    const { token, expiresInMs } = app.tokens.stable(force);
     return sendJson(res, { access_token: token, expires_in: expiresIn(expiresInMs) });
   };
 
   const classicToken = (params: URLSearchParams, res: ServerResponse): void => {
-    stats.tokenRequests.classic += 1;
-    const error = credentialError(
+    const { app, error } = credentials(
       params.get('grant_type'),
       params.get('appid') ?? undefined,
       params.get('secret') ?? undefined,
     );
-    if (error) return sendJson(res, error);
-    const { token, expiresInMs } = tokens.classic();
+    count(app, (s) => (s.tokenRequests.classic += 1));
+    if (error || !app) return sendJson(res, error ?? ERRORS.invalidAppid);
+    const { token, expiresInMs } = app.tokens.classic();
     return sendJson(res, { access_token: token, expires_in: expiresIn(expiresInMs) });
   };
 
+  const tokenService = (params: URLSearchParams, res: ServerResponse): void => {
+    const appid = params.get('appid');
+    const app = appid === null || appid === '' ? undefined : apps.get(appid);
+    count(app, (s) => (s.tokenServiceRequests += 1));
+    const answer = tokenServiceAnswer(appid, app, app && apps.tokenServiceFailure(app.appid));
+    if (answer.status === 500) return send(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
+    return sendJson(res, answer.body);
+  };
+
   const scenes = (params: URLSearchParams, res: ServerResponse): void => {
-    stats.sceneRequests += 1;
-    const error = tokenError(params);
+    const owner = tokenOwner(params);
+    count(owner.app, (s) => (s.sceneRequests += 1));
+    if (!owner.app) return sendJson(res, owner.error);
+    const error = tokenError(owner.app, params);
     if (error) return sendJson(res, error);
     return sendJson(res, { errcode: 0, errmsg: 'ok', scene: SIMULATED_SCENES });
   };
 
   /** The answer to a search that reached the data, without side effects. */
   const searchAnswer = (
+    app: SimulatedApp,
     params: URLSearchParams,
   ): { body: object; served?: { date: string; begintime: number; endtime: number; start: number } } => {
+    const { store } = app;
     const parsed = parseSearchQuery(params, {
       retentionDays: store.retentionDays(),
       maxPageSize: options.maxPageSize,
@@ -159,27 +191,34 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     return { body: { errcode: 0, errmsg: 'ok', data: { list: data.list, total: data.total } }, served: query };
   };
 
-  const afterServedPage = (page: { date: string; begintime: number; endtime: number; start: number }): void => {
+  const afterServedPage = (
+    app: SimulatedApp,
+    page: { date: string; begintime: number; endtime: number; start: number },
+  ): void => {
     if (page.start === 0) return;
-    const next = deps.pagingInserts[0];
+    const next = app.pagingInserts[0];
     if (!next) return;
     next.remaining -= 1;
-    if (next.remaining <= 0) deps.pagingInserts.shift();
+    if (next.remaining <= 0) app.pagingInserts.shift();
     // Inside the window being paged, so that its total changes under the client: not at an exclusive endtime.
-    const hi = Math.min(options.endtime === 'exclusive' ? page.endtime - 1 : page.endtime, store.nowSeconds());
-    if (hi >= page.begintime) store.add(page.date, next.count, [page.begintime, hi]);
+    const hi = Math.min(options.endtime === 'exclusive' ? page.endtime - 1 : page.endtime, app.store.nowSeconds());
+    if (hi >= page.begintime) app.store.add(page.date, next.count, [page.begintime, hi]);
   };
 
   const search = async (req: IncomingMessage, params: URLSearchParams, res: ServerResponse): Promise<void> => {
-    stats.searchArrivals.push(Date.now());
-    const error = tokenError(params);
+    const arrived = Date.now();
+    const owner = tokenOwner(params);
+    count(owner.app, (s) => s.searchArrivals.push(arrived));
+    if (!owner.app) return sendJson(res, owner.error);
+    const { app } = owner;
+    const error = tokenError(app, params);
     if (error) return sendJson(res, error);
-    if (!limiter.tryAcquire()) {
-      stats.searchRateLimited += 1;
+    if (!app.limiter.tryAcquire()) {
+      count(app, (s) => (s.searchRateLimited += 1));
       return sendJson(res, ERRORS.rateLimited);
     }
-    if (quota.exhausted()) return sendJson(res, ERRORS.dailyQuota);
-    switch (dice.roll(options.faults)) {
+    if (app.quota.exhausted()) return sendJson(res, ERRORS.dailyQuota);
+    switch (app.dice.roll(options.faults)) {
       case 'errcode-1':
         return sendJson(res, ERRORS.system);
       case 'http-502':
@@ -192,7 +231,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       case 'bad-shape':
         return sendJson(res, { errcode: 0, data: { list: 'x', total: 'y' } });
       case 'truncated-json': {
-        const whole = Buffer.from(JSON.stringify(searchAnswer(params).body));
+        const whole = Buffer.from(JSON.stringify(searchAnswer(app, params).body));
         return send(res, 200, JSON_TYPE, whole.subarray(0, Math.floor(whole.length / 2)));
       }
       case 'stall':
@@ -201,21 +240,24 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
       case undefined:
         break;
     }
-    const answer = searchAnswer(params);
+    const answer = searchAnswer(app, params);
     sendJson(res, answer.body);
     if (answer.served) {
-      stats.searchServed += 1;
-      quota.record();
-      afterServedPage(answer.served);
+      count(app, (s) => (s.searchServed += 1));
+      app.quota.record();
+      afterServedPage(app, answer.served);
     }
     return undefined;
   };
 
   const quotaGet = async (req: IncomingMessage, params: URLSearchParams, res: ServerResponse): Promise<void> => {
-    stats.quotaRequests += 1;
-    const error = tokenError(params);
+    const owner = tokenOwner(params);
+    count(owner.app, (s) => (s.quotaRequests += 1));
+    if (!owner.app) return sendJson(res, owner.error);
+    const error = tokenError(owner.app, params);
     if (error) return sendJson(res, error);
-    return sendJson(res, quotaAnswer(await readBody(req), quota, options));
+    const rate = { callsPerMinute: owner.app.callsPerMinute, intervalMs: options.intervalMs };
+    return sendJson(res, quotaAnswer(await readBody(req), owner.app.quota, rate));
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -242,6 +284,9 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
         return;
       case '/wxaapi/log/get_scene':
         if (allow('GET')) scenes(url.searchParams, res);
+        return;
+      case TOKEN_SERVICE_PATH:
+        if (allow('GET')) tokenService(url.searchParams, res);
         return;
       default:
         send(res, 404, 'text/plain; charset=utf-8', 'Not Found\n');

@@ -1,28 +1,35 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { recentCstDays } from '../wechat/cst-day.js';
 import type { LogEntry } from '../wechat/types.js';
-import { ApiQuota } from './api-quota.js';
-import { FaultDice, resolveFaults } from './faults.js';
-import { LogStore } from './log-store.js';
+import type { ResolvedSimulatedApp, SimulatedAppOptions } from './app-list.js';
+import { AppRegistry } from './app-registry.js';
+import { resolveFaults } from './faults.js';
 import { dailyQuotaOption, resolveSimulatorOptions, servedDaysOption } from './options.js';
-import { hashInts } from './prng.js';
-import { createRequestHandler, type PagingInsert } from './request-handler.js';
+import { createRequestHandler } from './request-handler.js';
 import type { ResultOrder } from './result-order.js';
 import type { ResolvedShapeDrift, ShapeDriftOptions } from './shape-drift.js';
-import { SlidingLimiter, maxInAnyInterval } from './sliding-limiter.js';
-import { TokenRegistry } from './token-registry.js';
+import { emptyStats } from './simulated-app.js';
+import { maxInAnyInterval } from './sliding-limiter.js';
+import { TOKEN_SERVICE_PATH, type TokenServiceFailure } from './token-service.js';
 
 /**
  * The built-in WeChat API simulator: a loopback HTTP server that answers `stable_token`, `cgi-bin/token`,
  * `userlog_search`, `get_scene` and getApiQuota (`openapi/quota/get`) as WeChat's documents describe,
  * with seeded data, a sliding rate limit, a daily quota, token expiry and optional faults. Where the
  * documents leave behaviour open (order, endtime, retention, page size, shapes), options play each
- * plausible variant; every default is the plainest reading. Tests, `wxlog demo` and benchmarks run against it.
+ * plausible variant; every default is the plainest reading. It serves one app, or many (`apps`,
+ * `appCount`), each with its own secret, data, rate limit, quota and tokens, and a central token service
+ * (`GET /token-service/token?appid=APPID`) as companies and third-party platforms run one
+ * (docs/configuration.md, "Many apps"). Tests, `wxlog demo` and benchmarks run against it.
  */
 
 export type { ResultOrder } from './result-order.js';
 export type { ShapeDriftOptions } from './shape-drift.js';
+export type { ResolvedSimulatedApp, SimulatedAppOptions } from './app-list.js';
+export type { TokenServiceFailure } from './token-service.js';
+export { TOKEN_SERVICE_PATH };
 
 export type FaultKind = 'errcode-1' | 'http-502' | 'reset' | 'truncated-json' | 'stall' | 'html' | 'bad-shape';
 
@@ -36,24 +43,38 @@ export interface FaultOptions {
 }
 
 export interface SimulatorOptions {
-  /** Default 'wxd0c0ffee12345678'. */
+  /** The only app's AppID, default 'wxd0c0ffee12345678'; not allowed with `apps` or `appCount`. */
   appid?: string;
-  /** Default 'simulator-secret'. */
+  /** The only app's AppSecret, default 'simulator-secret'; not allowed with `apps` or `appCount`. */
   secret?: string;
+  /**
+   * Many apps instead of one, each with its own secret, data, rate limit, daily quota, tokens and stats;
+   * a field left out takes the top-level option (`seed`: one derived from it and the app's place, so two
+   * apps' data differ). The first app is the default app of every method that takes an optional appid.
+   */
+  apps?: SimulatedAppOptions[];
+  /**
+   * This many more apps (1 to 100 000), after `apps`: AppIDs `wx` + 16 lowercase hex digits and
+   * 32-hex-digit secrets derived from `seed` and the index, the top-level per-app options each.
+   * Cheap: an app's state is made on its first use.
+   */
+  appCount?: number;
+  /** Per AppID, how the token service fails (setTokenServiceFailure changes it); default none. */
+  tokenServiceFailures?: Record<string, TokenServiceFailure>;
   /** Default '127.0.0.1'. */
   host?: string;
   /** Default 0: any free port. */
   port?: number;
   /** Default 1; the same seed and the same `now` give identical data. */
   seed?: number;
-  /** Entries per CST day at full day, default 200 (up to 2 097 152). */
+  /** Entries per CST day at full day, default 200 (up to 2 097 152); per app with `apps`. */
   perDay?: number;
   /**
    * Calendar clock (unix ms) deciding "today", retention and which of today's entries exist yet
    * (timestamp <= now). Default Date.now. Rate limiting and token expiry use real time instead.
    */
   now?: () => number;
-  /** `userlog_search` requests allowed per sliding interval, default 50. */
+  /** `userlog_search` requests allowed per sliding interval, per app, default 50. */
   callsPerMinute?: number;
   /** That interval, default 60 000 ms. */
   intervalMs?: number;
@@ -97,12 +118,26 @@ export interface SimulatorOptions {
   dailyQuota?: number;
 }
 
-/** Options after defaults; `faults` is undefined when none are injected. */
-export type ResolvedSimulatorOptions = Required<Omit<SimulatorOptions, 'faults' | 'shapeDrift'>> & {
+/**
+ * Options after defaults; `faults` is undefined when none are injected. `appid`, `secret` and
+ * `dailyQuota` are the default app's (the only one, or the first); `perDay` and `callsPerMinute` are the
+ * top-level values apps take unless they set their own.
+ */
+export type ResolvedSimulatorOptions = Required<
+  Omit<SimulatorOptions, 'faults' | 'shapeDrift' | 'apps' | 'appCount' | 'tokenServiceFailures'>
+> & {
   faults: Required<FaultOptions> | undefined;
   shapeDrift: ResolvedShapeDrift;
+  /** Every app served, the default app first. */
+  apps: ResolvedSimulatedApp[];
+  /** The token service's failure per AppID, as setTokenServiceFailure leaves it. */
+  tokenServiceFailures: Map<string, TokenServiceFailure>;
 };
 
+/**
+ * Request counters: `Simulator.stats` over every app (requests that name no app included), statsFor()
+ * one app's (the requests whose AppID or token is that app's).
+ */
 export interface SimulatorStats {
   /** Arrival time (Date.now()) of every `userlog_search` HTTP request, rejected or faulty ones included. */
   searchArrivals: number[];
@@ -111,6 +146,8 @@ export interface SimulatorStats {
   /** How many answered errcode 0 with a page (faults excluded; a stalled request that was answered counts). */
   searchServed: number;
   tokenRequests: { stable: number; classic: number; forceRefresh: number };
+  /** Requests to the central token service (`GET /token-service/token`), failed ones included. */
+  tokenServiceRequests: number;
   sceneRequests: number;
   /** getApiQuota requests, refused ones included. */
   quotaRequests: number;
@@ -121,49 +158,66 @@ export interface Simulator {
   readonly url: string;
   readonly port: number;
   readonly options: Readonly<ResolvedSimulatorOptions>;
+  /** Totals over every app. */
   readonly stats: SimulatorStats;
   /** Closes the server and every open socket (stalled ones too). */
   close(): Promise<void>;
+  /** Every app served, the default app first: what to configure an exporter with (fake secrets). */
+  apps(): { appid: string; secret: string }[];
+  /** `url` of the central token service with `{appid}` left to replace, as WXLOG_TOKEN_URL takes it. */
+  readonly tokenServiceUrl: string;
+  /** One app's counters (live, like `stats`); a RangeError for an AppID the simulator does not serve. */
+  statsFor(appid: string): SimulatorStats;
   /** CST days currently served (today and servedDays - 1 before, per `now`), oldest first. */
   retentionDays(): string[];
   /** CST days currently holding entries (today and dataDays - 1 before), oldest first; served or not. */
   dataDays(): string[];
+  /*
+   * The methods below that take an optional `appid` act on that app, by default on the default app;
+   * an AppID the simulator does not serve is a RangeError.
+   */
   /**
    * Exactly what a client can obtain for `day` with valid requests and no filters, in the server's order
    * and serialized as served: [] for a day not served, without the day's last second under 'exclusive'.
    * With `shapeDrift`, some entries deliberately break `LogEntry`'s declared types (a `msg` object or
    * string, numbers as strings, no `timestamp`): treat them as the JSON that went over the wire.
    */
-  entriesForDay(day: string): LogEntry[];
+  entriesForDay(day: string, appid?: string): LogEntry[];
   /** How many entries entriesForDay(day) holds, without materializing them (fast even at 150k/day). */
-  countForDay(day: string): number;
+  countForDay(day: string, appid?: string): number;
   /** entriesForDay() of every day of retentionDays(), oldest day first. */
-  allEntries(): LogEntry[];
+  allEntries(appid?: string): LogEntry[];
   /** Makes held-back late entries visible; returns how many. */
-  releaseLate(): number;
+  releaseLate(appid?: string): number;
   /**
    * Adds `count` new entries to `day`, timestamps spread within `between` (inclusive unix seconds) or the
    * part of the day up to now; visible at once. Returns them newest first (whatever `order`), serialized
    * as served (with `shapeDrift` applied).
    */
-  addEntries(day: string, count: number, between?: [number, number]): LogEntry[];
+  addEntries(day: string, count: number, between?: [number, number], appid?: string): LogEntry[];
   /**
    * After each of the next `times` (default 1) served pages with start > 0, inserts `count` new entries
    * with timestamps inside that request's [begintime, endtime] (and not after now).
    */
-  addDuringPaging(count: number, times?: number): void;
+  addDuringPaging(count: number, times?: number, appid?: string): void;
+  /** Faults of every app. */
   setFaults(faults: FaultOptions | undefined): void;
   /**
-   * A plan change: from now on the last `days` (1 to 60) CST days are served, so older days with data
-   * become servable or stop being. Days served beyond dataDays answer total 0 (their logs are gone).
+   * A plan change, for every app: from now on the last `days` (1 to 60) CST days are served, so older
+   * days with data become servable or stop being. Days served beyond dataDays answer total 0 (their logs are gone).
    */
   setServedDays(days: number): void;
   /** Changes the daily quota of `userlog_search` (an integer >= 0 or Infinity); today's use is kept. */
-  setDailyQuota(limit: number): void;
-  /** Expires every token now (next use answers 42001). */
+  setDailyQuota(limit: number, appid?: string): void;
+  /** How the token service fails for `appid` from now on; null: it answers normally again. */
+  setTokenServiceFailure(appid: string, failure: TokenServiceFailure | null): void;
+  /** Expires every token of every app now (next use answers 42001). */
   expireTokens(): void;
-  /** Most `userlog_search` arrivals inside any sliding window of `intervalMs` (from stats.searchArrivals). */
-  maxSearchesInAnyInterval(intervalMs: number): number;
+  /**
+   * Most `userlog_search` arrivals inside any sliding window of `intervalMs`: of one app, or of all
+   * (from stats.searchArrivals) when no appid is given.
+   */
+  maxSearchesInAnyInterval(intervalMs: number, appid?: string): number;
 }
 
 function positiveInteger(name: string, value: number): void {
@@ -174,47 +228,10 @@ function positiveInteger(name: string, value: number): void {
 /** Starts the simulator on `host:port` (127.0.0.1, any free port by default). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const resolved = resolveSimulatorOptions(options);
-  const seed = hashInts(resolved.seed % 2 ** 32, Math.floor(resolved.seed / 2 ** 32));
-  const realClock = (): number => performance.now();
-  const stats: SimulatorStats = {
-    searchArrivals: [],
-    searchRateLimited: 0,
-    searchServed: 0,
-    tokenRequests: { stable: 0, classic: 0, forceRefresh: 0 },
-    sceneRequests: 0,
-    quotaRequests: 0,
-  };
-  const store = new LogStore({
-    seed,
-    perDay: resolved.perDay,
-    lateFraction: resolved.lateFraction,
-    now: resolved.now,
-    order: resolved.order,
-    endtime: resolved.endtime,
-    servedDays: resolved.servedDays,
-    dataDays: resolved.dataDays,
-    shapeDrift: resolved.shapeDrift,
-  });
-  const quota = new ApiQuota(resolved.dailyQuota, resolved.now);
-  const tokens = new TokenRegistry({
-    ttlMs: resolved.tokenTtlMs,
-    maxUses: resolved.tokenMaxUses,
-    classicOverlapMs: resolved.classicOverlapMs,
-    clock: realClock,
-  });
-  const pagingInserts: PagingInsert[] = [];
+  const stats = emptyStats();
+  const apps = new AppRegistry(resolved, () => performance.now());
   const closing = new AbortController();
-  const handler = createRequestHandler({
-    options: resolved,
-    store,
-    quota,
-    tokens,
-    limiter: new SlidingLimiter(resolved.callsPerMinute, resolved.intervalMs, realClock),
-    dice: new FaultDice(seed),
-    stats,
-    pagingInserts,
-    closing: closing.signal,
-  });
+  const handler = createRequestHandler({ options: resolved, apps, stats, closing: closing.signal });
 
   const sockets = new Set<Socket>();
   const server = createServer(handler);
@@ -243,36 +260,54 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return closed;
   };
 
+  const url = `http://${host}:${port}`;
+  const store = (appid?: string) => apps.require(appid).store;
+  const retentionDays = (): string[] => recentCstDays(Math.floor(resolved.now() / 1000), resolved.servedDays);
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     options: resolved,
     stats,
     close,
-    retentionDays: () => store.retentionDays(),
-    dataDays: () => store.dataDays(),
-    entriesForDay: (day) => store.entries(day),
-    countForDay: (day) => store.count(day),
-    allEntries: () => store.retentionDays().flatMap((day) => store.entries(day)),
-    releaseLate: () => store.releaseLate(),
-    addEntries: (day, count, between) => store.add(day, count, between),
-    addDuringPaging: (count, times = 1) => {
+    apps: () => apps.list(),
+    tokenServiceUrl: `${url}${TOKEN_SERVICE_PATH}?appid={appid}`,
+    statsFor: (appid) => apps.require(appid).stats,
+    retentionDays,
+    dataDays: () => recentCstDays(Math.floor(resolved.now() / 1000), resolved.dataDays),
+    entriesForDay: (day, appid) => store(appid).entries(day),
+    countForDay: (day, appid) => store(appid).count(day),
+    allEntries: (appid) => {
+      const one = store(appid);
+      return retentionDays().flatMap((day) => one.entries(day));
+    },
+    releaseLate: (appid) => store(appid).releaseLate(),
+    addEntries: (day, count, between, appid) => store(appid).add(day, count, between),
+    addDuringPaging: (count, times = 1, appid) => {
       positiveInteger('count', count);
       positiveInteger('times', times);
-      pagingInserts.push({ count, remaining: times });
+      apps.require(appid).pagingInserts.push({ count, remaining: times });
     },
     setFaults: (faults) => {
       resolved.faults = resolveFaults(faults);
     },
     setServedDays: (days) => {
       resolved.servedDays = servedDaysOption(days);
-      store.setServedDays(days);
+      // Apps made later read resolved.servedDays.
+      for (const app of apps.created()) app.store.setServedDays(days);
     },
-    setDailyQuota: (limit) => {
-      resolved.dailyQuota = dailyQuotaOption(limit);
-      quota.setLimit(limit);
+    setDailyQuota: (limit, appid) => {
+      const app = apps.require(appid);
+      app.quota.setLimit(dailyQuotaOption(limit));
+      if (app.appid === apps.defaultAppid) resolved.dailyQuota = limit;
     },
-    expireTokens: () => tokens.expireAll(),
-    maxSearchesInAnyInterval: (intervalMs) => maxInAnyInterval(stats.searchArrivals, intervalMs),
+    setTokenServiceFailure: (appid, failure) => apps.setTokenServiceFailure(appid, failure),
+    expireTokens: () => {
+      for (const app of apps.created()) app.tokens.expireAll();
+    },
+    maxSearchesInAnyInterval: (intervalMs, appid) =>
+      maxInAnyInterval(
+        appid === undefined ? stats.searchArrivals : apps.require(appid).stats.searchArrivals,
+        intervalMs,
+      ),
   };
 }

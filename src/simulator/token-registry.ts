@@ -16,6 +16,8 @@ export interface TokenRegistryOptions {
   classicOverlapMs: number;
   /** Real time in ms (monotonic); token lifetimes never follow the simulator's calendar clock. */
   clock: () => number;
+  /** Told of every token issued and every token forgotten: the simulator's index of which app owns a token. */
+  owners?: { issued(token: string): void; dropped(token: string): void };
 }
 
 /**
@@ -28,6 +30,7 @@ export class TokenRegistry {
   readonly #tokens = new Map<string, TokenState>();
   #stable: string | undefined;
   #classic: string | undefined;
+  #staleToken: string | undefined;
   #serial = 0;
 
   constructor(options: TokenRegistryOptions) {
@@ -55,6 +58,21 @@ export class TokenRegistry {
     return { token: this.#classic, expiresInMs: this.#options.ttlMs };
   }
 
+  /**
+   * A token that was once this app's and is no longer valid (40001), always the same one: what a central
+   * token service that cached an invalidated token keeps handing out.
+   */
+  stale(): { token: string; expiresInMs: number } {
+    const now = this.#options.clock();
+    const known = this.#staleToken === undefined ? undefined : this.#tokens.get(this.#staleToken);
+    if (this.#staleToken === undefined || !known) {
+      this.#staleToken = this.#issue(now);
+      const state = this.#tokens.get(this.#staleToken);
+      if (state) state.invalidAt = now;
+    }
+    return { token: this.#staleToken, expiresInMs: this.#options.ttlMs };
+  }
+
   /** Checks the token of one API call, counting the call against `maxUses`. */
   use(token: string | undefined): TokenCheck {
     if (token === undefined || token === '') return 'missing';
@@ -80,13 +98,17 @@ export class TokenRegistry {
     // Dead tokens only matter for telling 40001 from 42001; a long-running simulator drops old ones.
     if (this.#tokens.size > 10_000) {
       for (const [token, state] of this.#tokens) {
-        if (now >= state.invalidAt || now >= state.expiresAt + 86_400_000) this.#tokens.delete(token);
+        if (now >= state.invalidAt || now >= state.expiresAt + 86_400_000) {
+          this.#tokens.delete(token);
+          this.#options.owners?.dropped(token);
+        }
       }
     }
     this.#serial += 1;
     // Real tokens look like `86_` followed by ~130 URL-safe characters; random so that nothing can guess one.
     const token = `${80 + (this.#serial % 20)}_${randomBytes(72).toString('base64url')}`;
     this.#tokens.set(token, { expiresAt: now + this.#options.ttlMs, invalidAt: Infinity, uses: 0 });
+    this.#options.owners?.issued(token);
     return token;
   }
 }

@@ -13,6 +13,7 @@ export interface AppRow {
 export class AppRegistry {
   private readonly seenStmt: Statement;
   private readonly finishedStmt: Statement;
+  private readonly lastRunsStmt: Statement;
 
   constructor(db: Database) {
     this.seenStmt = db.prepare('INSERT INTO apps (appid, first_seen_at) VALUES (?, ?) ON CONFLICT (appid) DO NOTHING');
@@ -20,6 +21,13 @@ export class AppRegistry {
       INSERT INTO apps (appid, first_seen_at, last_run_at, last_exit, last_error) VALUES (@appid, @startedAt, @startedAt, @exitCode, @error)
       ON CONFLICT (appid) DO UPDATE SET last_run_at = excluded.last_run_at, last_exit = excluded.last_exit,
         last_error = excluded.last_error`);
+    this.lastRunsStmt = db.prepare('SELECT appid, last_run_at AS lastRunAt FROM apps WHERE last_run_at IS NOT NULL');
+  }
+
+  /** When each app's latest finished pass started: a pass serves the least recently run apps first. */
+  lastRunTimes(): Map<string, number> {
+    const rows = this.lastRunsStmt.all() as { appid: string; lastRunAt: number }[];
+    return new Map(rows.map((r) => [r.appid, r.lastRunAt]));
   }
 
   /** An app's pass starts: the app is known from now on. */

@@ -35,6 +35,7 @@ export interface CoverageScope {
 }
 
 interface WindowAggregate {
+  appid?: string;
   date: string;
   complete: number;
   incomplete: number;
@@ -47,8 +48,7 @@ interface WindowAggregate {
   storedComplete: number | null;
 }
 
-const WINDOW_AGGREGATE = `
-  SELECT date,
+const WINDOW_FIGURES = `
          count(*) FILTER (WHERE status = 'complete') AS complete,
          count(*) FILTER (WHERE status IN ('pending', 'incomplete')) AS incomplete,
          sum(server_total) FILTER (WHERE parent_id IS NULL) AS serverTotal,
@@ -57,9 +57,32 @@ const WINDOW_AGGREGATE = `
          max(checked_at) AS lastCheckedAt,
          max(expired_at IS NOT NULL) AS expired,
          count(*) FILTER (WHERE status = 'unavailable') AS unavailable,
-         sum(stored_count) FILTER (WHERE status = 'complete') AS storedComplete
+         sum(stored_count) FILTER (WHERE status = 'complete') AS storedComplete`;
+
+const WINDOW_AGGREGATE = `
+  SELECT date, ${WINDOW_FIGURES}
   FROM windows
   WHERE filter_key = @filterKey AND date BETWEEN @first AND @last`;
+
+// The same figures for many apps in one statement: CROSS JOIN keeps the app list as the outer loop, so
+// each app is one range of windows_day (appid, filter_key, date) rather than a scan of the whole ledger.
+const WINDOW_AGGREGATE_PER_APP = `
+  SELECT w.appid, w.date, ${WINDOW_FIGURES}
+  FROM json_each(@appids) AS a CROSS JOIN windows w ON w.appid = a.value
+  WHERE w.filter_key = @filterKey AND w.date BETWEEN @first AND @last
+  GROUP BY w.appid, w.date`;
+
+// Entries stored in each range of a JSON array of [appid, begin, end], one seek of log_entries_identity
+// (appid, timestamp, fingerprint) each; for a filtered ledger, of ledger_entries_time.
+const STORED_PER_RANGE = `
+  SELECT r.key AS i, (SELECT count(*) FROM log_entries
+          WHERE appid = r.value ->> 0 AND timestamp BETWEEN r.value ->> 1 AND r.value ->> 2) AS n
+  FROM json_each(@ranges) AS r`;
+const LEDGER_STORED_PER_RANGE = `
+  SELECT r.key AS i, (SELECT count(*) FROM ledger_entries l JOIN log_entries e ON e.id = l.entry_id
+          WHERE l.filter_key = @filterKey AND l.timestamp BETWEEN r.value ->> 1 AND r.value ->> 2
+            AND e.appid = r.value ->> 0) AS n
+  FROM json_each(@ranges) AS r`;
 
 /**
  * The figures behind `wxlog status`, read with statements prepared once. A complete day's entries are the
@@ -70,11 +93,17 @@ const WINDOW_AGGREGATE = `
 export class CoverageReport {
   private readonly windowsOneApp: Statement;
   private readonly windowsAllApps: Statement;
+  private readonly windowsPerApp: Statement;
+  private readonly storedPerRange: Statement;
+  private readonly ledgerStoredPerRange: Statement;
   private readonly stored: StoredCount;
 
   constructor(private readonly db: Database) {
     this.windowsOneApp = db.prepare(`${WINDOW_AGGREGATE} AND appid = @appid GROUP BY date`);
     this.windowsAllApps = db.prepare(`${WINDOW_AGGREGATE} GROUP BY date`);
+    this.windowsPerApp = db.prepare(WINDOW_AGGREGATE_PER_APP);
+    this.storedPerRange = db.prepare(STORED_PER_RANGE);
+    this.ledgerStoredPerRange = db.prepare(LEDGER_STORED_PER_RANGE);
     this.stored = new StoredCount(db);
   }
 
@@ -89,23 +118,57 @@ export class CoverageReport {
     const byDate = new Map(rows.map((r) => [r.date, r]));
     const countScope = this.countingScope(scope);
     return days.map((date) => {
-      const { begin, end } = cstDayBounds(date);
       const w = byDate.get(date);
-      const state = dayState(w);
-      return {
-        date,
-        state,
-        windowsComplete: w?.complete ?? 0,
-        windowsIncomplete: w?.incomplete ?? 0,
-        entriesStored:
-          state === 'complete' && w?.storedComplete != null
-            ? w.storedComplete
-            : this.countStored(countScope, begin, end),
-        // A sum over several apps' roots is only meaningful once every root has been checked.
-        serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
-        lastCheckedAt: w?.lastCheckedAt ?? null,
-      };
+      const { begin, end } = cstDayBounds(date);
+      return dayCoverage(date, w, ledgerCount(w) ?? this.countStored(countScope, begin, end));
     });
+  }
+
+  /**
+   * Coverage of `days` (YYYYMMDD, in the order given) for each of `appids`, in two statements whatever
+   * their number: one aggregates the ledger of every app and day, one counts the entries of the days
+   * whose count the ledger does not hold (those not complete).
+   */
+  appDays(filterKey: string, appids: readonly string[], days: readonly CstDay[]): Map<string, DayCoverage[]> {
+    const out = new Map<string, DayCoverage[]>();
+    if (days.length === 0 || appids.length === 0) {
+      for (const appid of appids) out.set(appid, []);
+      return out;
+    }
+    const sorted = [...days].sort();
+    const rows = this.windowsPerApp.all({
+      filterKey,
+      first: sorted[0],
+      last: sorted.at(-1),
+      appids: JSON.stringify(appids),
+    }) as WindowAggregate[];
+    const byKey = new Map(rows.map((r) => [`${r.appid ?? ''} ${r.date}`, r]));
+    const toCount: [string, number, number][] = [];
+    for (const appid of appids) {
+      for (const date of days) {
+        if (ledgerCount(byKey.get(`${appid} ${date}`)) === null) {
+          const { begin, end } = cstDayBounds(date);
+          toCount.push([appid, begin, end]);
+        }
+      }
+    }
+    const ranges = JSON.stringify(toCount);
+    const counts: number[] = [];
+    const counted = (
+      filterKey === '' ? this.storedPerRange.all({ ranges }) : this.ledgerStoredPerRange.all({ ranges, filterKey })
+    ) as { i: number; n: number }[];
+    for (const { i, n } of counted) counts[i] = n;
+    let next = 0;
+    for (const appid of appids) {
+      out.set(
+        appid,
+        days.map((date) => {
+          const w = byKey.get(`${appid} ${date}`);
+          return dayCoverage(date, w, ledgerCount(w) ?? counts[next++] ?? 0);
+        }),
+      );
+    }
+    return out;
   }
 
   /** Entries of the scope stored with a timestamp before `before` (unix seconds). */
@@ -125,6 +188,25 @@ export class CoverageReport {
       ? this.stored.ofAllApps(scope.filterKey, begin, end)
       : this.stored.ofApp(scope.appid, scope.filterKey, begin, end);
   }
+}
+
+// A complete day's entries as the ledger counted them when its windows were last checked; null when the
+// day must be counted.
+function ledgerCount(w: WindowAggregate | undefined): number | null {
+  return w !== undefined && dayState(w) === 'complete' && w.storedComplete != null ? w.storedComplete : null;
+}
+
+function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored: number): DayCoverage {
+  return {
+    date,
+    state: dayState(w),
+    windowsComplete: w?.complete ?? 0,
+    windowsIncomplete: w?.incomplete ?? 0,
+    entriesStored,
+    // A sum over several apps' roots is only meaningful once every root has been checked.
+    serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
+    lastCheckedAt: w?.lastCheckedAt ?? null,
+  };
 }
 
 function dayState(w: WindowAggregate | undefined): DayState {

@@ -14,6 +14,8 @@ export interface MessageQuery {
   since?: number;
   /** Only this app's entries; all apps when absent or `''`. */
   appid?: string;
+  /** Only these apps' entries (with `appid`, if given, as well); all apps when absent or empty. */
+  appids?: readonly string[];
   limit: number;
 }
 
@@ -66,7 +68,8 @@ function lookupCap(limit: number, messages: number): number {
 // Newest first: by when the call was logged, the latest stored first among calls of the same second.
 const ORDER = 'ORDER BY m.logged_at DESC, m.id DESC';
 
-const APP_JOIN = 'JOIN log_entries e INDEXED BY log_entries_search_order ON e.id = m.entry_id AND e.appid = @appid';
+const APP_JOIN =
+  'JOIN log_entries e INDEXED BY log_entries_search_order ON e.id = m.entry_id AND e.appid IN (SELECT value FROM json_each(@appids))';
 
 const ROWS = `
   SELECT m.id AS messageId, e.id AS entryId, e.appid, m.logged_at AS time, e.timestamp, m.level, e.url, e.traceid,
@@ -86,7 +89,7 @@ const ROWS_BEFORE_0003 = `
   WHERE %MATCH%
     AND (@minLevel IS NULL OR m.level >= @minLevel)
     AND (@since IS NULL OR coalesce(m.time, e.timestamp) >= @since)
-    AND (@appid IS NULL OR e.appid = @appid)
+    AND (@appids IS NULL OR e.appid IN (SELECT value FROM json_each(@appids)))
   ORDER BY time DESC, m.id DESC
   LIMIT @limit`;
 
@@ -112,19 +115,22 @@ export function searchMessages(db: Database, query: MessageQuery, plan: SearchPl
       };
   const current =
     db.prepare("SELECT 1 FROM pragma_table_info('log_messages') WHERE name = 'logged_at'").get() !== undefined;
+  const wanted = [...new Set([...(query.appids ?? []), ...(query.appid ? [query.appid] : [])])];
   if (!current) {
-    const appid = query.appid === undefined || query.appid === '' ? null : query.appid;
+    const appids = wanted.length === 0 ? null : JSON.stringify(wanted);
     return db.prepare(ROWS_BEFORE_0003.replace('%MATCH%', `m.id IN (${matches.sql})`)).all({
       ...matches.params,
       minLevel: query.minLevel ?? null,
       since: query.since ?? null,
-      appid,
+      appids,
       limit: query.limit,
     }) as MessageHit[];
   }
 
-  // Only the conditions that apply, so that `since` bounds the walk of the index.
-  const appid = query.appid === undefined || query.appid === '' || singleApp(db) === query.appid ? null : query.appid;
+  // Only the conditions that apply, so that `since` bounds the walk of the index. A file of one app that
+  // is among those asked for needs no app condition.
+  const only = wanted.length === 0 ? null : singleApp(db);
+  const appids = wanted.length === 0 || (only !== null && wanted.includes(only)) ? null : JSON.stringify(wanted);
   const conditions = [
     ...(query.minLevel === undefined ? [] : ['m.level >= @minLevel']),
     ...(query.since === undefined ? [] : ['m.logged_at >= @since']),
@@ -133,12 +139,12 @@ export function searchMessages(db: Database, query: MessageQuery, plan: SearchPl
     limit: query.limit,
     ...(query.minLevel === undefined ? {} : { minLevel: query.minLevel }),
     ...(query.since === undefined ? {} : { since: query.since }),
-    ...(appid === null ? {} : { appid }),
+    ...(appids === null ? {} : { appids }),
   };
   const newest = (from: string, match: string, extra: Record<string, unknown>): number[] =>
     db
       .prepare(
-        `SELECT m.id FROM ${from} ${appid === null ? '' : APP_JOIN} WHERE ${[match, ...conditions].join(' AND ')} ${ORDER} LIMIT @limit`,
+        `SELECT m.id FROM ${from} ${appids === null ? '' : APP_JOIN} WHERE ${[match, ...conditions].join(' AND ')} ${ORDER} LIMIT @limit`,
       )
       .pluck()
       .all({ ...params, ...extra }) as number[];

@@ -28,6 +28,18 @@ export type LockAttempt = { acquired: true } | { acquired: false; holder: LockHo
  * process that died (SIGKILL, OOM, a node drained) does not block the next run: on the same host a dead
  * pid frees it at once, elsewhere a heartbeat older than `staleAfterMs` does.
  */
+/** A holder on another host whose heartbeat is older than this is presumed dead (RunLockOptions.staleAfterMs). */
+export const LOCK_STALE_AFTER_MS = 120_000;
+
+/** Who holds the database's lock, if anyone (the row may be a dead process's: see RunLock). */
+export function lockHolder(db: Database): LockHolder | undefined {
+  return db
+    .prepare(
+      'SELECT pid, hostname, command, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_lock WHERE id = 1',
+    )
+    .get() as LockHolder | undefined;
+}
+
 export class RunLock {
   private held = false;
 
@@ -37,11 +49,7 @@ export class RunLock {
   ) {}
 
   private holder(): LockHolder | undefined {
-    return this.db
-      .prepare(
-        'SELECT pid, hostname, command, acquired_at AS acquiredAt, heartbeat_at AS heartbeatAt FROM run_lock WHERE id = 1',
-      )
-      .get() as LockHolder | undefined;
+    return lockHolder(this.db);
   }
 
   private isStale(h: LockHolder, nowSeconds: number): boolean {
@@ -49,7 +57,7 @@ export class RunLock {
       // Our own pid can only be in the row if an earlier incarnation (a restarted container is pid 1 again) left it.
       return h.pid === this.o.pid || !this.o.isAlive(h.pid);
     }
-    return (nowSeconds - h.heartbeatAt) * 1000 > (this.o.staleAfterMs ?? 120_000);
+    return (nowSeconds - h.heartbeatAt) * 1000 > (this.o.staleAfterMs ?? LOCK_STALE_AFTER_MS);
   }
 
   tryAcquire(): LockAttempt {

@@ -16,7 +16,28 @@ export interface HttpTransportOptions {
   secrets: () => Iterable<string | undefined>;
   /** Called right before each request is sent. */
   onRequest?: (api: WechatApi) => void;
+  /**
+   * Connections to the API's origin shared with other transports ({@link sharedHttpPool}): many apps' clients
+   * then use one bounded set of keep-alive connections. Its owner closes it; `close()` here leaves it open.
+   */
+  pool?: Pool;
 }
+
+/**
+ * One bounded keep-alive pool for every client of a process that talks to `apiBase`'s origin: a pass over a
+ * thousand apps opens at most `connections` sockets to WeChat, whatever number of apps are in flight.
+ */
+export function sharedHttpPool(apiBase: string, connections: number, timeouts: HttpTimeouts): Pool {
+  return new Pool(new URL(apiBase).origin, {
+    connections,
+    connectTimeout: timeouts.connectMs,
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+  });
+}
+
+/** The client's timeouts when none are given: connect 10 s, headers 30 s, body 30 s. */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };
 
 export interface HttpCall {
   api: WechatApi;
@@ -37,6 +58,7 @@ export interface HttpCall {
  */
 export class HttpTransport {
   readonly #pool: Pool;
+  readonly #ownsPool: boolean;
   readonly #prefix: string;
   readonly #options: HttpTransportOptions;
 
@@ -52,11 +74,14 @@ export class HttpTransport {
     }
     this.#options = options;
     this.#prefix = base.pathname.replace(/\/+$/, '');
-    this.#pool = new Pool(base.origin, {
-      connectTimeout: options.timeouts.connectMs,
-      headersTimeout: options.timeouts.headersMs,
-      bodyTimeout: options.timeouts.bodyMs,
-    });
+    this.#ownsPool = options.pool === undefined;
+    this.#pool =
+      options.pool ??
+      new Pool(base.origin, {
+        connectTimeout: options.timeouts.connectMs,
+        headersTimeout: options.timeouts.headersMs,
+        bodyTimeout: options.timeouts.bodyMs,
+      });
   }
 
   async call(call: HttpCall): Promise<unknown> {
@@ -111,9 +136,9 @@ export class HttpTransport {
     }
   }
 
-  /** Closes the pool once requests in flight are done. */
+  /** Closes its own pool once requests in flight are done (a shared pool stays open for its owner). */
   async close(): Promise<void> {
-    await this.#pool.close();
+    if (this.#ownsPool) await this.#pool.close();
   }
 
   #networkError(call: HttpCall, label: string, e: unknown): unknown {

@@ -1,3 +1,4 @@
+import type { Pool } from 'undici';
 import { z } from 'zod';
 import type { ExportEvents } from '../events/export-events.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -31,7 +32,15 @@ export interface WechatClientOptions {
   secret?: string | undefined;
   tokenMode: TokenMode;
   accessToken?: string | undefined;
+  /** For the `url` token mode (docs/configuration.md). */
+  tokenUrl?: string;
+  /** For the `command` token mode. */
+  tokenCommand?: string;
+  /** The environment a token command runs with. */
+  tokenEnv?: Record<string, string | undefined>;
   searchGate?: SearchGate;
+  /** Connections shared with other clients (http-transport.ts, sharedHttpPool); the pool's owner closes it. */
+  httpPool?: Pool;
   /** Defaults: connect 10 s, headers 30 s, body 30 s. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
   retryPolicy?: Partial<Record<WechatErrorKind, Partial<RetryRule>>>;
@@ -127,6 +136,7 @@ export class WechatClient {
       apiBase: options.apiBase,
       timeouts,
       secrets: () => this.#secrets(),
+      ...(options.httpPool ? { pool: options.httpPool } : {}),
       onRequest: (api) => {
         if (api === 'search') this.stats.searchRequests++;
         else if (api === 'scenes') this.stats.sceneRequests++;

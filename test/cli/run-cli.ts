@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled CLI: `npm test` builds it first (`npm run build`); alone, run `npx tsc -p tsconfig.build.json`. */
+/** The compiled CLI: `npm test` builds it first (`npm run build`); alone, run `npm run build`. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface CliResult {
@@ -18,7 +18,7 @@ export interface CliResult {
  * nothing may depend on it.
  */
 export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p tsconfig.build.json`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npm run build`);
   return new Promise((resolve) => {
     execFile(
       process.execPath,

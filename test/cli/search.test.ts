@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPID, buildFixture, type Fixture, type FixtureMessage } from '../store/log-fixture.js';
+import { APPID, buildFixture, OTHER_APPID, type Fixture, type FixtureMessage } from '../store/log-fixture.js';
 import { runCli } from './run-cli.js';
 
 let dir: string;
@@ -24,12 +24,14 @@ function search(args: string[], env: Record<string, string> = {}) {
 interface Line {
   time: string;
   level: string;
+  /** Shown when the search covers several apps. */
+  appid?: string;
   url: string;
   traceid: string;
   text: string;
 }
 
-const LINE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (INFO|WARN|ERROR) +(\S+) trace=(\S+) (.*)$/;
+const LINE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (INFO|WARN|ERROR) +(?:(wx[0-9a-f]{16}) )?(\S+) trace=(\S+) (.*)$/;
 
 function parseLines(stdout: string): Line[] {
   return stdout
@@ -38,7 +40,14 @@ function parseLines(stdout: string): Line[] {
     .map((l) => {
       const m = LINE.exec(l);
       if (!m) throw new Error(`not a search line: ${JSON.stringify(l)}`);
-      return { time: m[1]!, level: m[2]!, url: m[3]!, traceid: m[4]!, text: m[5]! };
+      return {
+        time: m[1]!,
+        level: m[2]!,
+        ...(m[3] === undefined ? {} : { appid: m[3] }),
+        url: m[4]!,
+        traceid: m[5]!,
+        text: m[6]!,
+      };
     });
 }
 
@@ -76,6 +85,7 @@ describe('wxlog search', () => {
       expect(line).toEqual({
         time: cst(m.time),
         level: levelName(m.level),
+        appid: m.appid,
         url: m.url ?? '-',
         traceid: m.traceid ?? '-',
         text: expect.stringContaining('网络请求失败'),
@@ -156,15 +166,58 @@ describe('wxlog search', () => {
     );
   });
 
-  it('searches only WXLOG_APPID when it is set', async () => {
+  it('searches only WXLOG_APPID when it is set, without the AppID on each line', async () => {
     const [all, one] = await Promise.all([
       search(['请求失败', '--limit', '1000']),
       search(['请求失败', '--limit', '1000'], { WXLOG_APPID: APPID }),
     ]);
-    const ours = fixture.messages.filter((m) => contains(m, '请求失败') && m.appid === APPID);
+    const ours = newestFirst(fixture.messages.filter((m) => contains(m, '请求失败') && m.appid === APPID));
     expect(ours.length).toBeLessThan(fixture.messages.filter((m) => contains(m, '请求失败')).length);
-    expect(parseLines(one.stdout)).toHaveLength(ours.length);
-    expect(parseLines(all.stdout).length).toBeGreaterThan(ours.length);
+    expect(parseLines(one.stdout).map((l) => [l.time, l.appid])).toEqual(ours.map((m) => [cst(m.time), undefined]));
+    // Every app of the file: each line says which.
+    const lines = parseLines(all.stdout);
+    expect(lines.length).toBeGreaterThan(ours.length);
+    expect(new Set(lines.map((l) => l.appid))).toEqual(new Set([APPID, OTHER_APPID]));
+  });
+
+  it('limits the search to the apps given with --app (repeatable), over WXLOG_APPID', async () => {
+    const [other, both, overEnv] = await Promise.all([
+      search(['请求失败', '--app', OTHER_APPID, '--limit', '1000']),
+      search(['请求失败', '--app', OTHER_APPID, '--app', APPID, '--limit', '1000']),
+      search(['请求失败', '--app', OTHER_APPID, '--limit', '1000'], { WXLOG_APPID: APPID }),
+    ]);
+    const theirs = newestFirst(fixture.messages.filter((m) => contains(m, '请求失败') && m.appid === OTHER_APPID));
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(parseLines(other.stdout).map((l) => [l.time, l.appid])).toEqual(theirs.map((m) => [cst(m.time), undefined]));
+    expect(overEnv.stdout).toBe(other.stdout);
+    const all = newestFirst(fixture.messages.filter((m) => contains(m, '请求失败')));
+    expect(parseLines(both.stdout).map((l) => [l.time, l.appid])).toEqual(all.map((m) => [cst(m.time), m.appid]));
+  });
+
+  it('refuses, in one line with exit 2, an app the file does not hold, and names those it holds', async () => {
+    const stranger = 'wx00000000000000aa';
+    const [env, option, oneOfTwo] = await Promise.all([
+      search(['请求失败'], { WXLOG_APPID: stranger }),
+      search(['请求失败', '--app', stranger]),
+      search(['请求失败', '--app', APPID, '--app', stranger]),
+    ]);
+    const holds = `${fixture.path} does not hold ${stranger}; it holds 2 apps: ${APPID}, ${OTHER_APPID}`;
+    expect(env).toEqual({ status: 2, stdout: '', stderr: `wxlog search: WXLOG_APPID: ${holds}\n` });
+    expect(option).toEqual({ status: 2, stdout: '', stderr: `wxlog search: --app: ${holds}\n` });
+    expect(oneOfTwo).toEqual({ status: 2, stdout: '', stderr: `wxlog search: --app: ${holds}\n` });
+  });
+
+  it('says which apps it searched when nothing matches', async () => {
+    const [one, every] = await Promise.all([
+      search(['nothing-like-this'], { WXLOG_APPID: APPID }),
+      search(['nothing-like-this']),
+    ]);
+    expect(one).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: `wxlog search: no stored message of ${APPID} contains "nothing-like-this"\n`,
+    });
+    expect(every.stderr).toBe('wxlog search: no stored message contains "nothing-like-this"\n');
   });
 
   it('rejects bad options in one line with exit 2', async () => {

@@ -11,7 +11,7 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 beforeAll(() => {
   // `npm test` builds dist/ before vitest starts; rebuilding here would rewrite files other test files are running.
-  expect(existsSync(`${root}dist/cli/commands/simulator.js`), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
+  expect(existsSync(main), 'build first: npm run build').toBe(true);
 });
 
 afterEach(() => {
@@ -177,6 +177,65 @@ describe('wxlog simulator', () => {
     expect(await run.exit).toBe(0);
   });
 
+  it('--apps N serves N apps and prints each AppID and secret, then the token service URL', async () => {
+    const run = wxlog(['simulator', '--apps', '3', '--per-day', '20', '--seed', '5']);
+    const [, url] = await waitFor(run.stdout, /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+    await waitFor(run.stdout, /^token service .*\n/m);
+    const lines = run.stdout().split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toBe('');
+    const apps = lines.slice(1, 4).map((line) => {
+      const match = /^app (wx[0-9a-f]{16}) secret ([0-9a-f]{32})$/.exec(line);
+      expect(match, line).not.toBeNull();
+      return { appid: match?.[1] ?? '', secret: match?.[2] ?? '' };
+    });
+    expect(new Set(apps.map((a) => a.appid)).size).toBe(3);
+    expect(lines[4]).toBe(`token service ${url}/token-service/token?appid={appid}`);
+
+    const yesterday = cstDayOf(Date.now() / 1000 - 86_400);
+    const { begin, end } = cstDayBounds(yesterday);
+    const totals: number[] = [];
+    const firsts: unknown[] = [];
+    for (const [i, app] of apps.entries()) {
+      // The first two by their secrets, the third from the token service.
+      const token =
+        i < 2
+          ? (
+              (await (
+                await fetch(`${url}/cgi-bin/stable_token`, {
+                  method: 'POST',
+                  body: JSON.stringify({ grant_type: 'client_credential', ...app }),
+                })
+              ).json()) as { access_token: string }
+            ).access_token
+          : (
+              (await (
+                await fetch((lines[4] ?? '').replace('token service ', '').replace('{appid}', app.appid))
+              ).json()) as { access_token: string }
+            ).access_token;
+      const query = new URLSearchParams({
+        access_token: token,
+        date: yesterday,
+        begintime: String(begin),
+        endtime: String(end),
+        limit: '1',
+      });
+      const res = (await (await fetch(`${url}/wxaapi/userlog/userlog_search?${query.toString()}`)).json()) as {
+        errcode: number;
+        data: { list: unknown[]; total: number };
+      };
+      expect(res.errcode).toBe(0);
+      totals.push(res.data.total);
+      firsts.push(res.data.list[0]);
+    }
+    expect(totals).toEqual([20, 20, 20]);
+    // Each app its own data.
+    expect(new Set(firsts.map((e) => JSON.stringify(e))).size).toBe(3);
+    expect(run.stderr()).toContain('3 apps');
+    run.process.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  });
+
   it('documents every option in --help', async () => {
     const run = wxlog(['simulator', '--help']);
     expect(await run.exit).toBe(0);
@@ -199,9 +258,12 @@ describe('wxlog simulator', () => {
       '--data-days',
       '--shape-drift',
       '--daily-quota',
+      '--apps',
     ]) {
       expect(run.stdout()).toContain(option);
     }
+    expect(run.stdout()).toContain('token service');
+    expect(run.stdout()).toMatch(/secrets are\s+the simulator's own/);
   });
 
   it.each([
@@ -217,6 +279,10 @@ describe('wxlog simulator', () => {
     [['--served-days', '14', '--data-days', '7'], '--data-days'],
     [['--shape-drift', '2'], '--shape-drift'],
     [['--daily-quota', '-1'], '--daily-quota'],
+    [['--apps', '0'], '--apps'],
+    [['--apps', '100001'], '--apps'],
+    [['--apps', '2', '--appid', 'wx1'], '--apps'],
+    [['--apps', '2', '--secret', 's'], '--secret'],
   ])('refuses %j with exit 2 and a message naming %s', async (args, option) => {
     const run = wxlog(['simulator', ...args]);
     expect(await run.exit).toBe(2);

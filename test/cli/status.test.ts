@@ -218,9 +218,13 @@ describe('wxlog status', () => {
     });
   });
 
-  it('prints the same figures as a table', async () => {
-    const result = await runCli(['status'], { WXLOG_DB: fixture.path, WXLOG_APPID: APPID });
+  it('prints the same figures as a table, in CST whatever TZ says', async () => {
+    const [result, china] = await Promise.all([
+      runCli(['status'], { WXLOG_DB: fixture.path, WXLOG_APPID: APPID }),
+      runCli(['status'], { WXLOG_DB: fixture.path, WXLOG_APPID: APPID, TZ: 'Asia/Shanghai' }),
+    ]);
     expect(result.status).toBe(0);
+    expect(china.stdout).toBe(result.stdout);
     const rows = result.stdout
       .split('\n')
       .filter((l) => /^\d{4}-\d{2}-\d{2} +\|/.test(l))

@@ -40,14 +40,14 @@ function byTimeThenContent(rows: Row[]): Row[] {
   return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.r);
 }
 
-/** What the simulator serves for its retention days (`only` those entries), as log_entries rows, sorted. */
+/** What the simulator serves `appid` for its retention days (`only` those entries), as log_entries rows, sorted. */
 export function servedRows(
   sim: Simulator,
   appid = sim.options.appid,
   only: (e: LogEntry) => boolean = () => true,
 ): Row[] {
   // What went over the wire: JSON, in which -0 is 0.
-  const served = (JSON.parse(JSON.stringify(sim.allEntries())) as LogEntry[]).filter(only);
+  const served = (JSON.parse(JSON.stringify(sim.allEntries(appid))) as LogEntry[]).filter(only);
   return byTimeThenContent(served.map((e) => expectedRow(appid, e)));
 }
 
@@ -161,7 +161,7 @@ export function reassembledEntries(dbPath: string, appid: string): string[] {
 
 /** Served entries missing from `reassembledEntries`, and reassembled ones never served (or twice). */
 export function losslessProblems(dbPath: string, sim: Simulator, appid = sim.options.appid): string[] {
-  const served = (JSON.parse(JSON.stringify(sim.allEntries())) as unknown[]).map((e) => canonicalJson(e));
+  const served = (JSON.parse(JSON.stringify(sim.allEntries(appid))) as unknown[]).map((e) => canonicalJson(e));
   const balance = new Map<string, number>();
   for (const e of served) balance.set(e, (balance.get(e) ?? 0) + 1);
   for (const a of reassembledEntries(dbPath, appid)) balance.set(a, (balance.get(a) ?? 0) - 1);

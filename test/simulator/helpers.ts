@@ -39,6 +39,28 @@ export async function stableToken(sim: Simulator, extra: Json = {}): Promise<str
   return body['access_token'];
 }
 
+/** A stable token of one app of a many-apps simulator. */
+export async function stableTokenOf(sim: Simulator, app: { appid: string; secret: string }): Promise<string> {
+  const body = await postJson(`${sim.url}/cgi-bin/stable_token`, {
+    grant_type: 'client_credential',
+    appid: app.appid,
+    secret: app.secret,
+  });
+  if (typeof body['access_token'] !== 'string') throw new Error(`no token: ${JSON.stringify(body)}`);
+  return body['access_token'];
+}
+
+/** GET of the central token service for `appid`: its HTTP status and parsed body (undefined when not JSON). */
+export async function askTokenService(sim: Simulator, appid: string): Promise<{ status: number; body?: Json }> {
+  const res = await fetch(sim.tokenServiceUrl.replace('{appid}', encodeURIComponent(appid)));
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) as Json };
+  } catch {
+    return { status: res.status };
+  }
+}
+
 export function searchUrl(sim: Simulator, params: Record<string, string | number | undefined>): string {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));

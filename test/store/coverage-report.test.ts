@@ -105,4 +105,41 @@ describe('CoverageReport', () => {
     expect(report()).toMatchObject({ state: 'expired' });
     store.close();
   });
+
+  it('reports many apps at once with the figures it reports for each alone', () => {
+    const path = join(tempDir(), 'wxlog.db');
+    const store = Store.open(path);
+    const key = '{"level":8}';
+    savePage(store, A, '', [entry(D21 + 1), entry(D22 + 1), entry(D22 + 2)], D22);
+    savePage(store, B, '', [entry(D22 + 5)], D22);
+    savePage(store, B, key, [entry(D22 + 6, 8)], D22);
+    const a22 = store.windows.dayRoot(A, '', '20261122', D22, D22 + 86_399);
+    // The ledger's count (2) stands for a complete day; an incomplete one is counted.
+    store.windows.recordCheck(a22.id, { status: 'complete', serverTotal: 2, storedCount: 2, at: D22 + 100 });
+    const a21 = store.windows.dayRoot(A, '', '20261121', D21, D21 + 86_399);
+    store.windows.recordCheck(a21.id, { status: 'incomplete', serverTotal: 4, storedCount: 1, at: D22 + 90 });
+    const b22 = store.windows.dayRoot(B, key, '20261122', D22, D22 + 86_399);
+    store.windows.recordCheck(b22.id, { status: 'complete', serverTotal: 1, storedCount: 1, at: D22 + 80 });
+    store.close();
+    const { db } = openDatabase(path, { readonly: true });
+    const report = new CoverageReport(db);
+    const days = ['20261122', '20261121'];
+    for (const filterKey of ['', key]) {
+      const many = report.appDays(filterKey, [A, B, 'wxnone'], days);
+      expect([...many.keys()]).toEqual([A, B, 'wxnone']);
+      for (const appid of [A, B, 'wxnone']) expect(many.get(appid)).toEqual(report.days({ appid, filterKey }, days));
+    }
+    expect(
+      report
+        .appDays('', [A], days)
+        .get(A)
+        ?.map((d) => [d.state, d.entriesStored]),
+    ).toEqual([
+      ['complete', 2],
+      ['incomplete', 1],
+    ]);
+    expect(report.appDays('', [], days).size).toBe(0);
+    expect(report.appDays('', [A], []).get(A)).toEqual([]);
+    db.close();
+  });
 });

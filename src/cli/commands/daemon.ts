@@ -14,6 +14,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
+import { passApps } from '../pass-setup.js';
 import { ProgressLine } from '../progress.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -141,9 +142,19 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
         explainBusy: () => activity.report(),
         pass: async (signal) => {
           const started = Date.now();
-          // Apps no longer configured lose their series (one app today; the apps list once it is read per pass).
-          metrics?.retainApps([config.appid]);
-          const outcome = await exportPass({ config, logger, command: 'daemon', signal, progress, events });
+          // The apps are read again at each pass: those no longer configured lose their series.
+          const apps = passApps(config);
+          metrics?.retainApps(apps.map((a) => a.appid));
+          const outcome = await exportPass({
+            config,
+            apps,
+            logger,
+            command: 'daemon',
+            signal,
+            progress,
+            events,
+            env: ctx.env,
+          });
           logOutcome(logger, outcome, Date.now() - started);
         },
       });

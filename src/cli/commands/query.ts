@@ -78,7 +78,7 @@ export const queryCommand: Command = {
 Runs one SQL statement on the database opened read-only and prints its rows. Statements that could
 change the file (INSERT, UPDATE, DELETE, DROP, CREATE, VACUUM, writing PRAGMAs, …) are refused, and so
 is more than one statement. Tables and views: log_entries, log_messages, log_lines (one row per message,
-with CST times and level names), log_entries_cst, log_messages_fts, scenes, windows, runs.
+with CST times and level names), log_entries_cst, log_messages_fts, scenes, windows, runs, apps.
 
 Options:
 ${optionsHelp([

@@ -1,5 +1,6 @@
 import { LEVEL_NUMBERS } from '../../config/config-schema.js';
 import { FTS_MIN_CHARACTERS, searchMessages, type MessageHit } from '../../store/message-search.js';
+import { notStoredMessage, storedApps } from '../../store/stored-apps.js';
 import { formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -11,6 +12,7 @@ import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
+  app: { type: 'string', multiple: true },
   level: { type: 'string' },
   since: { type: 'string' },
   limit: { type: 'string' },
@@ -43,9 +45,12 @@ function levelName(level: number | null): string {
   return String(level);
 }
 
-function textLine(hit: MessageHit): string {
-  const text = hit.text.replace(/\s*[\r\n]+\s*/g, ' ');
-  return `${formatCst(hit.time)} ${levelName(hit.level).padEnd(5)} ${hit.url ?? '-'} trace=${hit.traceid ?? '-'} ${text}\n`;
+function textLine(withApp: boolean): (hit: MessageHit) => string {
+  return (hit) => {
+    const text = hit.text.replace(/\s*[\r\n]+\s*/g, ' ');
+    const app = withApp ? `${hit.appid} ` : '';
+    return `${formatCst(hit.time)} ${levelName(hit.level).padEnd(5)} ${app}${hit.url ?? '-'} trace=${hit.traceid ?? '-'} ${text}\n`;
+  };
 }
 
 function jsonLine(hit: MessageHit): string {
@@ -74,7 +79,9 @@ export const searchCommand: Command = {
 Finds messages containing TEXT anywhere (case-insensitive for Latin letters), Chinese included:
 "请求失败" finds "网络请求失败". Prints one line per message, newest first:
   2026-11-22 12:40:00 WARN  pages/chat/chat trace=oXu0…_1570852656 网络请求失败 404 …
-(the log call's CST time, its level, the page, the trace id, the message text).
+(the log call's CST time, its level, the page, the trace id, the message text). When the search covers
+several apps, the AppID comes after the level:
+  2026-11-22 12:40:00 WARN  wx1234567890abcdef pages/chat/chat trace=oXu0…_1570852656 网络请求失败 404 …
 
 TEXT is matched literally (quotes, OR, * and the like are not operators). Text of ${FTS_MIN_CHARACTERS} characters or
 more uses the full-text index (trigram); shorter text (e.g. "超时" or "42") is looked for with a LIKE
@@ -82,6 +89,7 @@ scan over every message, which is slower on large files.
 
 Options:
 ${optionsHelp([
+  ['--app APPID', 'only messages of this app; repeat it for several (default: every app in the file)'],
   ['--level LEVEL', 'only messages at this level or above: info (2), warn (4), error (8)'],
   [
     '--since WHEN',
@@ -92,7 +100,8 @@ ${optionsHelp([
   ...configHelp,
 ])}
 
-Only the entries of WXLOG_APPID are searched when it is set, else those of every app in the file.`,
+Without --app, only the entries of WXLOG_APPID are searched when it is set, else those of every app in
+the file. An app the file does not hold is an error (exit 2) that names the apps it holds.`,
   async run(ctx: CommandContext) {
     const { values, positionals } = parseCommandArgs('search', ctx.argv, options, true);
     const text = positionals.join(' ');
@@ -101,17 +110,26 @@ Only the entries of WXLOG_APPID are searched when it is set, else those of every
     const since = values.since === undefined ? undefined : parseSince(values.since, Math.floor(ctx.now() / 1000));
     const limit = values.limit === undefined ? DEFAULT_LIMIT : parseLimit(values.limit);
     const config = commandConfig(ctx, values, 'local');
+    const asked = values.app ?? (config.appid === '' ? [] : [config.appid]);
     const db = openExistingDatabase(config.db, { readonly: true });
     try {
+      const held = storedApps(db);
+      const missing = notStoredMessage(asked, held, config.db);
+      if (missing !== null) throw new UsageError(`${values.app === undefined ? 'WXLOG_APPID' : '--app'}: ${missing}`);
       const hits = searchMessages(db, {
         text,
         limit,
-        appid: config.appid,
+        appids: asked,
         ...(minLevel === undefined ? {} : { minLevel }),
         ...(since === undefined ? {} : { since }),
       });
-      ctx.stdout.write(hits.map(values.json ? jsonLine : textLine).join(''));
-      if (hits.length === 0) ctx.stderr.write(`wxlog search: no stored message contains ${JSON.stringify(text)}\n`);
+      // The AppID is shown whenever the search covers several apps, so that a script's lines keep one shape.
+      const severalApps = asked.length === 0 ? held.length > 1 : new Set(asked).size > 1;
+      ctx.stdout.write(hits.map(values.json ? jsonLine : textLine(severalApps)).join(''));
+      if (hits.length === 0) {
+        const of = asked.length === 0 ? '' : ` of ${[...new Set(asked)].join(', ')}`;
+        ctx.stderr.write(`wxlog search: no stored message${of} contains ${JSON.stringify(text)}\n`);
+      }
       return ExitCode.Ok;
     } finally {
       db.close();

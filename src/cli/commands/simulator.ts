@@ -1,3 +1,4 @@
+import { MAX_APPS } from '../../simulator/app-list.js';
 import { DEFAULT_SERVED_DAYS, MAX_SERVED_DAYS } from '../../simulator/log-store.js';
 import { RESULT_ORDERS } from '../../simulator/result-order.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/simulator.js';
@@ -11,6 +12,7 @@ const OPTIONS = {
   host: { type: 'string' },
   appid: { type: 'string' },
   secret: { type: 'string' },
+  apps: { type: 'string' },
   'calls-per-minute': { type: 'string' },
   'interval-ms': { type: 'string' },
   'per-day': { type: 'string' },
@@ -73,7 +75,12 @@ function parseOptions(argv: string[]): SimulatorOptions {
       `--data-days must be at least --served-days (${servedDays ?? DEFAULT_SERVED_DAYS}), got ${dataDays}`,
     );
   }
+  const appCount = integerOption('apps', values.apps, 1, MAX_APPS);
+  if (appCount !== undefined && (values.appid !== undefined || values.secret !== undefined)) {
+    throw new UsageError('--apps generates each app its own AppID and secret: leave out --appid and --secret');
+  }
   const options: SimulatorOptions = {
+    appCount,
     port: integerOption('port', values.port, 0, 65_535),
     host: textOption('host', values.host),
     appid: textOption('appid', values.appid),
@@ -112,6 +119,12 @@ userlog_search, get_scene, openapi/quota/get) with seeded data for the last 7 CS
 --served-days), until SIGTERM or Ctrl-C. Prints "listening on http://HOST:PORT" once it accepts
 requests; point WXLOG_API_BASE there and use the same appid and secret.
 
+With --apps N it serves N apps, each with its own secret, data, rate limit, daily quota and
+tokens, and prints after the listening line one line "app APPID secret SECRET" per app, then
+"token service http://HOST:PORT/token-service/token?appid={appid}": a central token service
+(GET, answers {"access_token", "expires_in"}) to point WXLOG_TOKEN_URL at. Those secrets are
+the simulator's own, made up from --seed: they open nothing but this simulator.
+
 The options from --max-page-size on play behaviours WeChat's documents leave open; each is off
 by default.
 
@@ -121,6 +134,10 @@ ${optionsHelp([
   ['--host HOST', 'address to bind (default 127.0.0.1; keep it on loopback)'],
   ['--appid ID', 'the AppID it accepts (default wxd0c0ffee12345678)'],
   ['--secret SECRET', 'the AppSecret it accepts (default simulator-secret)'],
+  [
+    '--apps N',
+    'serve N apps (1 to 100000) instead of one, with AppIDs and fake secrets\nderived from --seed; the options below apply to each app',
+  ],
   ['--calls-per-minute N', 'userlog_search calls allowed per interval before errcode 200010 (default 50)'],
   ['--interval-ms MS', 'that sliding interval in milliseconds (default 60000)'],
   ['--per-day N', 'entries per full CST day (default 200)'],
@@ -157,8 +174,14 @@ ${optionsHelp([
     try {
       ctx.stdout.write(`listening on ${simulator.url}\n`);
       const { appid, perDay, callsPerMinute, intervalMs } = simulator.options;
+      const many = options.appCount !== undefined;
+      if (many) {
+        const lines = simulator.apps().map((app) => `app ${app.appid} secret ${app.secret}\n`);
+        ctx.stdout.write(`${lines.join('')}token service ${simulator.tokenServiceUrl}\n`);
+      }
+      const served = many ? `${simulator.apps().length} apps, each with` : `appid ${appid},`;
       ctx.stderr.write(
-        `wxlog simulator: appid ${appid}, ${perDay} entries a day, ${callsPerMinute} searches per ${intervalMs} ms; stop with Ctrl-C\n`,
+        `wxlog simulator: ${served} ${perDay} entries a day, ${callsPerMinute} searches per ${intervalMs} ms; stop with Ctrl-C\n`,
       );
       await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) resolve();

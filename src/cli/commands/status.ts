@@ -1,30 +1,43 @@
+import { hostname } from 'node:os';
 import { filterKey } from '../../config/filter-key.js';
+import { APP_STATES, appStatuses, type AppStatus } from '../../store/app-status.js';
+import { lockHolder } from '../../store/run-lock.js';
+import { isAlive } from '../process-lock.js';
 import { CoverageReport, type CoverageScope, type DayCoverage } from '../../store/coverage-report.js';
-import { latestRuns, type RunSummary } from '../../store/run-history.js';
+import type { Database } from '../../store/database.js';
+import { recentRuns, type RunRow } from '../../store/run-history.js';
+import { runState, type LockView, type RunState } from '../../store/run-state.js';
+import { notStoredMessage, storedApps } from '../../store/stored-apps.js';
 import { cstDayBounds, dashedCstDay, formatCst, recentCstDays } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openExistingDatabase } from '../existing-database.js';
 import { ExitCode } from '../exit-codes.js';
+import { truncateToWidth } from '../display-width.js';
 import { formatTable, type Cell } from '../table-format.js';
 import { optionsHelp } from '../options-help.js';
 
 const options = {
   ...configOptions,
+  app: { type: 'string' },
   json: { type: 'boolean' },
   runs: { type: 'string' },
 } as const;
 
 const DEFAULT_RUNS = 10;
+// Terminal columns of the last error in the table of apps: one line, cut short (--json has all of it).
+const ERROR_WIDTH = 60;
 
 function parseRuns(value: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`--runs: expected a whole number, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
-function duration(run: RunSummary): string {
-  if (run.finishedAt === null) return 'running';
+type ShownRun = RunRow & { state: RunState };
+
+function duration(run: ShownRun): string {
+  if (run.finishedAt === null) return run.state;
   const seconds = Math.max(0, run.finishedAt - run.startedAt);
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -40,7 +53,7 @@ function dayJson(day: DayCoverage) {
   };
 }
 
-function runJson(run: RunSummary) {
+function runJson(run: ShownRun) {
   return {
     ...run,
     started: formatCst(run.startedAt),
@@ -60,7 +73,7 @@ function dayRow(day: DayCoverage): Cell[] {
   ];
 }
 
-function runRow(run: RunSummary): Cell[] {
+function runRow(run: ShownRun): Cell[] {
   return [
     formatCst(run.startedAt),
     run.command,
@@ -73,26 +86,83 @@ function runRow(run: RunSummary): Cell[] {
   ];
 }
 
+function appJson(app: AppStatus) {
+  return {
+    ...app,
+    lastRun: app.lastRun && runJson(app.lastRun),
+    days: app.days.map(dayJson),
+  };
+}
+
+function oneLine(text: string | null): string | null {
+  return text === null ? null : truncateToWidth(text.replace(/\s*[\r\n]+\s*/g, ' '), ERROR_WIDTH);
+}
+
+function appRow(app: AppStatus): Cell[] {
+  return [
+    app.appid,
+    app.state,
+    `${app.daysComplete}/${app.days.length}`,
+    app.entriesStored,
+    app.lastRun && formatCst(app.lastRun.startedAt),
+    oneLine(app.lastError),
+  ];
+}
+
+// "2 failing, 1 interrupted, 997 ok", in the order of the table.
+function stateCounts(apps: readonly AppStatus[]): string {
+  return APP_STATES.map((state) => [state, apps.filter((a) => a.state === state).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+}
+
+// The lock as RunLock judges it: a holder on this host by its pid, one elsewhere by its heartbeat.
+function lockView(db: Database): LockView {
+  const holder = lockHolder(db);
+  return holder !== undefined && holder.hostname === hostname()
+    ? { holder, holderAlive: isAlive(holder.pid) }
+    : { holder };
+}
+
 export const statusCommand: Command = {
   name: 'status',
   summary: 'coverage per CST day (windows, stored vs server total) and the last runs',
   help: `wxlog status [options]
 
-For each China Standard Time day of the lookback (WXLOG_LOOKBACK_DAYS, newest first): whether it is
-complete, its coverage windows complete and incomplete, the entries stored, the total the server last
-reported, and when it was last checked. Then the last runs: when they started, how long they took,
-their exit code, search calls, new entries, errors and message.
+A database of several apps: one line per app, trouble first (then the most recent run first): its
+AppID, state, days complete of the lookback (6/7), entries stored over the lookback, when its last run
+started (CST) and its last error, cut short. The states, in that order:
+  failing      its latest run ended with exit 2, 3 or 5 (credentials, permission, a bug): act on it
+  interrupted  its latest run never finished and its process no longer holds the database's lock
+               (killed: SIGKILL, out of memory, a node lost); the next run continues
+  incomplete   its latest run ended 1, or a day of the lookback is not complete; the next run continues
+  running      a run is exporting it now
+  never-run    entries or windows stored, but no run recorded
+  ok           its latest run ended 0, every day of the lookback complete (or not served by WeChat)
+A run is "interrupted" once the lock no longer names its process (host:pid), or names it but that
+process is dead (checked by pid on the same host, by a heartbeat older than 2 minutes elsewhere).
+
+A database of one app, or --app APPID (or WXLOG_APPID set): that app's day table. For each China
+Standard Time day of the lookback (WXLOG_LOOKBACK_DAYS, newest first): whether it is complete, its
+coverage windows complete and incomplete, the entries stored, the total the server last reported, and
+when it was last checked. Then the last runs: when they started, how long they took (or "running",
+"interrupted"), their exit code, search calls, new entries, errors and message.
 
 A day is "complete" when every window of it holds as many entries as the server reports, "incomplete"
 while some window does not (the next run continues it), "not-read" before its first run,
 "unavailable" when WeChat will not serve the day (outside its retention: recorded, not asked again, and
 not counted as incomplete) and "expired" when a day read before has left the lookback or the retention.
-With WXLOG_APPID set only that app is reported, else every app in the file; with server-side filters
-(WXLOG_LEVEL, …) set, the ledger of that filtered export.
+An app the file does not hold (--app, WXLOG_APPID) is an error (exit 2) that names those it holds. With
+server-side filters (WXLOG_LEVEL, …) set, the ledger of that filtered export.
 
 Options:
 ${optionsHelp([
-  ['--json', 'print one JSON object {days: [...], runs: [...], older: {...}} instead'],
+  ['--app APPID', "that app's day table and runs, in a database of many"],
+  [
+    '--json',
+    'print one JSON object {days, runs, older, apps} instead: days adds up the apps\nreported, apps has each with its state, lastRun, lastError and days',
+  ],
   ['--runs N', `how many recent runs to show (default ${DEFAULT_RUNS})`],
   ...configHelp,
 ])}`,
@@ -100,26 +170,50 @@ ${optionsHelp([
     const { values } = parseCommandArgs('status', ctx.argv, options, false);
     const runLimit = values.runs === undefined ? DEFAULT_RUNS : parseRuns(values.runs);
     const config = commandConfig(ctx, values, 'local');
+    const target = values.app ?? (config.appid === '' ? undefined : config.appid);
     const db = openExistingDatabase(config.db, { readonly: true });
     try {
-      const report = new CoverageReport(db);
-      const scope: CoverageScope = { appid: config.appid, filterKey: filterKey(config.filters) };
+      const held = storedApps(db);
+      const missing = target === undefined ? null : notStoredMessage([target], held, config.db);
+      if (missing !== null) {
+        throw new UsageError(`${values.app === undefined ? 'WXLOG_APPID' : '--app'}: ${missing}`);
+      }
+      const scope: CoverageScope = { appid: target ?? '', filterKey: filterKey(config.filters) };
       const nowSeconds = Math.floor(ctx.now() / 1000);
       const days = recentCstDays(nowSeconds, config.lookbackDays).reverse();
-      const coverage = report.days(scope, days);
-      const oldest = days.at(-1) ?? days[0] ?? '';
-      const older = { before: dashedCstDay(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
-      const runs = latestRuns(db, runLimit);
+      const lock = lockView(db);
+      const shown = (run: RunRow): ShownRun => ({ ...run, state: runState(run, lock, nowSeconds) });
+      const maxWidth = ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
+      const width = { nullText: '-', ...(maxWidth === undefined ? {} : { maxWidth }) };
+      const reported = target === undefined ? held : [target];
 
-      if (values.json) {
+      if (!values.json && target === undefined && held.length > 1) {
+        const apps = appStatuses(db, { appids: held, filterKey: scope.filterKey, days, lock, nowSeconds });
+        const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
         ctx.stdout.write(
-          `${JSON.stringify({ appid: config.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older })}\n`,
+          [
+            `${held.length} apps in ${config.db}${filtered}, trouble first; days complete of the last ${days.length} CST days:`,
+            formatTable(['appid', 'state', 'days', 'stored', 'last run', 'last error'], apps.map(appRow), width),
+            `${stateCounts(apps)}. An app's days and runs: wxlog status --app APPID\n`,
+          ].join('\n'),
         );
         return ExitCode.Ok;
       }
-      const maxWidth = ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
-      const width = { nullText: '-', ...(maxWidth === undefined ? {} : { maxWidth }) };
-      const who = config.appid === '' ? 'every app in the file' : config.appid;
+
+      const report = new CoverageReport(db);
+      const coverage = report.days(scope, days);
+      const oldest = days.at(-1) ?? days[0] ?? '';
+      const older = { before: dashedCstDay(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
+      const runs = recentRuns(db, runLimit, target).map(shown);
+
+      if (values.json) {
+        const apps = appStatuses(db, { appids: reported, filterKey: scope.filterKey, days, lock, nowSeconds });
+        ctx.stdout.write(
+          `${JSON.stringify({ appid: scope.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older, apps: apps.map(appJson) })}\n`,
+        );
+        return ExitCode.Ok;
+      }
+      const who = target ?? 'every app in the file';
       const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
       const out = [
         `Coverage of ${who}${filtered} (${config.db}), CST days newest first:`,

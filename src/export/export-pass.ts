@@ -1,0 +1,230 @@
+import PQueue from 'p-queue';
+import type { AppConfig } from '../config/app-config.js';
+import type { ExportEvents } from '../events/export-events.js';
+import type { Logger } from '../log/logger.js';
+import { RunLock, type LockHolder } from '../store/run-lock.js';
+import { Store } from '../store/store.js';
+import { DEFAULT_HTTP_TIMEOUTS, sharedHttpPool } from '../wechat/http-transport.js';
+import type { WechatClientOptions } from '../wechat/wechat-client.js';
+import { exportApp, type AppExportContext, type AppOutcome } from './app-export.js';
+import { ExitCode } from './exit-code.js';
+import type { DayOutcome, ExportApi, ExportResult } from './run-export.js';
+
+/** The process a pass runs in: it names the process in `runs.worker` and in the database's lock. */
+export interface WorkerIdentity {
+  pid: number;
+  hostname: string;
+  /** Whether a process of this host is alive (a lock left by a dead one is free). */
+  isAlive: (pid: number) => boolean;
+}
+
+export interface PassOptions {
+  /** Absolute path of the SQLite file. */
+  db: string;
+  apiBase: string;
+  rateIntervalMs: number;
+  /** Apps exported at the same time (WXLOG_CONCURRENCY). */
+  concurrency: number;
+  /** The apps of this pass, resolved (config/load-config.ts, loadApps), in the order given. */
+  apps: readonly AppConfig[];
+  /** `run`, `daemon` or `demo`: recorded in `runs` and in the lock. */
+  command: string;
+  worker: WorkerIdentity;
+  logger: Logger;
+  signal?: AbortSignal;
+  now?: () => number;
+  events?: ExportEvents;
+  /** Client settings for tests and the demo (timeouts, retry delays). */
+  client?: Partial<WechatClientOptions>;
+  tokenEnv?: Record<string, string | undefined>;
+  follow?: (appid: string, api: ExportApi) => ExportApi;
+  onDayDone?: (appid: string, day: DayOutcome) => void;
+  /** Called once the store is open and the lock taken, before any app starts (the progress line). */
+  onStart?: (store: Store) => void;
+}
+
+export interface PassOutcome {
+  exitCode: ExitCode;
+  /** The one summary line of the pass. */
+  summary: string;
+  /** One line per app that failed (fatal, quota, internal error): never a line per healthy app. */
+  failures: string[];
+  apps: AppOutcome[];
+  /** HTTP requests to userlog_search of every app, retries included. */
+  searchCalls: number;
+  /** Set when another process holds the database's lock. */
+  holder?: LockHolder;
+  /** The first internal error of an app (a bug): the CLI reports it with exit 5 once the pass is over. */
+  crash?: Error;
+}
+
+/** `host:pid`, as `runs.worker` records the process. */
+export function workerName(worker: WorkerIdentity): string {
+  return `${worker.hostname}:${worker.pid}`;
+}
+
+/** The one-app summary line, as a run of one app has always printed it. */
+export function summarizeApp(result: ExportResult, searchCalls: number, elapsedMs: number): string {
+  const windows = result.windowsComplete + result.windowsIncomplete;
+  const state = result.fatal
+    ? `stopped: ${result.fatal.message}`
+    : result.quotaExhausted
+      ? 'stopped: WeChat daily quota reached; the next run continues'
+      : result.aborted
+        ? 'interrupted; the next run continues'
+        : result.windowsIncomplete > 0
+          ? 'incomplete; the next run continues'
+          : 'complete';
+  const unavailable = result.daysUnavailable > 0 ? ` (${result.daysUnavailable} not served by WeChat)` : '';
+  const shape = result.unexpectedShape > 0 ? `, ${result.unexpectedShape} of an undocumented shape` : '';
+  return (
+    `${state}: ${result.days.length} days${unavailable}, ${result.windowsComplete}/${windows} windows complete, ` +
+    `${result.entriesNew} new entries (${result.entriesSeen} read${shape}), ${searchCalls} search calls, ` +
+    `${result.errors.length} errors, ${(elapsedMs / 1000).toFixed(1)}s`
+  );
+}
+
+function failed(app: AppOutcome): boolean {
+  return app.exitCode === ExitCode.Fatal || app.exitCode === ExitCode.Internal || app.result?.quotaExhausted === true;
+}
+
+/** The exit code of a pass over many apps (docs/exit-codes.md). */
+export function passExitCode(apps: readonly AppOutcome[]): ExitCode {
+  if (apps.some((a) => a.exitCode === ExitCode.Internal)) return ExitCode.Internal;
+  if (apps.length > 0 && apps.every((a) => a.exitCode === ExitCode.Fatal)) return ExitCode.Fatal;
+  return apps.some((a) => a.exitCode !== ExitCode.Ok) ? ExitCode.Incomplete : ExitCode.Ok;
+}
+
+/** The summary of a pass over several apps: one line, then one line per failed app. */
+export function summarizePass(
+  apps: readonly AppOutcome[],
+  configured: number,
+  aborted: boolean,
+  elapsedMs: number,
+): { summary: string; failures: string[] } {
+  const sum = (f: (a: AppOutcome) => number): number => apps.reduce((n, a) => n + f(a), 0);
+  const failures = apps.filter(failed);
+  const incomplete = apps.filter((a) => !failed(a) && a.exitCode !== ExitCode.Ok).length;
+  const windowsComplete = sum((a) => a.result?.windowsComplete ?? 0);
+  const windows = windowsComplete + sum((a) => a.result?.windowsIncomplete ?? 0);
+  const state = aborted
+    ? 'interrupted; the next run continues'
+    : failures.length > 0 && failures.length === apps.length
+      ? 'stopped: every app failed'
+      : failures.length > 0 || incomplete > 0
+        ? 'incomplete; the next run continues'
+        : 'complete';
+  const skipped = configured - apps.length;
+  const parts = [
+    `${apps.length} apps` +
+      (failures.length > 0 ? `, ${failures.length} failed` : '') +
+      (incomplete > 0 ? `, ${incomplete} incomplete` : '') +
+      (skipped > 0 ? `, ${skipped} not started` : ''),
+    `${windowsComplete}/${windows} windows complete`,
+    `${sum((a) => a.result?.entriesNew ?? 0)} new entries (${sum((a) => a.result?.entriesSeen ?? 0)} read)`,
+    `${sum((a) => a.searchCalls)} search calls`,
+    `${(elapsedMs / 1000).toFixed(1)}s`,
+  ];
+  return {
+    summary: `${state}: ${parts.join(', ')}`,
+    failures: failures.map((a) => `${a.appid}: ${a.error ?? `exit ${a.exitCode}`}`),
+  };
+}
+
+/**
+ * One export pass as a process runs it (the process part): open the store, take the database's lock (or
+ * report who holds it), export the apps through one bounded set of connections, up to `concurrency` at a
+ * time, each in its own budget (app-export.ts), and let go. Apps are started least recently run first, so
+ * that when a pass is cut short the next one serves those it did not reach.
+ */
+export async function exportPass(o: PassOptions): Promise<PassOutcome> {
+  const now = o.now ?? Date.now;
+  const started = now();
+  const store = Store.open(o.db);
+  try {
+    const lock = new RunLock(store.db, {
+      pid: o.worker.pid,
+      hostname: o.worker.hostname,
+      command: o.command,
+      now,
+      isAlive: o.worker.isAlive,
+    });
+    const attempt = lock.tryAcquire();
+    if (!attempt.acquired) {
+      return { exitCode: ExitCode.Locked, summary: '', failures: [], apps: [], searchCalls: 0, holder: attempt.holder };
+    }
+    const heartbeat = setInterval(() => lock.heartbeat(), 15_000);
+    heartbeat.unref();
+    const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...o.client?.timeouts };
+    const httpPool = sharedHttpPool(o.apiBase, Math.max(1, Math.min(64, o.concurrency)), timeouts);
+    const outcomes: AppOutcome[] = [];
+    try {
+      o.onStart?.(store);
+      const ctx: AppExportContext = {
+        store,
+        command: o.command,
+        worker: workerName(o.worker),
+        pid: o.worker.pid,
+        apiBase: o.apiBase,
+        rateIntervalMs: o.rateIntervalMs,
+        httpPool,
+        logger: o.logger,
+        now,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.events ? { events: o.events } : {}),
+        ...(o.client ? { client: o.client } : {}),
+        ...(o.tokenEnv ? { tokenEnv: o.tokenEnv } : {}),
+        ...(o.follow ? { follow: o.follow } : {}),
+        ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
+      };
+      const lastRun = store.apps.lastRunTimes();
+      const order = [...o.apps].sort((a, b) => (lastRun.get(a.appid) ?? -1) - (lastRun.get(b.appid) ?? -1));
+      const queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
+      const stop = (): void => queue.clear();
+      o.signal?.addEventListener('abort', stop, { once: true });
+      try {
+        for (const app of order) {
+          void queue.add(async () => {
+            if (o.signal?.aborted) return;
+            outcomes.push(await exportApp(app, ctx));
+          });
+        }
+        await queue.onIdle();
+      } finally {
+        o.signal?.removeEventListener('abort', stop);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      await httpPool.close();
+      lock.release();
+    }
+    const finished = now();
+    const exitCode = passExitCode(outcomes);
+    const aborted = o.signal?.aborted ?? false;
+    const one = o.apps.length === 1 ? outcomes[0] : undefined;
+    const { summary, failures } =
+      one?.result && !one.crash
+        ? { summary: summarizeApp(one.result, one.searchCalls, finished - started), failures: [] }
+        : summarizePass(outcomes, o.apps.length, aborted, finished - started);
+    o.events?.emit({
+      type: 'pass-done',
+      exitCode,
+      apps: outcomes.length,
+      appsFailed: outcomes.filter(failed).length,
+      startedAt: started,
+      finishedAt: finished,
+    });
+    const crash = outcomes.find((a) => a.crash)?.crash;
+    return {
+      // An interrupted pass that left apps unstarted is incomplete, whatever the apps it ran say.
+      exitCode: aborted && exitCode === ExitCode.Ok && outcomes.length < o.apps.length ? ExitCode.Incomplete : exitCode,
+      summary,
+      failures,
+      apps: outcomes,
+      searchCalls: outcomes.reduce((n, a) => n + a.searchCalls, 0),
+      ...(crash ? { crash } : {}),
+    };
+  } finally {
+    store.close();
+  }
+}

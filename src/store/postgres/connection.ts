@@ -1,0 +1,64 @@
+import pg from 'pg';
+
+/** A pool or one of its clients: what the statements of src/store/postgres/ run on. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+// Unix seconds and milliseconds and counts are bigint columns; pg returns int8 as text by default (it can
+// exceed 2^53). Ours never do, so they come back as numbers. json columns are parsed as usual; the tests
+// read msg::text to compare it with the served text. A per-pool setting, so the global `pg.types` is left alone.
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A PostgreSQL URL (`postgres://` or `postgresql://`) with its password masked: `postgres://wxlog:***@host/db`. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    // Not a URL the parser understands: mask whatever sits between "user:" and "@".
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  }
+}
+
+/** True for a `postgres://` or `postgresql://` URL: what selects the PostgreSQL store (docs/postgres.md). */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(value);
+}
+
+/** A connection pool for `url`, with wxlog's type parsers. */
+export function createPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, types });
+  // An idle client's error (the server restarted) would otherwise crash the process; the next query fails
+  // on its own and says why.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Runs `work` in one transaction on a client of `pool`: committed when it resolves, rolled back when it
+ * throws (and the error rethrown).
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e: unknown) {
+    // A client that cannot even roll back is dropped from the pool rather than reused.
+    await client.query('ROLLBACK').catch(() => (broken = true));
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}

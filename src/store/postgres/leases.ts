@@ -1,0 +1,104 @@
+import type pg from 'pg';
+import type { Queryable } from './connection.js';
+import { LeaseLostError } from './lease-lost-error.js';
+
+/** A worker's hold on one app: valid while the row's epoch is still `epoch` (docs/postgres.md, "Leases and fencing"). */
+export interface Lease {
+  appid: string;
+  worker: string;
+  epoch: number;
+  /** Unix milliseconds, on the database's clock. */
+  expiresAt: number;
+}
+
+// A released lease has no expiry (NULL): 0 then.
+const leaseColumns = (t: string): string =>
+  `${t}.appid, ${t}.worker, ${t}.epoch, coalesce((extract(epoch FROM ${t}.expires_at) * 1000)::bigint, 0) AS "expiresAt"`;
+
+/**
+ * Which worker exports which app. A lease is taken when the app's row is free or expired, with
+ * `FOR UPDATE SKIP LOCKED` as job queues take jobs (graphile-worker's get_job, pg-boss's fetch): workers
+ * taking at once never wait for each other and never take the same app. Each taking adds one to the
+ * epoch, which fences the previous holder's writes (`checkFence`). Expiry is on the database's clock, the
+ * only clock all workers share.
+ */
+export class Leases {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Takes, for `worker`, every app of `appids` whose lease is free or expired and that no other worker is
+   * taking at this instant, for `ttlMs`. Returns the leases taken (apps already held by anyone, this
+   * worker included, are left: renew those).
+   */
+  async tryLease(worker: string, appids: readonly string[], ttlMs: number): Promise<Lease[]> {
+    checkTtl(ttlMs);
+    if (appids.length === 0) return [];
+    await this.pool.query('INSERT INTO leases (appid) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [appids]);
+    const { rows } = await this.pool.query<Lease>(
+      `WITH free AS (
+         SELECT appid FROM leases
+         WHERE appid = ANY($2::text[]) AND (worker IS NULL OR expires_at <= clock_timestamp())
+         ORDER BY appid
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE leases l SET worker = $1, epoch = l.epoch + 1, taken_at = clock_timestamp(),
+         expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+       FROM free WHERE l.appid = free.appid
+       RETURNING ${leaseColumns('l')}`,
+      [worker, appids, ttlMs],
+    );
+    return rows.sort((a, b) => a.appid.localeCompare(b.appid));
+  }
+
+  /**
+   * Extends `lease` by `ttlMs` from now. Returns the renewed lease, or throws LeaseLostError when another
+   * worker has taken the app since (a lease that expired but that nobody took is renewed: its epoch still
+   * fences every other writer out).
+   */
+  async renew(lease: Lease, ttlMs: number): Promise<Lease> {
+    checkTtl(ttlMs);
+    const { rows } = await this.pool.query<Lease>(
+      `UPDATE leases SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
+       WHERE appid = $1 AND worker = $2 AND epoch = $3
+       RETURNING ${leaseColumns('leases')}`,
+      [lease.appid, lease.worker, lease.epoch, ttlMs],
+    );
+    const row = rows[0];
+    if (!row) throw new LeaseLostError(lease.appid, lease.worker, lease.epoch);
+    return row;
+  }
+
+  /** Gives the app up at once (the next tryLease of any worker takes it). False if it was no longer ours. */
+  async release(lease: Lease): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE leases SET worker = NULL, expires_at = NULL WHERE appid = $1 AND worker = $2 AND epoch = $3`,
+      [lease.appid, lease.worker, lease.epoch],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** Every app's lease row, by AppID: who holds what, for status and tests. */
+  async list(): Promise<Lease[]> {
+    const { rows } = await this.pool.query<Lease>(`SELECT ${leaseColumns('leases')} FROM leases ORDER BY appid`);
+    return rows;
+  }
+}
+
+/**
+ * The fence, inside a writing transaction (`db` is its client): throws LeaseLostError unless the app's
+ * lease still has this worker and epoch. FOR SHARE holds the row until the transaction ends, so the lease
+ * cannot be taken over between this check and the commit (a taker's FOR UPDATE SKIP LOCKED passes it by).
+ */
+export async function checkFence(db: Queryable, appid: string, worker: string, epoch: number): Promise<void> {
+  const { rows } = await db.query({
+    name: 'wxlog_lease_fence',
+    text: 'SELECT 1 FROM leases WHERE appid = $1 AND worker = $2 AND epoch = $3 FOR SHARE',
+    values: [appid, worker, epoch],
+  });
+  if (rows.length === 0) throw new LeaseLostError(appid, worker, epoch);
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`Expected \`ttlMs\` to be a finite number > 0, got ${ttlMs}`);
+}

@@ -1,0 +1,162 @@
+import type pg from 'pg';
+import type { ServedEntry } from '../../wechat/served-entry.js';
+import type { Scene } from '../../wechat/types.js';
+import type { AsyncStore, WriteFence } from '../async-store.js';
+import type { SaveResult } from '../entry-writer.js';
+import { SchemaError, type MigrationResult } from '../migrator.js';
+import type { PagePlace, ServedWindow } from '../store.js';
+import { PgAppRegistry } from './app-registry.js';
+import { createPool, inTransaction, redactDatabaseUrl } from './connection.js';
+import { pageTimestamps, saveEntries } from './entry-writer.js';
+import { checkFence, Leases } from './leases.js';
+import { loadPostgresMigrations, migratePostgres } from './migrator.js';
+import { PgRequestLog } from './request-log.js';
+import { PgRunHistory } from './run-history.js';
+import { PgStateStore } from './state-store.js';
+import { PgWindowLedger } from './window-ledger.js';
+
+export interface PgStoreOptions {
+  /** Migrations folder (tests); migrations/postgres/ by default. */
+  migrationsDir?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+// Never used for an entry (savePage refuses untimed entries without a window); only fills the parameter.
+const NO_WINDOW: ServedWindow = { id: 0, begintime: 0, endtime: 0 };
+
+// PostgreSQL's "no partition of relation … found for row": a month partition dropped since it was cached.
+const NO_PARTITION = '23514';
+
+/** The first second of the CST month holding `ts` (unix seconds): the key of its partition. */
+export function cstMonthStart(ts: number): number {
+  const cst = new Date((ts + 8 * 3600) * 1000);
+  return Date.UTC(cst.getUTCFullYear(), cst.getUTCMonth(), 1) / 1000 - 8 * 3600;
+}
+
+/**
+ * A wxlog database in PostgreSQL (docs/postgres.md): the parts of the SQLite `Store`, asynchronous, over a
+ * connection pool, plus the app leases of several workers.
+ */
+export class PgStore implements AsyncStore {
+  readonly engine = 'postgres' as const;
+  readonly windows: PgWindowLedger;
+  readonly state: PgStateStore;
+  readonly requests: PgRequestLog;
+  readonly runs: PgRunHistory;
+  readonly apps: PgAppRegistry;
+  readonly leases: Leases;
+  // Months whose partitions this process has made sure of; see ensurePartitions.
+  private readonly months = new Set<number>();
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly migrations: MigrationResult[],
+  ) {
+    this.windows = new PgWindowLedger(pool);
+    this.state = new PgStateStore(pool);
+    this.requests = new PgRequestLog(pool);
+    this.runs = new PgRunHistory(pool);
+    this.apps = new PgAppRegistry(pool);
+    this.leases = new Leases(pool);
+  }
+
+  /**
+   * Connects to `url` and migrates the database. Errors name the URL with its password masked; a database
+   * newer than the program, or whose ctype cannot search Chinese, throws SchemaError.
+   */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+    const pool = createPool(url, options.poolSize);
+    try {
+      const results = await migratePostgres(pool, loadPostgresMigrations(options.migrationsDir));
+      const failed = results.find((r) => r.status === 'error');
+      if (failed && failed.status === 'error') {
+        throw new SchemaError(
+          `migration ${String(failed.version).padStart(4, '0')}_${failed.name} failed: ${failed.error.message}`,
+          { cause: failed.error },
+        );
+      }
+      return new PgStore(pool, results);
+    } catch (e: unknown) {
+      await pool.end().catch(() => undefined);
+      if (e instanceof SchemaError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(`cannot open ${redactDatabaseUrl(url)}: ${message}`, { cause: e });
+    }
+  }
+
+  /**
+   * Stores a page's entries, their messages and the ledger's progress in one transaction. With `fence`,
+   * the transaction first checks that the app's lease still has that worker and epoch, and throws
+   * LeaseLostError (storing nothing) if not.
+   */
+  async savePage(
+    appid: string,
+    filterKey: string,
+    entries: readonly ServedEntry[],
+    seenAt: number,
+    place?: PagePlace,
+    fence?: WriteFence,
+  ): Promise<SaveResult> {
+    if (place === undefined && entries.some((e) => e.timestamp === null)) {
+      throw new RangeError('an entry without a timestamp can only be saved with the window it was served for');
+    }
+    const window = place?.window ?? NO_WINDOW;
+    const write = async (): Promise<SaveResult> => {
+      await this.ensurePartitions(pageTimestamps(entries, window));
+      return inTransaction(this.pool, async (db) => {
+        if (fence) await checkFence(db, appid, fence.worker, fence.epoch);
+        const result = await saveEntries(db, appid, entries, seenAt, window, filterKey);
+        const p = place?.progress;
+        if (place && p)
+          await this.windows.recordProgress(place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt, db);
+        return result;
+      });
+    };
+    try {
+      return await write();
+    } catch (e: unknown) {
+      if ((e as { code?: unknown }).code !== NO_PARTITION) throw e;
+      this.months.clear();
+      return write();
+    }
+  }
+
+  /**
+   * Makes sure the month partitions for `timestamps` exist: created on demand by the writer (not ahead by
+   * a migration), each in its own short transaction before the page's, so that page transactions never
+   * hold the partition lock. Known months are cached for the life of the store.
+   */
+  private async ensurePartitions(timestamps: readonly number[]): Promise<void> {
+    for (const month of new Set(timestamps.map(cstMonthStart))) {
+      if (this.months.has(month)) continue;
+      await this.pool.query('SELECT wxlog_ensure_month_partition($1)', [month]);
+      this.months.add(month);
+    }
+  }
+
+  async replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      await db.query('DELETE FROM scenes WHERE appid = $1', [appid]);
+      for (const [position, s] of scenes.entries()) {
+        await db.query(
+          `INSERT INTO scenes (appid, value, name, updated_at, position) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (appid, value) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
+          [appid, s.value, s.name, at, position],
+        );
+      }
+    });
+  }
+
+  /** The stored scene list of `appid`, in the order the server listed it. */
+  async listScenes(appid: string): Promise<Scene[]> {
+    const { rows } = await this.pool.query<Scene>('SELECT name, value FROM scenes WHERE appid = $1 ORDER BY position', [
+      appid,
+    ]);
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

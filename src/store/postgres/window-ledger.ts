@@ -1,0 +1,228 @@
+import type pg from 'pg';
+import { cstDayBounds } from '../../wechat/cst-day.js';
+import type { WindowCheck, WindowRow } from '../window-ledger.js';
+import { inTransaction, type Queryable } from './connection.js';
+
+const COLUMNS = `id, appid, filter_key AS "filterKey", date, begintime, endtime, parent_id AS "parentId", status,
+  server_total AS "serverTotal", stored_count AS "storedCount", next_start AS "nextStart", read_total AS "readTotal",
+  checked_at AS "checkedAt", completed_at AS "completedAt", expired_at AS "expiredAt", note`;
+
+const INSERT = `
+  INSERT INTO windows (appid, filter_key, date, begintime, endtime, parent_id, status)
+  VALUES ($1, $2, $3, $4, $5, $6, 'pending')
+  ON CONFLICT (appid, filter_key, begintime, endtime) DO UPDATE SET parent_id = excluded.parent_id
+  RETURNING ${COLUMNS}`;
+
+const PROGRESS = `
+  UPDATE windows SET next_start = $1, read_total = $2, server_total = $3, checked_at = $4,
+    status = CASE WHEN status = 'complete' THEN 'incomplete' ELSE status END
+  WHERE id = $5`;
+
+/**
+ * The coverage ledger in PostgreSQL: src/store/window-ledger.ts's methods, asynchronous, with the same
+ * statements. Multi-statement changes (split, markUnavailable) run in one transaction each.
+ */
+export class PgWindowLedger {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async get(id: number): Promise<WindowRow> {
+    return getWindow(this.pool, id);
+  }
+
+  /** The top-level window of a day, created (covering the whole CST day) when the day is new. */
+  async dayRoot(
+    appid: string,
+    filterKey: string,
+    date: string,
+    begintime: number,
+    endtime: number,
+  ): Promise<WindowRow> {
+    return dayRoot(this.pool, appid, filterKey, date, begintime, endtime);
+  }
+
+  async children(id: number): Promise<WindowRow[]> {
+    const { rows } = await this.pool.query<WindowRow>(
+      `SELECT ${COLUMNS} FROM windows WHERE parent_id = $1 ORDER BY begintime`,
+      [id],
+    );
+    return rows;
+  }
+
+  /** Entries stored in [begintime, endtime] for this ledger: what the server's total must be matched by. */
+  async countStored(appid: string, filterKey: string, begintime: number, endtime: number): Promise<number> {
+    const { rows } =
+      filterKey === ''
+        ? await this.pool.query<{ n: number }>(
+            'SELECT count(*) AS n FROM log_entries WHERE appid = $1 AND timestamp BETWEEN $2 AND $3',
+            [appid, begintime, endtime],
+          )
+        : await this.pool.query<{ n: number }>(
+            `SELECT count(*) AS n FROM ledger_entries l
+             JOIN log_entries e ON e.timestamp = l.timestamp AND e.id = l.entry_id
+             WHERE l.filter_key = $1 AND l.timestamp BETWEEN $2 AND $3 AND e.appid = $4`,
+            [filterKey, begintime, endtime, appid],
+          );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** The latest second in [begintime, endtime] holding an entry this ledger stored with its own timestamp. */
+  async latestStoredSecond(
+    appid: string,
+    filterKey: string,
+    begintime: number,
+    endtime: number,
+  ): Promise<number | undefined> {
+    // Entries filed under their window (no timestamp of their own) say nothing about a second.
+    const { rows } =
+      filterKey === ''
+        ? await this.pool.query<{ t: number | null }>(
+            `SELECT max(timestamp) AS t FROM log_entries
+             WHERE appid = $1 AND timestamp BETWEEN $2 AND $3 AND window_id IS NULL`,
+            [appid, begintime, endtime],
+          )
+        : await this.pool.query<{ t: number | null }>(
+            `SELECT max(l.timestamp) AS t FROM ledger_entries l
+             JOIN log_entries e ON e.timestamp = l.timestamp AND e.id = l.entry_id
+             WHERE l.filter_key = $1 AND e.appid = $2 AND l.timestamp BETWEEN $3 AND $4 AND e.window_id IS NULL`,
+            [filterKey, appid, begintime, endtime],
+          );
+    return rows[0]?.t ?? undefined;
+  }
+
+  /** Records how far a read got (savePage does it in the page's transaction, on that transaction's client). */
+  async recordProgress(
+    id: number,
+    nextStart: number,
+    readTotal: number,
+    serverTotal: number,
+    at: number,
+    db: Queryable = this.pool,
+  ): Promise<void> {
+    await db.query({
+      name: 'wxlog_window_progress',
+      text: PROGRESS,
+      values: [nextStart, readTotal, serverTotal, at, id],
+    });
+  }
+
+  async recordCheck(id: number, check: WindowCheck): Promise<void> {
+    await this.pool.query(
+      `UPDATE windows SET status = $2, server_total = $3, stored_count = $4, checked_at = $5,
+         completed_at = CASE WHEN $2 = 'complete' THEN coalesce(completed_at, $5) ELSE NULL END,
+         next_start = CASE WHEN $2 = 'complete' THEN 0 ELSE next_start END,
+         read_total = CASE WHEN $2 = 'complete' THEN NULL ELSE read_total END,
+         note = $6
+       WHERE id = $1`,
+      [id, check.status, check.serverTotal, check.storedCount, check.at, check.note ?? null],
+    );
+  }
+
+  /** Records the server's total for a window that is split (its children carry the status). */
+  async recordSplitCheck(id: number, serverTotal: number, storedCount: number | null, at: number): Promise<void> {
+    await this.pool.query('UPDATE windows SET server_total = $1, stored_count = $2, checked_at = $3 WHERE id = $4', [
+      serverTotal,
+      storedCount,
+      at,
+      id,
+    ]);
+  }
+
+  /**
+   * Replaces window `id` by children covering it exactly, in one transaction. `cuts` are the last
+   * seconds of every child but the last, ascending, strictly inside the window.
+   */
+  async split(
+    id: number,
+    cuts: readonly number[],
+    serverTotal: number | null,
+    at: number,
+    note: string,
+  ): Promise<WindowRow[]> {
+    return inTransaction(this.pool, async (db) => {
+      const parent = await getWindow(db, id);
+      const children: WindowRow[] = [];
+      let begin = parent.begintime;
+      for (const cut of [...cuts, parent.endtime]) {
+        if (cut < begin || cut > parent.endtime)
+          throw new RangeError(`bad cut ${cut} for window ${begin}..${parent.endtime}`);
+        const { rows } = await db.query<WindowRow>(INSERT, [
+          parent.appid,
+          parent.filterKey,
+          parent.date,
+          begin,
+          cut,
+          id,
+        ]);
+        children.push(rows[0]!);
+        begin = cut + 1;
+      }
+      await db.query(
+        `UPDATE windows SET status = 'split', server_total = $1, checked_at = $2, next_start = 0, read_total = NULL,
+           note = $3 WHERE id = $4`,
+        [serverTotal, at, note, id],
+      );
+      return children;
+    });
+  }
+
+  /** Every window of the days from `firstDate` to `lastDate` (YYYYMMDD, inclusive). */
+  async windowsForDays(appid: string, filterKey: string, firstDate: string, lastDate: string): Promise<WindowRow[]> {
+    const { rows } = await this.pool.query<WindowRow>(
+      `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date >= $3 AND date <= $4
+       ORDER BY date, begintime`,
+      [appid, filterKey, firstDate, lastDate],
+    );
+    return rows;
+  }
+
+  /** The server will not serve `date`: as src/store/window-ledger.ts's markUnavailable, in one transaction. */
+  async markUnavailable(appid: string, filterKey: string, date: string, at: number, note: string): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      const { begin, end } = cstDayBounds(date);
+      await dayRoot(db, appid, filterKey, date, begin, end);
+      await db.query(
+        `UPDATE windows SET status = 'unavailable', checked_at = $4, note = $5
+         WHERE appid = $1 AND filter_key = $2 AND date = $3 AND status IN ('pending', 'incomplete', 'unavailable')`,
+        [appid, filterKey, date, at, note],
+      );
+      await db.query(
+        'UPDATE windows SET expired_at = coalesce(expired_at, $4) WHERE appid = $1 AND filter_key = $2 AND date = $3',
+        [appid, filterKey, date, at],
+      );
+    });
+  }
+
+  /** Marks the windows of days before `oldestRetained` as out of WeChat's retention. Their data stays. */
+  async expireBefore(appid: string, oldestRetained: string, at: number): Promise<number> {
+    const result = await this.pool.query(
+      'UPDATE windows SET expired_at = $1 WHERE appid = $2 AND date < $3 AND expired_at IS NULL',
+      [at, appid, oldestRetained],
+    );
+    return result.rowCount ?? 0;
+  }
+}
+
+async function getWindow(db: Queryable, id: number): Promise<WindowRow> {
+  const { rows } = await db.query<WindowRow>(`SELECT ${COLUMNS} FROM windows WHERE id = $1`, [id]);
+  const row = rows[0];
+  if (!row) throw new Error(`window ${id} does not exist`);
+  return row;
+}
+
+async function dayRoot(
+  db: Queryable,
+  appid: string,
+  filterKey: string,
+  date: string,
+  begintime: number,
+  endtime: number,
+): Promise<WindowRow> {
+  const { rows } = await db.query<WindowRow>(
+    `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date = $3 AND parent_id IS NULL
+     ORDER BY begintime LIMIT 1`,
+    [appid, filterKey, date],
+  );
+  if (rows[0]) return rows[0];
+  const inserted = await db.query<WindowRow>(INSERT, [appid, filterKey, date, begintime, endtime, null]);
+  return inserted.rows[0]!;
+}

@@ -1,12 +1,11 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
-import type { ExportEvents } from '../events/export-events.js';
+import { ExportEvents } from '../events/export-events.js';
 import { exportPass as runPass, type PassOutcome as ProcessOutcome } from '../export/export-pass.js';
-import { coverage, MAX_LOOKBACK_DAYS, type DayOutcome, type ExportResult } from '../export/run-export.js';
-import { filterKey } from '../config/filter-key.js';
+import { coverage, type DayOutcome, type ExportApi, type ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
-import { recentCstDays } from '../wechat/cst-day.js';
+import type { Store } from '../store/store.js';
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import type { CommandContext } from './command.js';
 import { ExitCode } from './exit-codes.js';
@@ -31,6 +30,10 @@ export interface PassOptions {
   onDayDone?: (day: DayOutcome) => void;
   /** A terminal line to show the pass's progress on (give it only when stderr is a TTY). */
   progress?: ProgressLine;
+  /**
+   * The process's event stream (docs/operations.md): the pass and its clients emit into it (metrics, the
+   * daemon's activity line). One stream per process, given to every pass.
+   */
   events?: ExportEvents;
   /** The environment token commands see (tokenEnv); default none. */
   env?: CommandContext['env'];
@@ -43,14 +46,27 @@ export interface PassOutcome extends Omit<ProcessOutcome, 'holder'> {
   holder?: LockHolder;
 }
 
-/** A command's view of a pass: its settings, the progress line of a one-app pass, the lock's message. */
+/** A command's view of a pass: its settings, its progress line, the lock's message. */
 export async function exportPass(o: PassOptions): Promise<PassOutcome> {
   const { config } = o;
   const apps = o.apps ?? passApps(config);
   const now = o.now ?? Date.now;
-  let progress: ExportProgress | undefined;
-  let followed: { stats: { searchRequests: number } } | undefined;
   const only = apps.length === 1 ? apps[0] : undefined;
+  // The progress line follows the events, so a pass without the process's stream gets one of its own.
+  const events = o.events ?? (o.progress ? new ExportEvents() : undefined);
+  const progress =
+    o.progress &&
+    new ExportProgress({
+      line: o.progress,
+      label: `wxlog ${o.command}`,
+      pageSize: only?.pageSize ?? config.pageSize,
+      budget: { calls: only?.callsPerMinute ?? config.callsPerMinute, intervalMs: config.rateIntervalMs },
+      now,
+    });
+  const unfollow = progress && events?.on(progress.listener);
+  // Until the export emits page-stored itself, the pass watches the store: a page of an app is saved
+  // for the day that app last searched.
+  const searching = new Map<string, string>();
   const outcome = await runPass({
     ...passSettings(config, apps),
     command: o.command,
@@ -59,31 +75,28 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     worker: thisWorker(),
     now,
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.client ? { client: o.client } : {}),
-    ...(o.events ? { events: o.events } : {}),
+    // Each client emits a request event per HTTP request, and token events.
+    ...(o.client || events ? { client: { ...o.client, ...(events ? { events } : {}) } } : {}),
+    ...(events ? { events } : {}),
     onStart: (store) => {
-      if (!o.progress || !only) return;
-      const filters = filterKey(only.filters);
-      progress = new ExportProgress({
-        line: o.progress,
-        label: `wxlog ${o.command}`,
-        days: recentCstDays(Math.floor(now() / 1000), Math.min(only.lookbackDays, MAX_LOOKBACK_DAYS)),
-        coverage: (date) => coverage(store, only.appid, filters, date),
-        searchCalls: () => followed?.stats.searchRequests ?? 0,
-        pageSize: only.pageSize,
-        budget: { calls: only.callsPerMinute, intervalMs: config.rateIntervalMs },
-        now,
-      });
+      if (!events) return;
+      events.emit({ type: 'pass-started', apps: apps.length, at: now() });
+      watchPages(store, events, (appid) => searching.get(appid));
     },
-    follow: (_appid, api) => {
-      followed = api as unknown as { stats: { searchRequests: number } };
-      return progress ? progress.follow(api) : api;
-    },
+    follow: (appid, api): ExportApi => ({
+      searchLogs: (params, signal) => {
+        searching.set(appid, params.date);
+        return api.searchLogs(params, signal);
+      },
+      getSceneList: (signal) => api.getSceneList(signal),
+    }),
     onDayDone: (_appid, day) => {
-      progress?.dayDone(day);
       o.onDayDone?.(day);
     },
-  }).finally(() => progress?.finish());
+  }).finally(() => {
+    progress?.finish();
+    unfollow?.();
+  });
   if (outcome.holder) {
     return {
       ...outcome,
@@ -95,3 +108,22 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
 }
 
 export { ExitCode };
+
+/** Emits page-stored for each page `store` saves, with the day's stored count and server total. */
+function watchPages(store: Store, events: ExportEvents, dayOf: (appid: string) => string | undefined): void {
+  const savePage = store.savePage.bind(store);
+  store.savePage = (appid, filters, ...rest) => {
+    const saved = savePage(appid, filters, ...rest);
+    const date = dayOf(appid) ?? '';
+    const day = date === '' ? undefined : coverage(store, appid, filters, date);
+    events.emit({
+      type: 'page-stored',
+      appid,
+      date,
+      entriesSeen: saved.seen,
+      entriesNew: saved.inserted,
+      ...(day && { dayStored: day.stored, dayServerTotal: day.serverTotal }),
+    });
+    return saved;
+  };
+}

@@ -1,76 +1,239 @@
 import { Writable } from 'node:stream';
-import type { DayOutcome, ExportApi } from '../export/run-export.js';
+import type { ExportEvent } from '../events/export-events.js';
 
 /**
- * Progress of an export on a terminal: one line on stderr, redrawn in place, with days and windows done,
- * entries stored, calls made and an ETA that follows from the rate budget. Nothing of it is drawn on a
- * pipe or a file (the JSON logs are for those).
+ * Progress of an export on a terminal: one line on stderr, redrawn in place, built from the export event
+ * stream (docs/operations.md) alone: apps and days done, pages and entries read, calls made, and an ETA
+ * from the calls left at the observed pace. Nothing of it is drawn on a pipe or a file (the JSON logs are
+ * for those).
  */
 
-/**
- * Where a CST day of the pass stands on the progress line. Not the ledger's `DayState` (store/coverage-report.ts,
- * complete … unavailable): this is how far this pass has got with the day, which the ledger does not record.
- */
-export type DayProgressState = 'waiting' | 'reading' | 'done';
-
-export interface DayProgress {
-  date: string;
-  state: DayProgressState;
-  /** The server's total for the whole day as last seen, this pass or an earlier one. */
-  serverTotal: number | null;
-  /** Entries stored for the day. */
-  stored: number;
-  windowsComplete: number;
-  windowsIncomplete: number;
+/** A rate budget: `calls` search requests in any `intervalMs`. */
+export interface Budget {
+  calls: number;
+  intervalMs: number;
 }
 
-/** Everything the line shows, as plain data. */
+/** One app of the pass as far as its events tell. */
+export interface AppProgress {
+  appid: string;
+  done: boolean;
+  /** CST days of its pass. */
+  days: number;
+  daysDone: number;
+  /** Days being read: entries stored for the day and the server's total for it, as last seen. */
+  reading: Record<string, { stored: number; serverTotal: number | null }>;
+  /** userlog_search requests of this app, and how many of them were made before its last day-done. */
+  searchCalls: number;
+  callsAtLastDay: number;
+  budget: Budget | null;
+  /** When the app's current rate budget wait ends (unix ms), or null when it is not waiting. */
+  waitUntil: number | null;
+}
+
+/** Everything the line shows, as plain data; {@link followEvent} keeps it. */
 export interface ProgressState {
   /** `wxlog run`, `wxlog daemon`. */
   label: string;
-  days: DayProgress[];
-  /** Entries stored by this pass. */
+  /** Unix ms when the pass started. */
+  startedAt: number;
+  /** Apps the pass will export, when a pass-started said so. */
+  appsPlanned: number | null;
+  apps: Record<string, AppProgress>;
+  pages: number;
+  entriesSeen: number;
   entriesNew: number;
   /** userlog_search requests so far, retries included. */
   searchCalls: number;
-  elapsedMs: number;
+  windowsComplete: number;
+  windowsIncomplete: number;
+  /** Calls and days of the days done so far, for the calls a day not reached yet will take. */
+  doneDayCalls: number;
+  doneDays: number;
+  /** Used for apps that name no budget of their own. */
+  budget: Budget;
   pageSize: number;
-  /** The rate budget: `calls` per `intervalMs`. */
-  budget: { calls: number; intervalMs: number };
 }
 
-const CLEAR_LINE = '\x1b[2K';
-
-function pagesFor(missing: number, pageSize: number): number {
-  return Math.ceil(Math.max(0, missing) / pageSize);
+export function initialProgress(o: {
+  label: string;
+  startedAt: number;
+  budget: Budget;
+  pageSize: number;
+}): ProgressState {
+  return {
+    label: o.label,
+    startedAt: o.startedAt,
+    appsPlanned: null,
+    apps: {},
+    pages: 0,
+    entriesSeen: 0,
+    entriesNew: 0,
+    searchCalls: 0,
+    windowsComplete: 0,
+    windowsIncomplete: 0,
+    doneDayCalls: 0,
+    doneDays: 0,
+    budget: o.budget,
+    pageSize: o.pageSize,
+  };
 }
 
-/**
- * Search calls the pass still needs, estimated from server totals: a day being read needs the pages between
- * what is stored and its total; a day not yet reached needs one call to check it, or the pages of what it
- * lacks. A day never seen is taken to be as large as the days whose totals are known.
- */
-export function remainingCalls(s: ProgressState): number {
-  const known = s.days.filter((d) => d.serverTotal !== null).map((d) => d.serverTotal ?? 0);
-  const typical = known.length === 0 ? 0 : known.reduce((a, b) => a + b, 0) / known.length;
+function appOf(s: ProgressState, appid: string): AppProgress {
+  let app = s.apps[appid];
+  if (app === undefined) {
+    app = {
+      appid,
+      done: false,
+      days: 0,
+      daysDone: 0,
+      reading: {},
+      searchCalls: 0,
+      callsAtLastDay: 0,
+      budget: null,
+      waitUntil: null,
+    };
+    s.apps[appid] = app;
+  }
+  return app;
+}
+
+/** Updates `s` with one event (in place; no I/O). */
+export function followEvent(s: ProgressState, e: ExportEvent): void {
+  switch (e.type) {
+    case 'pass-started':
+      s.appsPlanned = e.apps;
+      s.startedAt = e.at;
+      break;
+    case 'app-started': {
+      const app = appOf(s, e.appid);
+      app.days = e.days;
+      app.budget = e.budget ?? null;
+      break;
+    }
+    case 'request':
+      if (e.api !== 'search') break;
+      s.searchCalls += 1;
+      appOf(s, e.appid).searchCalls += 1;
+      break;
+    case 'budget-waiting':
+      appOf(s, e.appid).waitUntil = e.untilMs;
+      break;
+    case 'budget-wait':
+      appOf(s, e.appid).waitUntil = null;
+      break;
+    case 'page-stored': {
+      s.pages += 1;
+      s.entriesSeen += e.entriesSeen;
+      s.entriesNew += e.entriesNew;
+      const app = appOf(s, e.appid);
+      const before = app.reading[e.date];
+      app.reading[e.date] = {
+        stored: e.dayStored ?? (before?.stored ?? 0) + e.entriesNew,
+        serverTotal: e.dayServerTotal !== undefined ? e.dayServerTotal : (before?.serverTotal ?? null),
+      };
+      break;
+    }
+    case 'day-done': {
+      const app = appOf(s, e.appid);
+      delete app.reading[e.date];
+      app.daysDone += 1;
+      s.doneDays += 1;
+      s.doneDayCalls += app.searchCalls - app.callsAtLastDay;
+      app.callsAtLastDay = app.searchCalls;
+      s.windowsComplete += e.windowsComplete;
+      s.windowsIncomplete += e.windowsIncomplete;
+      break;
+    }
+    case 'app-done': {
+      const app = appOf(s, e.appid);
+      app.done = true;
+      app.reading = {};
+      app.waitUntil = null;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Search calls one day not reached yet is expected to take: the mean of the days done, 1 before any. */
+function callsPerDay(s: ProgressState): number {
+  return s.doneDays === 0 ? 1 : Math.max(1, s.doneDayCalls / s.doneDays);
+}
+
+/** Calls `app` still needs: the pages between stored and the server's total of the days being read, and the days not reached. */
+export function remainingCallsOf(s: ProgressState, app: AppProgress): number {
+  if (app.done) return 0;
+  const reading = Object.values(app.reading);
   let calls = 0;
-  for (const d of s.days) {
-    if (d.state === 'done') continue;
-    const total = d.serverTotal ?? typical;
-    const pages = pagesFor(total - d.stored, s.pageSize);
-    calls += d.state === 'reading' && d.serverTotal !== null ? pages : Math.max(1, pages);
+  for (const day of reading) {
+    calls += day.serverTotal === null ? 1 : Math.ceil(Math.max(0, day.serverTotal - day.stored) / s.pageSize);
+  }
+  const notReached = Math.max(0, app.days - app.daysDone - reading.length);
+  return calls + Math.round(notReached * callsPerDay(s));
+}
+
+/** Calls the whole pass still needs, apps not started yet included (as large as the apps seen). */
+export function remainingCalls(s: ProgressState): number {
+  const apps = Object.values(s.apps);
+  let calls = apps.reduce((n, app) => n + remainingCallsOf(s, app), 0);
+  const notStarted = s.appsPlanned === null ? 0 : Math.max(0, s.appsPlanned - apps.length);
+  if (notStarted > 0) {
+    const days = apps.length === 0 ? 1 : apps.reduce((n, a) => n + a.days, 0) / apps.length;
+    calls += Math.round(notStarted * days * callsPerDay(s));
   }
   return calls;
 }
 
 /**
- * Time the remaining calls take: no faster than the budget allows (`intervalMs / calls` per call), nor than
- * this pass has managed so far (a slow server, a budget shared with another process).
+ * The least the rest of the pass can take, from what is known for certain: a rate budget wait in
+ * progress, and each app's calls left at its own budget's pace.
  */
-export function etaMs(s: ProgressState): number {
-  const budgetPace = s.budget.intervalMs / s.budget.calls;
-  const observedPace = s.searchCalls > 0 ? s.elapsedMs / s.searchCalls : 0;
-  return remainingCalls(s) * Math.max(budgetPace, observedPace);
+export function etaFloorMs(s: ProgressState, now: number): number {
+  let floor = 0;
+  for (const app of Object.values(s.apps)) {
+    if (app.done) continue;
+    const budget = app.budget ?? s.budget;
+    const wait = app.waitUntil === null ? 0 : Math.max(0, app.waitUntil - now);
+    const left = remainingCallsOf(s, app);
+    floor = Math.max(floor, wait + Math.max(0, left - 1) * (budget.intervalMs / budget.calls));
+  }
+  return floor;
+}
+
+/**
+ * The ETA from the calls left at the pace observed so far (the budget's pace until a few calls are made).
+ */
+export function rawEtaMs(s: ProgressState, now: number): number {
+  const left = remainingCalls(s);
+  if (left === 0) return 0;
+  const elapsed = Math.max(1, now - s.startedAt);
+  const inFlight = Math.max(1, Object.values(s.apps).filter((a) => !a.done).length);
+  const budgetPace = (inFlight * s.budget.calls) / s.budget.intervalMs;
+  const pace = s.searchCalls >= 5 ? s.searchCalls / elapsed : budgetPace;
+  return left / pace;
+}
+
+/** An ETA as last shown: `ms` left at the instant `at`. */
+export interface Eta {
+  ms: number;
+  at: number;
+}
+
+/** How fast the shown ETA follows a new estimate: it moves a third of the way in this time. */
+const ETA_SMOOTHING_MS = 10_000;
+
+/**
+ * The ETA to show: the last one counted down by the time passed, moved part of the way toward the new
+ * estimate (so it does not jump with every page), and never below `floorMs`.
+ */
+export function smoothEta(prev: Eta | undefined, rawMs: number, floorMs: number, now: number): Eta {
+  if (prev === undefined) return { ms: Math.max(rawMs, floorMs), at: now };
+  const elapsed = Math.max(0, now - prev.at);
+  const counted = Math.max(0, prev.ms - elapsed);
+  const weight = 1 - Math.exp(-elapsed / ETA_SMOOTHING_MS);
+  return { ms: Math.max(floorMs, counted + weight * (rawMs - counted)), at: now };
 }
 
 /** `45s`, `4m05s`, `2h07m`. */
@@ -88,21 +251,39 @@ function perInterval(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** The progress line for `s`, cut to `columns - 1` characters when given (a wrapped line cannot be redrawn). */
-export function renderProgress(s: ProgressState, columns?: number): string {
-  const done = s.days.filter((d) => d.state === 'done');
-  const complete = done.reduce((n, d) => n + d.windowsComplete, 0);
-  const incomplete = done.reduce((n, d) => n + d.windowsIncomplete, 0);
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The progress line for `s` with the ETA `etaMs`, cut to `columns - 1` characters when given (a wrapped
+ * line cannot be redrawn).
+ */
+export function renderProgress(s: ProgressState, etaMs: number, columns?: number): string {
+  const apps = Object.values(s.apps);
+  const planned = s.appsPlanned ?? apps.length;
+  const days = apps.reduce((n, a) => n + a.days, 0);
+  const daysDone = apps.reduce((n, a) => n + a.daysDone, 0);
+  const parts: string[] = [];
+  if (planned > 1) {
+    const done = apps.filter((a) => a.done).length;
+    parts.push(`${done}/${planned} apps, ${apps.length - done} in flight`);
+  }
+  parts.push(`${daysDone}/${days} days`);
   const left = remainingCalls(s);
   const eta =
     left === 0
       ? 'finishing'
-      : `ETA ${formatDuration(etaMs(s))} (~${left} calls at ${s.budget.calls}/${perInterval(s.budget.intervalMs)})`;
-  const windows = `${complete} window${complete === 1 ? '' : 's'} complete${incomplete > 0 ? `, ${incomplete} incomplete` : ''}`;
-  const line = `${s.label}: ${done.length}/${s.days.length} days, ${eta}; ${windows}, ${s.entriesNew} new entries, ${s.searchCalls} calls`;
+      : `ETA ${formatDuration(etaMs)} (~${plural(left, 'call')} at ${s.budget.calls}/${perInterval(s.budget.intervalMs)})`;
+  const windows = `${plural(s.windowsComplete, 'window')} complete${s.windowsIncomplete > 0 ? `, ${s.windowsIncomplete} incomplete` : ''}`;
+  const line =
+    `${s.label}: ${parts.join(', ')}, ${eta}; ${windows}, ${plural(s.pages, 'page')}, ${s.entriesSeen} read, ` +
+    `${s.entriesNew} new entries, ${s.searchCalls} calls`;
   if (columns === undefined || columns <= 1 || line.length <= columns - 1) return line;
   return `${line.slice(0, Math.max(0, columns - 2))}…`;
 }
+
+const CLEAR_LINE = '\x1b[2K';
 
 /** A terminal stream: `columns` is the width of a TTY. */
 export type TerminalStream = NodeJS.WritableStream & { columns?: number };
@@ -170,85 +351,44 @@ export interface ExportProgressOptions {
   line: ProgressLine;
   /** `wxlog run`, `wxlog daemon`. */
   label: string;
-  /** The pass's CST days, oldest first. */
-  days: string[];
-  /** A day's coverage as the ledger has it now. */
-  coverage: (date: string) => DayOutcome;
-  /** userlog_search requests so far. */
-  searchCalls: () => number;
   pageSize: number;
-  budget: { calls: number; intervalMs: number };
+  /** The budget of apps whose app-started names none. */
+  budget: Budget;
   now: () => number;
 }
 
-/** Follows one export pass and draws its progress line. */
+/** Follows one export pass through its events (subscribe {@link ExportProgress.listener}) and draws its line. */
 export class ExportProgress {
-  private readonly days = new Map<string, DayProgress>();
-  private readonly storedAtStart: number;
-  private readonly startedAt: number;
+  private readonly s: ProgressState;
+  private eta: Eta | undefined;
   private finished = false;
 
   constructor(private readonly o: ExportProgressOptions) {
-    this.startedAt = o.now();
-    let stored = 0;
-    for (const date of o.days) {
-      const day: DayProgress = { ...fromCoverage(o.coverage(date)), state: 'waiting' };
-      this.days.set(date, day);
-      stored += day.stored;
-    }
-    this.storedAtStart = stored;
+    this.s = initialProgress({ label: o.label, startedAt: o.now(), budget: o.budget, pageSize: o.pageSize });
   }
 
-  /** A search call for `date` is about to be made. */
-  reading(date: string): void {
-    const day = this.days.get(date);
-    if (day?.state === 'waiting') day.state = 'reading';
-  }
-
-  /** `api`, telling this which day each search call is for. */
-  follow(api: ExportApi): ExportApi {
-    return {
-      searchLogs: async (params, signal) => {
-        this.reading(params.date);
-        try {
-          return await api.searchLogs(params, signal);
-        } finally {
-          this.update();
-        }
-      },
-      getSceneList: (signal) => api.getSceneList(signal),
-    };
-  }
-
-  dayDone(coverage: DayOutcome): void {
-    if (!this.days.has(coverage.date)) return;
-    this.days.set(coverage.date, { ...fromCoverage(coverage), state: 'done' });
+  readonly listener = (e: ExportEvent): void => {
+    followEvent(this.s, e);
     this.update();
+  };
+
+  /** What the line shows now. */
+  state(): Readonly<ProgressState> {
+    return this.s;
+  }
+
+  /** The ETA as the line shows it now (smoothed, and no shorter than the known waits). */
+  etaMs(): number {
+    const now = this.o.now();
+    this.eta = smoothEta(this.eta, rawEtaMs(this.s, now), etaFloorMs(this.s, now), now);
+    return this.eta.ms;
   }
 
   /** Redraws the line when a draw is due. */
   update(): void {
-    // The ledger is read only when the line will actually be drawn.
-    if (this.finished || !this.o.line.due()) return;
-    this.o.line.draw(renderProgress(this.state()));
-  }
-
-  /** What the line shows now; reads the days being read from the ledger. */
-  state(): ProgressState {
-    for (const [date, day] of this.days) {
-      if (day.state === 'reading') this.days.set(date, { ...fromCoverage(this.o.coverage(date)), state: 'reading' });
-    }
-    const days = [...this.days.values()];
-    const stored = days.reduce((n, d) => n + d.stored, 0);
-    return {
-      label: this.o.label,
-      days,
-      entriesNew: Math.max(0, stored - this.storedAtStart),
-      searchCalls: this.o.searchCalls(),
-      elapsedMs: this.o.now() - this.startedAt,
-      pageSize: this.o.pageSize,
-      budget: this.o.budget,
-    };
+    // Before its first app starts, a pass has nothing to show.
+    if (this.finished || Object.keys(this.s.apps).length === 0 || !this.o.line.due()) return;
+    this.o.line.draw(renderProgress(this.s, this.etaMs()));
   }
 
   /** Removes the line for good (before the summary is printed and the database closed). */
@@ -256,14 +396,4 @@ export class ExportProgress {
     this.finished = true;
     this.o.line.clear();
   }
-}
-
-function fromCoverage(c: DayOutcome): Omit<DayProgress, 'state'> {
-  return {
-    date: c.date,
-    serverTotal: c.serverTotal,
-    stored: c.stored,
-    windowsComplete: c.windowsComplete,
-    windowsIncomplete: c.windowsIncomplete,
-  };
 }

@@ -9,21 +9,37 @@ export type ExportEvent =
   /** An HTTP request to WeChat was answered, or failed: `result` is `ok` or the error's kind. */
   | { type: 'request'; appid: string; api: WechatApi; result: 'ok' | WechatErrorKind; durationMs: number }
   /**
-   * A search request waited for the rate budget before it left. `reason`: `budget` (this process's own
-   * calls filled the interval), `shared` (calls of another process sharing the database did),
-   * `rate-limited` (holding back after a 200010/45011). `untilMs` is when it expected to go.
+   * A search request waited for the rate budget before it left (see {@link BudgetWaitReason}); `untilMs`
+   * is when it expected to go when the wait began.
    */
   | {
       type: 'budget-wait';
       appid: string;
       waitedMs: number;
-      reason: 'budget' | 'shared' | 'rate-limited';
+      reason: BudgetWaitReason;
       untilMs: number;
     }
+  /**
+   * A search request starts waiting for the rate budget (emitted before the wait, `budget-wait` after it):
+   * `untilMs` is when it expects to go. What the progress line's ETA and the daemon's "tick skipped" line
+   * are built from.
+   */
+  | { type: 'budget-waiting'; appid: string; reason: BudgetWaitReason; untilMs: number }
   /** A new access token was obtained (`mode` is the app's token mode), or getting one failed. */
   | { type: 'token'; appid: string; mode: string; result: 'ok' | 'error' }
-  /** A page was stored with its ledger progress, in one transaction. */
-  | { type: 'page-stored'; appid: string; date: string; entriesSeen: number; entriesNew: number }
+  /**
+   * A page was stored with its ledger progress, in one transaction. `dayStored` and `dayServerTotal`, when
+   * given, are the day's entries stored now and the server's total for the whole day as last seen.
+   */
+  | {
+      type: 'page-stored';
+      appid: string;
+      date: string;
+      entriesSeen: number;
+      entriesNew: number;
+      dayStored?: number;
+      dayServerTotal?: number | null;
+    }
   /** A leaf window of a day reached a status this pass (`complete`, `incomplete`, `split`, `unavailable`). */
   | { type: 'window-settled'; appid: string; date: string; status: string }
   /** One CST day of an app was reconciled. */
@@ -38,8 +54,11 @@ export type ExportEvent =
       unavailable: boolean;
       error: string | null;
     }
-  /** An app's pass started (its work begins: token, budget, days). */
-  | { type: 'app-started'; appid: string; days: number; at: number }
+  /**
+   * An app's pass started (its work begins: token, budget, days). `budget`, when given, is the app's rate
+   * budget: `calls` search requests in any `intervalMs`.
+   */
+  | { type: 'app-started'; appid: string; days: number; at: number; budget?: { calls: number; intervalMs: number } }
   /**
    * An app's pass ended. `complete`: every day it could be served is complete. `windowsIncomplete`: leaf
    * windows not complete after the pass. Times are unix milliseconds.
@@ -56,8 +75,17 @@ export type ExportEvent =
       finishedAt: number;
       error: string | null;
     }
+  /** A pass over every app starts: `apps` are the apps it will export. */
+  | { type: 'pass-started'; apps: number; at: number }
   /** A pass over every app ended. */
   | { type: 'pass-done'; exitCode: number; apps: number; appsFailed: number; startedAt: number; finishedAt: number };
+
+/**
+ * Why a search request waits: `budget` (this process's own calls filled the interval), `shared` (calls of
+ * another process sharing the database are in the interval), `rate-limited` (holding back after a
+ * 200010/45011).
+ */
+export type BudgetWaitReason = 'budget' | 'shared' | 'rate-limited';
 
 /** The event of one `type`. */
 export type ExportEventOf<T extends ExportEvent['type']> = Extract<ExportEvent, { type: T }>;

@@ -90,7 +90,13 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
   const logger = ctx.logger.child({ appid: app.appid });
   store.apps.seen(app.appid, startedAt);
   const runId = store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
-  ctx.events?.emit({ type: 'app-started', appid: app.appid, days: app.lookbackDays, at: started });
+  ctx.events?.emit({
+    type: 'app-started',
+    appid: app.appid,
+    days: app.lookbackDays,
+    at: started,
+    budget: { calls: app.callsPerMinute, intervalMs: ctx.rateIntervalMs },
+  });
 
   let client: WechatClient | undefined;
   let result: ExportResult | null = null;
@@ -102,6 +108,9 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
       limit: app.callsPerMinute,
       intervalMs: ctx.rateIntervalMs,
       now,
+      // Its waits: budget-waiting/budget-wait events, and a log line for each long one (docs/operations.md).
+      events: ctx.events,
+      logger,
     });
     client = new WechatClient({
       ...appClientOptions(app, ctx),

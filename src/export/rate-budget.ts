@@ -1,6 +1,9 @@
 import PQueue from 'p-queue';
+import type { BudgetWaitReason, ExportEvents } from '../events/export-events.js';
+import { silentLogger, type Logger } from '../log/logger.js';
 import type { RequestLog } from '../store/request-log.js';
 import { abortableSleep, type Sleep } from '../wechat/abortable-sleep.js';
+import { formatCst } from '../wechat/cst-day.js';
 
 export interface RateBudgetOptions {
   requests: RequestLog;
@@ -11,7 +14,19 @@ export interface RateBudgetOptions {
   now?: () => number;
   /** Default: abortableSleep (src/wechat/abortable-sleep.ts). */
   sleep?: Sleep;
+  /** Where `budget-waiting` and `budget-wait` go (docs/operations.md). */
+  events?: ExportEvents | undefined;
+  /** Logs one line per wait longer than `longWaitMs`: why, and until when. Default: silent. */
+  logger?: Logger | undefined;
+  /** Default 2000. */
+  longWaitMs?: number;
 }
+
+const WHY: Record<BudgetWaitReason, string> = {
+  budget: "this process's own calls filled the interval",
+  shared: 'calls of another process sharing the database are in the interval',
+  'rate-limited': 'holding back after WeChat refused a call with 200010/45011',
+};
 
 /**
  * The search-call budget: at most `limit` userlog_search requests in **any** sliding `intervalMs`, counted
@@ -25,6 +40,8 @@ export class RateBudget {
   private readonly queue = new PQueue({ concurrency: 1 });
   private readonly now: () => number;
   private readonly sleep: Sleep;
+  private readonly log: Logger;
+  private readonly longWaitMs: number;
   /** After a 200010 nothing is sent before this instant (someone else is using the same AppID). */
   private blockedUntil = 0;
   /**
@@ -35,6 +52,8 @@ export class RateBudget {
   private consecutiveRateLimits = 0;
   private lastRateLimitAt = -Infinity;
   private taken = 0;
+  /** This process's send times inside the span: any other send time in the log is another process's. */
+  private readonly ownSends: number[] = [];
   rateLimited = 0;
 
   constructor(private readonly options: RateBudgetOptions) {
@@ -42,8 +61,13 @@ export class RateBudget {
       throw new RangeError(`Expected \`limit\` to be an integer >= 1, got ${options.limit}`);
     if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0)
       throw new RangeError(`Expected \`intervalMs\` to be a finite number > 0, got ${options.intervalMs}`);
+    const longWaitMs = options.longWaitMs ?? 2000;
+    if (!Number.isFinite(longWaitMs) || longWaitMs < 0)
+      throw new RangeError(`Expected \`longWaitMs\` to be a finite number >= 0, got ${longWaitMs}`);
+    this.longWaitMs = longWaitMs;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
+    this.log = (options.logger ?? silentLogger).child({ component: 'rate-budget', appid: options.appid });
     this.spanMs = options.intervalMs + Math.min(1000, Math.max(100, options.intervalMs / 50));
     // Send times older than a few intervals constrain nothing; a short run would otherwise never reach
     // the periodic prune below, and the table would grow by every run's calls.
@@ -58,6 +82,15 @@ export class RateBudget {
   /** Waits until a request may be sent and records it as sent. */
   acquire(signal?: AbortSignal): Promise<void> {
     return this.queue.add<void>(() => this.waitForSlot(signal), { signal });
+  }
+
+  /**
+   * About how long a request asked for now would wait (a 200010 back-off, or a full interval), ignoring
+   * waiters already queued: what a retry's log line adds to its own backoff.
+   */
+  expectedWaitMs(): number {
+    const now = this.now();
+    return Math.max(0, this.blockedUntil - now, this.slotWait(now));
   }
 
   /** The server said 200010/45011: hold requests back, longer each time it happens in a row. */
@@ -75,23 +108,62 @@ export class RateBudget {
     this.blockedUntil = Math.max(this.blockedUntil, now + pause);
   }
 
+  // Read-only: the wait the request log imposes right now (the same rule as RequestLog.tryTake).
+  private slotWait(now: number): number {
+    const { requests, appid, limit } = this.options;
+    const sent = requests.since(appid, now - this.spanMs);
+    const blocking = sent.length >= limit ? sent[sent.length - limit] : undefined;
+    return blocking === undefined ? 0 : Math.max(0, blocking + this.spanMs - now + 1);
+  }
+
+  // Whether send times in the span are not all this process's own.
+  private sharedWith(now: number): boolean {
+    const since = now - this.spanMs;
+    while (this.ownSends.length > 0 && (this.ownSends[0] ?? 0) <= since) this.ownSends.shift();
+    return this.options.requests.since(this.options.appid, since + 1).length > this.ownSends.length;
+  }
+
   private async waitForSlot(signal?: AbortSignal): Promise<void> {
-    const { requests, appid, limit, intervalMs } = this.options;
+    const { requests, appid, limit, intervalMs, events } = this.options;
     const span = this.spanMs;
-    for (;;) {
-      signal?.throwIfAborted();
-      const now = this.now();
-      if (now < this.blockedUntil) {
-        await this.sleep(this.blockedUntil - now, signal);
-        continue;
+    const began = this.now();
+    let waiting: { reason: BudgetWaitReason; untilMs: number } | undefined;
+    const wait = async (ms: number, reason: BudgetWaitReason): Promise<void> => {
+      if (waiting === undefined) {
+        waiting = { reason, untilMs: this.now() + ms };
+        events?.emit({ type: 'budget-waiting', appid, ...waiting });
+        if (ms > this.longWaitMs) {
+          this.log.info(`waiting for the rate budget until ${formatCst(waiting.untilMs / 1000)} CST: ${WHY[reason]}`, {
+            reason,
+            waitMs: Math.round(ms),
+            until: new Date(waiting.untilMs).toISOString(),
+          });
+        }
       }
-      const wait = requests.tryTake(appid, now, limit, span);
-      if (wait === 0) {
-        this.taken += 1;
-        if (this.taken % 500 === 0) requests.pruneBefore(now - 10 * intervalMs);
-        return;
+      await this.sleep(ms, signal);
+    };
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const now = this.now();
+        if (now < this.blockedUntil) {
+          await wait(this.blockedUntil - now, 'rate-limited');
+          continue;
+        }
+        const ms = requests.tryTake(appid, now, limit, span);
+        if (ms === 0) {
+          this.taken += 1;
+          this.ownSends.push(now);
+          if (this.taken % 500 === 0) requests.pruneBefore(now - 10 * intervalMs);
+          return;
+        }
+        await wait(ms, this.sharedWith(now) ? 'shared' : 'budget');
       }
-      await this.sleep(wait, signal);
+    } finally {
+      // Also when aborted: the time was spent waiting all the same.
+      if (waiting !== undefined) {
+        events?.emit({ type: 'budget-wait', appid, waitedMs: this.now() - began, ...waiting });
+      }
     }
   }
 }

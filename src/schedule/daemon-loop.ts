@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { SCHEDULE_TIMEZONE, startCronSchedule } from './cron-schedule.js';
-import { PassRunner, type Pass } from './pass-runner.js';
+import { PassRunner, type Pass, type PassRunnerOptions } from './pass-runner.js';
 
 export interface DaemonOptions {
   /** Cron expression, 5 fields or 6 with seconds first (validated with the settings). */
@@ -13,6 +13,8 @@ export interface DaemonOptions {
   runNow: boolean;
   /** Zone the schedule is read in; default {@link SCHEDULE_TIMEZONE}. */
   timezone?: string;
+  /** Why the pass in hand still runs, for the line of a skipped tick (pass-activity.ts). */
+  explainBusy?: PassRunnerOptions['explainBusy'];
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
@@ -29,7 +31,12 @@ function aborted(signal: AbortSignal): Promise<void> {
 export async function runDaemon(o: DaemonOptions): Promise<void> {
   if (o.signal.aborted) return;
   const timezone = o.timezone ?? SCHEDULE_TIMEZONE;
-  const runner = new PassRunner({ pass: o.pass, logger: o.logger, signal: o.signal });
+  const runner = new PassRunner({
+    pass: o.pass,
+    logger: o.logger,
+    signal: o.signal,
+    ...(o.explainBusy && { explainBusy: o.explainBusy }),
+  });
   const cron = startCronSchedule({
     expression: o.schedule,
     timezone,

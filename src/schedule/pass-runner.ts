@@ -8,6 +8,11 @@ export interface PassRunnerOptions {
   logger: Logger;
   /** Shutdown: the pass in hand sees it through its own signal, and no pass starts after it. */
   signal: AbortSignal;
+  /**
+   * Why the pass in hand is still running (apps in flight, rate budget waits): added to the line a
+   * skipped trigger logs.
+   */
+  explainBusy?: () => { why: string; fields: Record<string, unknown> };
 }
 
 /**
@@ -29,7 +34,9 @@ export class PassRunner {
   trigger(fields: Record<string, unknown> = {}): boolean {
     if (this.o.signal.aborted) return false;
     if (this.current !== null) {
-      this.o.logger.info('pass still running; tick skipped', fields);
+      const busy = this.o.explainBusy?.();
+      const msg = busy ? `pass still running; tick skipped: ${busy.why}` : 'pass still running; tick skipped';
+      this.o.logger.info(msg, { ...fields, ...busy?.fields });
       return false;
     }
     const run = this.run();

@@ -1,5 +1,6 @@
 import type { Pool } from 'undici';
 import { z } from 'zod';
+import type { ExportEvents } from '../events/export-events.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortableSleep, type Sleep } from './abortable-sleep.js';
 import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
@@ -21,6 +22,8 @@ export interface SearchGate {
   acquire(signal?: AbortSignal): Promise<void>;
   /** The server answered 200010/45011: the gate should hold further requests back (then the client retries without its own delay). */
   onRateLimited?(): void;
+  /** How long a request asked for now would wait: makes a retry's logged delay the real one. */
+  expectedWaitMs?(): number;
 }
 
 export interface WechatClientOptions {
@@ -50,6 +53,11 @@ export interface WechatClientOptions {
   sleep?: Sleep;
   /** Unix milliseconds, for token expiry. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Where a `request` event goes for each HTTP request answered or failed (aborted ones excepted), and a
+   * `token` event for each token obtained or given up on; they name `appid` (docs/operations.md).
+   */
+  events?: ExportEvents | undefined;
 }
 
 export interface ClientStats {
@@ -188,17 +196,23 @@ export class WechatClient {
       async (token) => {
         const query = buildSearchQuery(params, token);
         await gate?.acquire(signal);
-        const answer = await this.#transport.call({ api: 'search', method: 'GET', path: SEARCH_PATH, query, signal });
-        const envelope = this.#parse('search', 'userlog_search', answer, envelopeSchema, window);
-        // Entry by entry, never the page as a whole: an entry of an undocumented shape is kept, not refused.
-        const page = readSearchData(envelope['data']);
-        if (typeof page === 'string')
-          throw new WechatError(`userlog_search: ${page}`, { kind: 'transient', api: 'search' });
-        return page;
+        return this.#observedRequest('search', async () => {
+          const answer = await this.#transport.call({ api: 'search', method: 'GET', path: SEARCH_PATH, query, signal });
+          const envelope = this.#parse('search', 'userlog_search', answer, envelopeSchema, window);
+          // Entry by entry, never the page as a whole: an entry of an undocumented shape is kept, not refused.
+          const page = readSearchData(envelope['data']);
+          if (typeof page === 'string')
+            throw new WechatError(`userlog_search: ${page}`, { kind: 'transient', api: 'search' });
+          return page;
+        });
       },
       signal,
       // The gate should hold back even when this call gives up.
-      { onRateLimited: () => gate?.onRateLimited?.(), atOnce: paced ? ['rate'] : [] },
+      {
+        onRateLimited: () => gate?.onRateLimited?.(),
+        atOnce: paced ? ['rate'] : [],
+        gateDelayMs: () => gate?.expectedWaitMs?.() ?? 0,
+      },
     );
   }
 
@@ -209,9 +223,11 @@ export class WechatClient {
       'scenes',
       async (token) => {
         const query = new URLSearchParams({ access_token: token });
-        const answer = await this.#transport.call({ api: 'scenes', method: 'GET', path: SCENE_PATH, query, signal });
-        const parsed = this.#parse('scenes', 'get_scene', answer, sceneAnswerSchema);
-        return parsed.scene.map((s) => ({ name: s.name, value: String(s.value) }));
+        return this.#observedRequest('scenes', async () => {
+          const answer = await this.#transport.call({ api: 'scenes', method: 'GET', path: SCENE_PATH, query, signal });
+          const parsed = this.#parse('scenes', 'get_scene', answer, sceneAnswerSchema);
+          return parsed.scene.map((s) => ({ name: s.name, value: String(s.value) }));
+        });
       },
       signal,
     );
@@ -233,17 +249,19 @@ export class WechatClient {
       'quota',
       async (token) => {
         const query = new URLSearchParams({ access_token: token });
-        const answer = await this.#transport.call({
-          api: 'quota',
-          method: 'POST',
-          path: QUOTA_PATH,
-          label: QUOTA_LABEL,
-          query,
-          json: { cgi_path: cgiPath },
-          signal,
+        return this.#observedRequest('quota', async () => {
+          const answer = await this.#transport.call({
+            api: 'quota',
+            method: 'POST',
+            path: QUOTA_PATH,
+            label: QUOTA_LABEL,
+            query,
+            json: { cgi_path: cgiPath },
+            signal,
+          });
+          // 76021 and 76022 are about the path asked for: name it.
+          return toApiQuota(this.#parse('quota', `${QUOTA_LABEL} (cgi_path ${cgiPath})`, answer, apiQuotaAnswerSchema));
         });
-        // 76021 and 76022 are about the path asked for: name it.
-        return toApiQuota(this.#parse('quota', `${QUOTA_LABEL} (cgi_path ${cgiPath})`, answer, apiQuotaAnswerSchema));
       },
       signal,
     );
@@ -280,7 +298,7 @@ export class WechatClient {
     api: WechatApi,
     send: (token: string) => Promise<T>,
     signal: AbortSignal | undefined,
-    extra: { onRateLimited?: () => void; atOnce?: readonly WechatErrorKind[] } = {},
+    extra: { onRateLimited?: () => void; atOnce?: readonly WechatErrorKind[]; gateDelayMs?: () => number } = {},
   ): Promise<T> {
     let token: string | undefined;
     const observed = this.#observedRetries(api);
@@ -295,6 +313,7 @@ export class WechatClient {
         ...observed,
         api,
         signal,
+        ...(extra.gateDelayMs && { gateDelayMs: extra.gateDelayMs }),
         atOnce: new Set<WechatErrorKind>(['token', ...(extra.atOnce ?? [])]),
         onRateLimited: (error) => {
           observed.onRateLimited?.(error);
@@ -310,15 +329,51 @@ export class WechatClient {
     );
   }
 
+  /**
+   * One HTTP request of `api` (sent, answered, its answer read): a `request` event with its outcome. An
+   * abort is no answer and emits nothing.
+   */
+  async #observedRequest<T>(api: WechatApi, request: () => Promise<T>): Promise<T> {
+    const events = this.#options.events;
+    if (events === undefined) return request();
+    const started = performance.now();
+    try {
+      const value = await request();
+      this.#emitRequest(api, undefined, performance.now() - started);
+      return value;
+    } catch (e: unknown) {
+      if (e instanceof WechatError) this.#emitRequest(api, e, performance.now() - started);
+      throw e;
+    }
+  }
+
+  #emitRequest(api: WechatApi, error: WechatError | undefined, durationMs: number): void {
+    const appid = this.#options.appid;
+    this.#options.events?.emit({ type: 'request', appid, api, result: error?.kind ?? 'ok', durationMs });
+  }
+
   /** What every retried call of `api` reports: counts in `stats` and one log line per retry. */
   #observedRetries(api: WechatApi): Omit<RetryRun, 'api' | 'signal'> {
+    const { appid, tokenMode: mode } = this.#options;
+    // A token fetch is one request per attempt (token-provider.ts): its attempts are its requests.
+    const tokenEvents: Pick<RetryRun, 'onAttemptEnd' | 'onGiveUp'> =
+      api === 'token'
+        ? {
+            onAttemptEnd: (error, durationMs) => {
+              this.#emitRequest('token', error, durationMs);
+              if (error === undefined) this.#options.events?.emit({ type: 'token', appid, mode, result: 'ok' });
+            },
+            onGiveUp: () => this.#options.events?.emit({ type: 'token', appid, mode, result: 'error' }),
+          }
+        : {};
     return {
       sleep: this.#sleep,
       random: this.#random,
+      ...tokenEvents,
       onRateLimited: () => {
         this.stats.rateLimited++;
       },
-      onRetry: ({ error, retry, of, delayMs }) => {
+      onRetry: ({ error, retry, of, delayMs, backoffMs, gateMs }) => {
         this.stats.retries++;
         this.#log.warn('WeChat call failed; retrying', {
           api,
@@ -328,6 +383,8 @@ export class WechatClient {
           retry,
           of,
           delayMs: Math.round(delayMs),
+          backoffMs: Math.round(backoffMs),
+          budgetWaitMs: Math.round(gateMs),
           error: error.message,
         });
       },

@@ -9,7 +9,15 @@ export interface RetryEvent {
   retry: number;
   /** Retries the table allows this kind. */
   of: number;
+  /**
+   * The real wait before the retry is sent: this table's backoff plus what an outside gate will hold it
+   * back (`gateMs`, the rate budget's 200010 back-off or a full interval). The log line reports this.
+   */
   delayMs: number;
+  /** The table's backoff alone (0 for a kind retried at once). */
+  backoffMs: number;
+  /** What {@link RetryRun.gateDelayMs} expected when the retry was decided; 0 without a gate. */
+  gateMs: number;
 }
 
 /** How one call is retried: which API's failures count, and what happens around each retry. */
@@ -41,6 +49,16 @@ export interface RetryRun {
    * with that error.
    */
   beforeRetry?(error: WechatError, retry: number): Promise<void> | void;
+  /**
+   * How long an outside gate (the rate budget) will hold the next attempt back, asked once the retry is
+   * decided: it makes {@link RetryEvent.delayMs} the real gap rather than the table's backoff alone.
+   */
+  gateDelayMs?(): number;
+  /**
+   * After each attempt of `api` that succeeded (`error` undefined) or failed with a WechatError of `api`:
+   * one HTTP request answered or failed, where an attempt is one request (token fetches).
+   */
+  onAttemptEnd?(error: WechatError | undefined, durationMs: number): void;
   /** Right before the wait that precedes a retry (counting, logging). */
   onRetry?(event: RetryEvent): void;
   /** The table allows no more attempts of this kind: `error` is thrown next. */
@@ -55,10 +73,14 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
   const { api, signal } = run;
   const used: Partial<Record<WechatErrorKind, number>> = {};
   for (;;) {
+    const started = performance.now();
     try {
-      return await attempt();
+      const value = await attempt();
+      run.onAttemptEnd?.(undefined, performance.now() - started);
+      return value;
     } catch (e: unknown) {
       if (!(e instanceof WechatError) || signal?.aborted || e.api !== api) throw e;
+      run.onAttemptEnd?.(e, performance.now() - started);
       if (e.kind === 'rate') run.onRateLimited?.(e);
       const rule = policy[e.kind];
       const retry = (used[e.kind] ?? 0) + 1;
@@ -68,9 +90,11 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
       }
       used[e.kind] = retry;
       await run.beforeRetry?.(e, retry);
-      const delayMs = run.atOnce?.has(e.kind) ? 0 : backoffDelay(rule, retry, run.random);
-      run.onRetry?.({ error: e, retry, of: rule.retries, delayMs });
-      if (delayMs > 0) await (run.sleep ?? abortableSleep)(delayMs, signal);
+      const backoffMs = run.atOnce?.has(e.kind) ? 0 : backoffDelay(rule, retry, run.random);
+      // The gate's wait starts now and runs alongside the backoff: the longer of the two is the gap.
+      const gateMs = Math.max(0, run.gateDelayMs?.() ?? 0);
+      run.onRetry?.({ error: e, retry, of: rule.retries, delayMs: Math.max(backoffMs, gateMs), backoffMs, gateMs });
+      if (backoffMs > 0) await (run.sleep ?? abortableSleep)(backoffMs, signal);
     }
   }
 }

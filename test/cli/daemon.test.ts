@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { readRows } from '../helpers/read-rows.js';
@@ -137,10 +137,20 @@ describe('wxlog daemon (subprocess)', () => {
     const db = join(dir, 'wxlog.db');
     // 5 calls a second for some 210 pages: the first pass lasts far longer than the test.
     const d = daemon(envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5', WXLOG_SCHEDULE: '* * * * * *' }));
-    await waitFor(
-      () => logOf(d).filter((l) => l.msg === 'pass still running; tick skipped').length >= 2,
-      'two skipped ticks',
-    );
+    const waitingLine =
+      /waiting for the rate budget of \S+ until \d\d:\d\d:\d\d CST \(its own calls filled the interval\)/;
+    // Some tick comes while the pass waits for the budget (5 calls a second leave most of each second to wait).
+    const skipped = await waitFor(() => {
+      const lines = logOf(d).filter((l) => l.msg.startsWith('pass still running; tick skipped: '));
+      return lines.length >= 2 && lines.some((l) => waitingLine.test(l.msg)) && lines;
+    }, 'two skipped ticks, one during a budget wait');
+    // Each says why the pass runs long: the app in flight and, while it waits, for what and until when.
+    for (const line of skipped) {
+      expect(line.msg).toContain(`exporting ${sim.options.appid}`);
+      expect(line).toMatchObject({ appsInFlight: 1, runningForMs: expect.any(Number) });
+      if (waitingLine.test(line.msg))
+        expect(line).toMatchObject({ waitReason: 'budget', waitingForBudgetUntil: expect.any(String) });
+    }
     const stored = rows<{ n: number }>(db, 'SELECT count(*) AS n FROM log_entries')[0]?.n ?? 0;
     expect(stored).toBeGreaterThan(0);
 
@@ -206,6 +216,50 @@ describe('wxlog daemon (subprocess)', () => {
     expect(rows(join(dir, 'wxlog.db'), 'SELECT * FROM runs')).toEqual([]);
     d.kill('SIGTERM');
     expect((await d.exit).code).toBe(0);
+  });
+
+  it('started as README says outside a container (node_modules/.bin/wxlog daemon), gets SIGTERM itself, exits 0 and leaves no process', async () => {
+    sim = await startSimulator({ perDay: 3000, intervalMs: 1000, seed: 13 });
+    const dir = tempDir();
+    const db = join(dir, 'wxlog.db');
+    // A project with wxlog installed: node_modules/wxlog and its bin link, as npm lays them out.
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
+    writeFileSync(join(project, 'package.json'), '{"name":"ops","private":true}\n');
+    symlinkSync(dirname(dirname(dirname(CLI))), join(project, 'node_modules', 'wxlog'));
+    symlinkSync('../wxlog/dist/cli/main.js', join(project, 'node_modules', '.bin', 'wxlog'));
+    const child = spawn('node_modules/.bin/wxlog', ['daemon'], {
+      cwd: project,
+      // Its own process group, so that whatever it may have started can be looked for afterwards.
+      detached: true,
+      env: {
+        PATH: process.env.PATH ?? '',
+        TZ: 'America/Los_Angeles',
+        ...envFor(sim, dir, { WXLOG_CALLS_PER_MINUTE: '5', WXLOG_SCHEDULE: '0 0 1 1 *' }),
+      },
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor(
+      () => (rows<{ n: number }>(db, 'SELECT count(*) AS n FROM log_entries')[0]?.n ?? 0) > 0,
+      'entries stored',
+    );
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const msgs = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as LogLine).msg);
+    expect(msgs).toContain('stopping: the pass in hand finishes its page first');
+    expect(msgs.at(-1)).toBe('daemon stopped');
+    expect(rows<RunRow>(db, 'SELECT command, finished_at, exit_code, message FROM runs')[0]).toMatchObject({
+      command: 'daemon',
+      exit_code: 1,
+    });
+    // Nothing of its process group is left: the node process was the one that got the signal.
+    expect(() => process.kill(-(child.pid ?? 0), 0)).toThrow(/ESRCH/);
   });
 
   it.each([

@@ -2,76 +2,186 @@ import { spawnSync } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DayOutcome } from '../../src/export/run-export.js';
+import type { ExportEvent } from '../../src/events/export-events.js';
 import {
-  etaMs,
+  etaFloorMs,
   ExportProgress,
+  followEvent,
   formatDuration,
+  initialProgress,
   ProgressLine,
+  rawEtaMs,
   remainingCalls,
   renderProgress,
-  type DayProgress,
+  smoothEta,
   type ProgressState,
 } from '../../src/cli/progress.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
-import type { SearchPage, SearchParams } from '../../src/wechat/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, runCli, simulatorEnv } from './run-cli.js';
 import { simulator } from '../helpers/export-fixture.js';
 
-function day(
-  date: string,
-  state: DayProgress['state'],
-  serverTotal: number | null,
-  stored: number,
-  windows: [number, number] = [0, 0],
-): DayProgress {
-  return { date, state, serverTotal, stored, windowsComplete: windows[0], windowsIncomplete: windows[1] };
-}
+const A = 'wx1111111111111111';
+const B = 'wx2222222222222222';
+const T0 = 1_800_000_000_000;
 
-/** Four days: one done, one being read, one checked complete by an earlier run, one never seen. */
-function state(overrides: Partial<ProgressState> = {}): ProgressState {
+function day(appid: string, date: string, windows: [number, number] = [1, 0]): ExportEvent {
   return {
-    label: 'wxlog run',
-    days: [
-      day('20261119', 'done', 800, 800, [3, 1]),
-      day('20261120', 'reading', 1000, 300),
-      day('20261121', 'waiting', 500, 500),
-      day('20261122', 'waiting', null, 0),
-    ],
-    entriesNew: 1100,
-    searchCalls: 50,
-    elapsedMs: 10_000,
-    pageSize: 100,
-    budget: { calls: 45, intervalMs: 60_000 },
-    ...overrides,
+    type: 'day-done',
+    appid,
+    date,
+    windowsComplete: windows[0],
+    windowsIncomplete: windows[1],
+    stored: 0,
+    serverTotal: 0,
+    unavailable: false,
+    error: null,
   };
 }
 
-describe('remainingCalls', () => {
-  it('counts the pages between stored and the server total, one check per day not reached, and a typical size for a day never seen', () => {
-    // reading: (1000 - 300) / 100 = 7; checked earlier: 1; never seen: mean(800, 1000, 500) / 100 → 8; done: 0.
-    expect(remainingCalls(state())).toBe(7 + 1 + 8);
+function search(appid: string): ExportEvent {
+  return { type: 'request', appid, api: 'search', result: 'ok', durationMs: 50 };
+}
+
+function page(
+  appid: string,
+  date: string,
+  entries: number,
+  dayStored: number,
+  dayServerTotal: number | null,
+): ExportEvent {
+  return { type: 'page-stored', appid, date, entriesSeen: entries, entriesNew: entries, dayStored, dayServerTotal };
+}
+
+/** A state fed `events`: pages of 100, a budget of 10 calls a second. */
+function fed(events: ExportEvent[]): ProgressState {
+  const s = initialProgress({
+    label: 'wxlog run',
+    startedAt: T0,
+    budget: { calls: 10, intervalMs: 1000 },
+    pageSize: 100,
+  });
+  for (const e of events) followEvent(s, e);
+  return s;
+}
+
+/** One app of 4 days: two done at 3 calls each, one being read (300 of 1000 stored), one not reached. */
+function oneApp(): ExportEvent[] {
+  return [
+    { type: 'pass-started', apps: 1, at: T0 },
+    { type: 'app-started', appid: A, days: 4, at: T0 },
+    search(A),
+    search(A),
+    search(A),
+    day(A, '20261119', [3, 1]),
+    search(A),
+    search(A),
+    search(A),
+    day(A, '20261120'),
+    search(A),
+    page(A, '20261121', 100, 200, 1000),
+    search(A),
+    page(A, '20261121', 100, 300, 1000),
+  ];
+}
+
+describe('followEvent and remainingCalls', () => {
+  it('counts the pages between stored and the server total, and the calls of a day done for a day not reached', () => {
+    const s = fed(oneApp());
+    // reading: (1000 - 300) / 100 = 7; not reached: 3 calls, as the days done took.
+    expect(remainingCalls(s)).toBe(7 + 3);
+    expect(s).toMatchObject({
+      pages: 2,
+      entriesSeen: 200,
+      entriesNew: 200,
+      searchCalls: 8,
+      windowsComplete: 4,
+      windowsIncomplete: 1,
+    });
   });
 
-  it('needs one call for a day being read whose total is not known yet', () => {
-    expect(remainingCalls(state({ days: [day('20261122', 'reading', null, 0)] }))).toBe(1);
+  it('takes one call for a day being read whose total is not known yet, and one for a day not reached before any is done', () => {
+    const s = fed([{ type: 'app-started', appid: A, days: 3, at: T0 }, search(A), page(A, '20261122', 100, 100, null)]);
+    expect(remainingCalls(s)).toBe(1 + 2);
   });
 
-  it('is zero when every day is done', () => {
-    expect(remainingCalls(state({ days: [day('20261122', 'done', 10, 10, [1, 0])] }))).toBe(0);
+  it('counts apps not started as large as the apps seen', () => {
+    const s = fed([
+      { type: 'pass-started', apps: 3, at: T0 },
+      { type: 'app-started', appid: A, days: 2, at: T0 },
+      search(A),
+      search(A),
+      day(A, '20261121'),
+    ]);
+    // A: one day left at 2 calls; two apps of 2 days at 2 calls a day.
+    expect(remainingCalls(s)).toBe(2 + 2 * 2 * 2);
+  });
+
+  it('is zero when every app is done', () => {
+    const s = fed([
+      ...oneApp(),
+      {
+        type: 'app-done',
+        appid: A,
+        exitCode: 0,
+        complete: true,
+        windowsIncomplete: 0,
+        entriesNew: 200,
+        searchCalls: 8,
+        startedAt: T0,
+        finishedAt: T0 + 1,
+        error: null,
+      },
+    ]);
+    expect(remainingCalls(s)).toBe(0);
+  });
+
+  it('ignores requests of other APIs', () => {
+    const s = fed([{ type: 'request', appid: A, api: 'token', result: 'ok', durationMs: 1 }]);
+    expect(s.searchCalls).toBe(0);
   });
 });
 
-describe('etaMs', () => {
-  it('goes no faster than the rate budget allows', () => {
-    // 16 calls at 45 per minute, while the pass so far managed one call per 200 ms.
-    expect(etaMs(state())).toBeCloseTo((16 * 60_000) / 45, 6);
+describe('the ETA', () => {
+  it('goes at the pace observed once a few calls are made', () => {
+    const s = fed(oneApp());
+    // 8 calls in 4 s: 2 a second; 10 calls left.
+    expect(rawEtaMs(s, T0 + 4000)).toBe(5000);
   });
 
-  it('goes no faster than the pass has managed so far', () => {
-    // 50 calls took 100 s: 2 s per call, slower than the budget's 1.33 s.
-    expect(etaMs(state({ elapsedMs: 100_000 }))).toBeCloseTo(16 * 2_000, 6);
+  it('goes at the budget pace before that', () => {
+    const s = fed([{ type: 'app-started', appid: A, days: 3, at: T0 }]);
+    // 3 calls at 10 a second.
+    expect(rawEtaMs(s, T0 + 10)).toBe(300);
+  });
+
+  it('is never shorter than a rate budget wait in progress plus the calls left at the budget pace', () => {
+    const s = fed([...oneApp(), { type: 'budget-waiting', appid: A, reason: 'rate-limited', untilMs: T0 + 30_000 }]);
+    // 26 s of wait left, then 9 more calls at 100 ms.
+    expect(etaFloorMs(s, T0 + 4000)).toBe(26_000 + 900);
+    followEvent(s, { type: 'budget-wait', appid: A, reason: 'rate-limited', waitedMs: 26_000, untilMs: T0 + 30_000 });
+    expect(etaFloorMs(s, T0 + 30_000)).toBe(900);
+  });
+
+  it('counts down between estimates and follows a new one only part of the way', () => {
+    const first = smoothEta(undefined, 60_000, 0, T0);
+    expect(first.ms).toBe(60_000);
+    // The same estimate a second later: counted down, unchanged otherwise.
+    expect(smoothEta(first, 59_000, 0, T0 + 1000).ms).toBeCloseTo(59_000, 6);
+    // A sudden estimate of 10 s, a second after: the shown ETA moves by less than a tenth of the jump.
+    const jumped = smoothEta(first, 10_000, 0, T0 + 1000);
+    expect(jumped.ms).toBeGreaterThan(59_000 - 0.1 * 49_000);
+    expect(jumped.ms).toBeLessThan(59_000);
+    // Held there long enough, it gets there.
+    let eta = jumped;
+    for (let t = 2; t <= 120; t++) eta = smoothEta(eta, Math.max(0, 10_000 - (t - 1) * 1000), 0, T0 + t * 1000);
+    expect(eta.ms).toBeLessThan(1000);
+  });
+
+  it('never shows less than the floor', () => {
+    const first = smoothEta(undefined, 1000, 20_000, T0);
+    expect(first.ms).toBe(20_000);
+    expect(smoothEta(first, 0, 15_000, T0 + 60_000).ms).toBe(15_000);
   });
 });
 
@@ -80,44 +190,58 @@ describe('formatDuration', () => {
     [0, '0s'],
     [45_000, '45s'],
     [245_000, '4m05s'],
-    [3_599_000, '59m59s'],
     [7_620_000, '2h07m'],
-  ])('%i ms is %s', (ms, text) => {
+  ])('shows %d ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });
 });
 
 describe('renderProgress', () => {
-  it('shows days done, the ETA with the calls left and the budget, windows, new entries and calls', () => {
-    const line = renderProgress(state());
-    expect(line).toMatch(/^wxlog run: 1\/4 days, /);
-    expect(line).toContain(`ETA ${formatDuration((16 * 60_000) / 45)} (~16 calls at 45/min)`);
-    expect(line).toContain('3 windows complete, 1 incomplete');
-    expect(line).toContain('1100 new entries');
-    expect(line).toContain('50 calls');
-    expect(line).not.toMatch(/[\r\n]/);
+  it('shows days done, the ETA with the calls left and the budget, windows, pages, entries read and new, and calls', () => {
+    expect(renderProgress(fed(oneApp()), 5000)).toBe(
+      'wxlog run: 2/4 days, ETA 5s (~10 calls at 10/1s); 4 windows complete, 1 incomplete, 2 pages, 200 read, 200 new entries, 8 calls',
+    );
+  });
+
+  it('shows apps done, in flight and planned when there is more than one', () => {
+    const s = fed([
+      { type: 'pass-started', apps: 5, at: T0 },
+      { type: 'app-started', appid: A, days: 2, at: T0 },
+      { type: 'app-started', appid: B, days: 2, at: T0 },
+      {
+        type: 'app-done',
+        appid: A,
+        exitCode: 0,
+        complete: true,
+        windowsIncomplete: 0,
+        entriesNew: 0,
+        searchCalls: 0,
+        startedAt: T0,
+        finishedAt: T0,
+        error: null,
+      },
+    ]);
+    expect(renderProgress(s, 60_000)).toMatch(/^wxlog run: 1\/5 apps, 1 in flight, 0\/4 days, ETA 1m00s/);
   });
 
   it('names a shortened budget interval', () => {
-    expect(renderProgress(state({ budget: { calls: 20, intervalMs: 1000 } }))).toContain('at 20/1s)');
+    const s = fed(oneApp());
+    s.budget = { calls: 45, intervalMs: 60_000 };
+    expect(renderProgress(s, 1000)).toContain('at 45/min');
   });
 
   it('says finishing when nothing is left to call', () => {
-    const line = renderProgress(state({ days: [day('20261122', 'done', 10, 10, [1, 0])] }));
-    expect(line).toContain('finishing');
-    expect(line).not.toContain('ETA');
+    const s = fed([{ type: 'app-started', appid: A, days: 1, at: T0 }, day(A, '20261122')]);
+    expect(renderProgress(s, 0)).toMatch(/^wxlog run: 1\/1 days, finishing; 1 window complete/);
   });
 
   it('fits the terminal width, so that the line never wraps', () => {
-    const full = renderProgress(state());
-    const cut = renderProgress(state(), 40);
-    expect(cut).toHaveLength(39);
-    expect(cut.endsWith('…')).toBe(true);
-    expect(full.startsWith(cut.slice(0, -1))).toBe(true);
+    const line = renderProgress(fed(oneApp()), 5000, 40);
+    expect(line).toHaveLength(39);
+    expect(line.endsWith('…')).toBe(true);
   });
 });
 
-/** A terminal stand-in that keeps what was written. */
 function terminal(columns?: number): Writable & { columns?: number; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
@@ -164,87 +288,28 @@ describe('ProgressLine', () => {
 });
 
 describe('ExportProgress', () => {
-  it('follows the calls of a pass: a day turns to reading with its first call, and to done with its coverage', async () => {
+  it('follows the events of a pass and draws its line; finish clears it for good', () => {
     const tty = terminal();
-    let now = 0;
-    const ledger = new Map<string, DayOutcome>([
-      [
-        '20261121',
-        {
-          date: '20261121',
-          windowsComplete: 1,
-          windowsIncomplete: 0,
-          stored: 40,
-          serverTotal: 40,
-          error: null,
-          unavailable: false,
-        },
-      ],
-      [
-        '20261122',
-        {
-          date: '20261122',
-          windowsComplete: 0,
-          windowsIncomplete: 1,
-          stored: 0,
-          serverTotal: null,
-          error: null,
-          unavailable: false,
-        },
-      ],
-    ]);
-    let calls = 0;
+    let now = T0;
     const progress = new ExportProgress({
       line: new ProgressLine(tty, { now: () => now }),
       label: 'wxlog run',
-      days: ['20261121', '20261122'],
-      coverage: (date) => ledger.get(date) as DayOutcome,
-      searchCalls: () => calls,
-      pageSize: 10,
+      pageSize: 100,
       budget: { calls: 10, intervalMs: 1000 },
       now: () => now,
     });
-    const api = progress.follow({
-      searchLogs: async (params: SearchParams): Promise<SearchPage> => {
-        calls += 1;
-        // The server reports 95 entries for the day; the exporter stores the page.
-        ledger.set(params.date, {
-          date: params.date,
-          windowsComplete: 0,
-          windowsIncomplete: 1,
-          stored: 10 * calls,
-          serverTotal: 95,
-          error: null,
-          unavailable: false,
-        });
-        return { list: [], total: 95, unexpected: 0 };
-      },
-      getSceneList: async () => [],
-    });
-
-    expect(progress.state().days.map((d) => d.state)).toEqual(['waiting', 'waiting']);
-    await api.searchLogs({ date: '20261122', begintime: 0, endtime: 1, start: 0, limit: 10 });
-    const reading = progress.state();
-    expect(reading.days.map((d) => d.state)).toEqual(['waiting', 'reading']);
-    // 95 - 10 stored = 9 more pages, and one call to check the other day.
-    expect(remainingCalls(reading)).toBe(9 + 1);
-    expect(reading.entriesNew).toBe(10);
-    expect(tty.text()).toContain('wxlog run: 0/2 days, ETA');
-
+    for (const e of oneApp().slice(0, 2)) progress.listener(e);
+    expect(tty.text()).toContain('wxlog run: 0/4 days, ETA');
+    for (const e of oneApp().slice(2, -1)) progress.listener(e);
     now += 300;
-    progress.dayDone({
-      date: '20261122',
-      windowsComplete: 1,
-      windowsIncomplete: 0,
-      stored: 95,
-      serverTotal: 95,
-      error: null,
-      unavailable: false,
-    });
-    const after = progress.state();
-    expect(after.days.map((d) => d.state)).toEqual(['waiting', 'done']);
-    expect(after.entriesNew).toBe(95);
-    expect(tty.text()).toContain('wxlog run: 1/2 days, ETA');
+    for (const e of oneApp().slice(-1)) progress.listener(e);
+    expect(progress.state().searchCalls).toBe(8);
+    expect(tty.text()).toContain('wxlog run: 2/4 days, ETA');
+
+    // A budget wait of a minute: the ETA shown is at least that.
+    now += 300;
+    progress.listener({ type: 'budget-waiting', appid: A, reason: 'shared', untilMs: now + 60_000 });
+    expect(progress.etaMs()).toBeGreaterThanOrEqual(60_000);
 
     progress.finish();
     now += 300;
@@ -288,7 +353,7 @@ describe('wxlog run on a terminal (subprocess)', () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines)
       expect(line).toMatch(
-        /^wxlog run: \d\/7 days, (ETA \d+(s|m\d\ds) \(~\d+ calls at 30\/1s\)|finishing); \d+ windows? complete/,
+        /^wxlog run: \d\/7 days, (ETA \d+(s|m\d\ds) \(~\d+ calls? at 30\/1s\)|finishing); \d+ windows? complete, \d+ pages?, \d+ read, \d+ new entries, \d+ calls$/,
       );
     // Days get done and the calls grow as the export goes.
     const calls = lines.map((l) => Number(/(\d+) calls$/.exec(l)?.[1]));

@@ -1,12 +1,20 @@
+import type { Config } from '../../config/config-schema.js';
+import { ExportEvents } from '../../events/export-events.js';
 import type { Logger } from '../../log/logger.js';
+import { createMetrics } from '../../metrics/export-metrics.js';
+import { parseListenAddress, type ListenAddress } from '../../metrics/listen-address.js';
+import { startOperationsServer, type OperationsServer } from '../../metrics/operations-server.js';
+import { PassActivity } from '../../schedule/pass-activity.js';
 import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
 import { runDaemon } from '../../schedule/daemon-loop.js';
 import { Store } from '../../store/store.js';
+import { ConfigError } from '../../config/config-error.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
+import { passApps } from '../pass-setup.js';
 import { ProgressLine } from '../progress.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -15,6 +23,22 @@ const options = {
   'run-now': { type: 'boolean' },
   'no-run-now': { type: 'boolean' },
 } as const;
+
+/**
+ * `WXLOG_METRICS_ADDR` as a host and port. `Config.metricsAddr` takes it over once the settings know it;
+ * until then the variable is read here.
+ */
+function metricsAddrOf(config: Config, env: NodeJS.ProcessEnv): ListenAddress | undefined {
+  const fromConfig = (config as Config & { metricsAddr?: ListenAddress }).metricsAddr;
+  if (fromConfig !== undefined) return fromConfig;
+  const text = env.WXLOG_METRICS_ADDR;
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseListenAddress(text);
+  } catch (e: unknown) {
+    throw new ConfigError('WXLOG_METRICS_ADDR', e instanceof Error ? e.message : String(e));
+  }
+}
 
 /** The one log line of a pass: its summary, with the figures as fields. */
 function logOutcome(logger: Logger, outcome: PassOutcome, elapsedMs: number): void {
@@ -58,6 +82,11 @@ the daemon keeps its schedule; when another process holds the database's lock, t
 Each pass logs one summary line. SIGTERM or SIGINT: the schedule stops, the pass in hand finishes its
 page and commits, and the daemon exits 0; a second signal exits at once.
 
+With WXLOG_METRICS_ADDR=HOST:PORT (e.g. 0.0.0.0:9464; port 0 picks a free one, logged), the daemon
+serves on that address only GET /metrics (Prometheus), /livez (200 while it runs) and /readyz (200
+when the database is open and migrated, 503 from the first SIGTERM/SIGINT on); see docs/operations.md.
+A tick skipped because a pass still runs says why (apps in flight, rate budget waits and until when).
+
 Options:
 ${optionsHelp([
   ...configHelp,
@@ -73,22 +102,65 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
       throw new UsageError('--run-now and --no-run-now contradict each other; give one of them');
     }
     const config = commandConfig(ctx, values, 'upstream');
+    const metricsAddr = metricsAddrOf(config, ctx.env);
     // A database that cannot be opened or written fails every pass alike: say so now, exit 2, rather than
-    // log each tick's failure for ever.
+    // log each tick's failure for ever. Opened means migrated too: from here on the daemon is ready.
     Store.open(config.db).close();
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
     const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
-    await runDaemon({
-      schedule: config.schedule,
-      runNow: values['no-run-now'] !== true,
-      signal: ctx.signal,
-      logger,
-      pass: async (signal) => {
-        const started = Date.now();
-        const outcome = await exportPass({ config, logger, command: 'daemon', signal, progress });
-        logOutcome(logger, outcome, Date.now() - started);
-      },
-    });
+    // One event stream for the process: every pass emits into it, the metrics and the activity line follow it.
+    const events = new ExportEvents((e) => logger.error('an export event listener failed', { error: String(e) }));
+    const activity = new PassActivity();
+    events.on(activity.listener);
+    const metrics = metricsAddr && createMetrics();
+    if (metrics) events.on(metrics.listener);
+    let server: OperationsServer | undefined;
+    try {
+      if (metricsAddr && metrics) {
+        const { host, port } = metricsAddr;
+        server = await startOperationsServer({
+          host,
+          port,
+          metrics,
+          // SIGTERM/SIGINT start the drain: from that instant no new work should be routed here.
+          ready: () => !ctx.signal.aborted,
+          logger,
+        }).catch((e: unknown) => {
+          // A taken port or an address not on this host is a setting to fix: exit 2, like any other.
+          const why = e instanceof Error ? e.message : String(e);
+          throw new ConfigError(
+            'WXLOG_METRICS_ADDR',
+            `WXLOG_METRICS_ADDR ${host}:${port} cannot be listened on: ${why}`,
+          );
+        });
+      }
+      await runDaemon({
+        schedule: config.schedule,
+        runNow: values['no-run-now'] !== true,
+        signal: ctx.signal,
+        logger,
+        explainBusy: () => activity.report(),
+        pass: async (signal) => {
+          const started = Date.now();
+          // The apps are read again at each pass: those no longer configured lose their series.
+          const apps = passApps(config);
+          metrics?.retainApps(apps.map((a) => a.appid));
+          const outcome = await exportPass({
+            config,
+            apps,
+            logger,
+            command: 'daemon',
+            signal,
+            progress,
+            events,
+            env: ctx.env,
+          });
+          logOutcome(logger, outcome, Date.now() - started);
+        },
+      });
+    } finally {
+      await server?.close();
+    }
     return ExitCode.Ok;
   },
 };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createMetrics } from '../src/metrics/export-metrics.js';
-import { parseListenAddress } from '../src/metrics/listen-address.js';
+import { parseListenAddress } from '../src/config/config-schema.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 const files = readdirSync(EXAMPLES).sort();
@@ -125,7 +125,7 @@ describe('examples', () => {
     expect(container?.args).toEqual(['daemon']);
     const env = list(container?.env).map(asTree);
     const addr = env.find((e) => e.name === 'WXLOG_METRICS_ADDR')?.value;
-    const { port } = parseListenAddress(String(addr));
+    const port = parseListenAddress(String(addr))?.port;
     const ports = list(container?.ports).map(asTree);
     const named = ports.find((p) => p.containerPort === port);
     expect(named?.name).toBeDefined();

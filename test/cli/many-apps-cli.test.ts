@@ -21,6 +21,12 @@ afterEach(async () => {
   sim = undefined;
 });
 
+/** A simulator whose calendar stands at the test's start: today's entries stop growing, the spawned CLI's real clock stays in the same CST day. */
+function frozenNow(): () => number {
+  const at = Date.now();
+  return () => at;
+}
+
 function baseEnv(s: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     WXLOG_API_BASE: s.url,
@@ -53,7 +59,14 @@ async function stableToken(s: Simulator, appid: string, secret: string): Promise
 
 describe('many apps from one process (subprocess)', () => {
   it('exports 50+ apps of mixed token modes exactly; a wrong secret and a failing token service fail those apps alone', async () => {
-    sim = await startSimulator({ appCount: 54, perDay: 20, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 5 });
+    sim = await startSimulator({
+      appCount: 54,
+      perDay: 20,
+      intervalMs: INTERVAL_MS,
+      callsPerMinute: 50,
+      seed: 5,
+      now: frozenNow(),
+    });
     const all = sim.apps();
     const [wrongSecret, badService, staticApp, ...rest] = all;
     sim.setTokenServiceFailure(badService!.appid, { errcode: 40013, errmsg: 'invalid appid' });
@@ -104,22 +117,46 @@ describe('many apps from one process (subprocess)', () => {
   }, 120_000);
 
   it('a pass SIGKILLed mid-export is resumed by the next, every app exact; status shows the killed run interrupted', async () => {
-    sim = await startSimulator({ appCount: 8, perDay: 300, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 9 });
+    sim = await startSimulator({
+      appCount: 8,
+      perDay: 300,
+      intervalMs: INTERVAL_MS,
+      callsPerMinute: 50,
+      seed: 9,
+      now: frozenNow(),
+    });
     const dir = tempDir();
     const appsFile = join(dir, 'apps.txt');
-    writeFileSync(appsFile, `# the platform's apps\n${sim.apps().map((a) => a.appid).join('\n')}\n`);
-    const env = baseEnv(sim, dir, { WXLOG_APPS_FILE: appsFile, WXLOG_TOKEN_URL: sim.tokenServiceUrl, WXLOG_CONCURRENCY: '3' });
+    writeFileSync(
+      appsFile,
+      `# the platform's apps\n${sim
+        .apps()
+        .map((a) => a.appid)
+        .join('\n')}\n`,
+    );
+    const env = baseEnv(sim, dir, {
+      WXLOG_APPS_FILE: appsFile,
+      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      WXLOG_CONCURRENCY: '3',
+    });
     const db = join(dir, 'wxlog.db');
-    const child = spawn(process.execPath, [CLI, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // Killed once some apps are done and others are in flight.
-    await waitFor(() => {
-      try {
-        return rows<{ n: number }>(db, 'SELECT count(*) AS n FROM runs WHERE finished_at IS NOT NULL')[0]!.n >= 2;
-      } catch {
-        return false;
-      }
-    }, 'two apps finished', 60_000);
+    await waitFor(
+      () => {
+        try {
+          return rows<{ n: number }>(db, 'SELECT count(*) AS n FROM runs WHERE finished_at IS NOT NULL')[0]!.n >= 2;
+        } catch {
+          return false;
+        }
+      },
+      'two apps finished',
+      60_000,
+    );
     child.kill('SIGKILL');
     await exited;
     const status = await runCli(['status', '--db', db, '--json'], {});
@@ -133,25 +170,52 @@ describe('many apps from one process (subprocess)', () => {
   }, 120_000);
 
   it('two processes in turn share each app budget: no app over it in any sliding interval', async () => {
-    sim = await startSimulator({ appCount: 4, perDay: 400, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 3 });
+    // A longer interval, so that the second process starts while the first's calls still count.
+    const interval = 4000;
+    sim = await startSimulator({
+      appCount: 4,
+      perDay: 100,
+      intervalMs: interval,
+      callsPerMinute: 50,
+      seed: 3,
+      now: frozenNow(),
+    });
     const dir = tempDir();
     const appsFile = join(dir, 'apps.txt');
-    writeFileSync(appsFile, sim.apps().map((a) => a.appid).join('\n'));
-    const env = baseEnv(sim, dir, { WXLOG_APPS_FILE: appsFile, WXLOG_TOKEN_URL: sim.tokenServiceUrl });
+    writeFileSync(
+      appsFile,
+      sim
+        .apps()
+        .map((a) => a.appid)
+        .join('\n'),
+    );
+    const env = baseEnv(sim, dir, {
+      WXLOG_APPS_FILE: appsFile,
+      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      WXLOG_RATE_INTERVAL_MS: String(interval),
+    });
     const first = await runCli(['run'], env);
     expect(first.status).toBe(0);
-    // More entries arrive; the second process starts at once, inside the interval of the first's calls.
-    for (const a of sim.apps()) sim.addEntries(sim.allEntries(a.appid).at(-1) ? todayOf(sim) : todayOf(sim), 250, undefined, a.appid);
+    // More entries arrive today; the second process starts at once.
+    const today = sim.retentionDays().at(-1)!;
+    for (const a of sim.apps()) sim.addEntries(today, 250, undefined, a.appid);
     const second = await runCli(['run'], env);
     expect(second.status).toBe(0);
     for (const a of sim.apps()) {
-      expect(sim.maxSearchesInAnyInterval(INTERVAL_MS, a.appid)).toBeLessThanOrEqual(CALLS);
+      expect(sim.maxSearchesInAnyInterval(interval, a.appid)).toBeLessThanOrEqual(CALLS);
       expectExact(join(dir, 'wxlog.db'), sim, a.appid);
     }
   }, 120_000);
 
   it('the daemon reads the apps file again at every pass: apps added are exported, apps removed are not', async () => {
-    sim = await startSimulator({ appCount: 4, perDay: 10, intervalMs: INTERVAL_MS, callsPerMinute: 50, seed: 4 });
+    sim = await startSimulator({
+      appCount: 4,
+      perDay: 10,
+      intervalMs: INTERVAL_MS,
+      callsPerMinute: 50,
+      seed: 4,
+      now: frozenNow(),
+    });
     const [a, b, c, d] = sim.apps().map((x) => x.appid) as [string, string, string, string];
     const dir = tempDir();
     const appsFile = join(dir, 'apps.txt');
@@ -162,10 +226,14 @@ describe('many apps from one process (subprocess)', () => {
       WXLOG_TOKEN_URL: sim.tokenServiceUrl,
       WXLOG_SCHEDULE: '*/2 * * * * *',
     });
-    const child = spawn(process.execPath, [CLI, 'daemon'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'daemon'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const passesOf = (appid: string): number =>
-      rows<{ n: number }>(db, `SELECT count(*) AS n FROM runs WHERE appid = '${appid}' AND finished_at IS NOT NULL`)[0]!.n;
+      rows<{ n: number }>(db, `SELECT count(*) AS n FROM runs WHERE appid = '${appid}' AND finished_at IS NOT NULL`)[0]!
+        .n;
     const safely = (f: () => boolean) => () => {
       try {
         return f();
@@ -173,12 +241,24 @@ describe('many apps from one process (subprocess)', () => {
         return false;
       }
     };
-    await waitFor(safely(() => passesOf(a) >= 1 && passesOf(b) >= 1), 'the first pass', 30_000);
+    await waitFor(
+      safely(() => passesOf(a) >= 1 && passesOf(b) >= 1),
+      'the first pass',
+      30_000,
+    );
     writeFileSync(appsFile, `${b}\n${c}\n${d}\n`);
     const aBefore = passesOf(a);
-    await waitFor(safely(() => passesOf(c) >= 1 && passesOf(d) >= 1), 'a pass with the edited file', 30_000);
+    await waitFor(
+      safely(() => passesOf(c) >= 1 && passesOf(d) >= 1),
+      'a pass with the edited file',
+      30_000,
+    );
     const bAfter = passesOf(b);
-    await waitFor(safely(() => passesOf(b) > bAfter), 'one more pass', 30_000);
+    await waitFor(
+      safely(() => passesOf(b) > bAfter),
+      'one more pass',
+      30_000,
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // The removed app got at most the pass that was running when the file changed.
@@ -186,8 +266,3 @@ describe('many apps from one process (subprocess)', () => {
     for (const id of [b, c, d]) expectExact(db, sim, id);
   }, 120_000);
 });
-
-function todayOf(s: Simulator): string {
-  const days = s.retentionDays();
-  return days[days.length - 1]!;
-}

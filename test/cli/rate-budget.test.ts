@@ -56,9 +56,10 @@ describe('the rate budget across processes', () => {
     expect(n).toBeGreaterThan(3 * BUDGET);
     expect(sim.maxSearchesInAnyInterval(INTERVAL)).toBe(BUDGET);
     // n requests at BUDGET per sliding interval need ceil(n / BUDGET) - 1 intervals from the first to the
-    // last at the very least; wxlog keeps a small safety margin on top.
-    const ideal = (Math.ceil(n / BUDGET) - 1) * INTERVAL;
+    // last at the very least; wxlog counts each send for the interval plus a margin (200 ms at this interval,
+    // src/export/rate-budget.ts), so its best is that many spans of 1.2 s.
+    const ideal = (Math.ceil(n / BUDGET) - 1) * (INTERVAL + 200);
     const actual = (arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0);
-    expect(ideal / actual).toBeGreaterThanOrEqual(0.85);
+    expect(ideal / actual).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -2,7 +2,6 @@ import { request as httpRequest, Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/export-metrics.js';
-import { parseListenAddress } from '../../src/metrics/listen-address.js';
 import { startOperationsServer, type OperationsServer } from '../../src/metrics/operations-server.js';
 import { parseExposition, valueOf } from './scrape.js';
 
@@ -120,22 +119,4 @@ describe('startOperationsServer', () => {
       }),
     ).rejects.toThrow('Expected `port` to be an integer from 0 to 65535, got 70000');
   });
-});
-
-describe('parseListenAddress', () => {
-  it.each([
-    ['127.0.0.1:9464', { host: '127.0.0.1', port: 9464 }],
-    ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
-    ['[::1]:9464', { host: '::1', port: 9464 }],
-    ['localhost:9464', { host: 'localhost', port: 9464 }],
-  ])('reads %j', (text, expected) => {
-    expect(parseListenAddress(text)).toEqual(expected);
-  });
-
-  it.each(['9464', ':9464', '127.0.0.1', '127.0.0.1:99999', '::1:9464', 'host:port'])(
-    'refuses %j naming the variable and the form',
-    (text) => {
-      expect(() => parseListenAddress(text)).toThrow(/^WXLOG_METRICS_ADDR must be HOST:PORT, like 127\.0\.0\.1:9464/);
-    },
-  );
 });

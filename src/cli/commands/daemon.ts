@@ -1,8 +1,6 @@
-import type { Config } from '../../config/config-schema.js';
 import { ExportEvents } from '../../events/export-events.js';
 import type { Logger } from '../../log/logger.js';
 import { createMetrics } from '../../metrics/export-metrics.js';
-import { parseListenAddress, type ListenAddress } from '../../metrics/listen-address.js';
 import { startOperationsServer, type OperationsServer } from '../../metrics/operations-server.js';
 import { PassActivity } from '../../schedule/pass-activity.js';
 import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
@@ -23,22 +21,6 @@ const options = {
   'run-now': { type: 'boolean' },
   'no-run-now': { type: 'boolean' },
 } as const;
-
-/**
- * `WXLOG_METRICS_ADDR` as a host and port. `Config.metricsAddr` takes it over once the settings know it;
- * until then the variable is read here.
- */
-function metricsAddrOf(config: Config, env: NodeJS.ProcessEnv): ListenAddress | undefined {
-  const fromConfig = (config as Config & { metricsAddr?: ListenAddress }).metricsAddr;
-  if (fromConfig !== undefined) return fromConfig;
-  const text = env.WXLOG_METRICS_ADDR;
-  if (text === undefined || text.trim() === '') return undefined;
-  try {
-    return parseListenAddress(text);
-  } catch (e: unknown) {
-    throw new ConfigError('WXLOG_METRICS_ADDR', e instanceof Error ? e.message : String(e));
-  }
-}
 
 /** The one log line of a pass: its summary, with the figures as fields. */
 function logOutcome(logger: Logger, outcome: PassOutcome, elapsedMs: number): void {
@@ -102,7 +84,7 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
       throw new UsageError('--run-now and --no-run-now contradict each other; give one of them');
     }
     const config = commandConfig(ctx, values, 'upstream');
-    const metricsAddr = metricsAddrOf(config, ctx.env);
+    const metricsAddr = config.metricsAddr;
     // A database that cannot be opened or written fails every pass alike: say so now, exit 2, rather than
     // log each tick's failure for ever. Opened means migrated too: from here on the daemon is ready.
     Store.open(config.db).close();

@@ -49,10 +49,13 @@ const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u;
 const VS16 = '\ufe0f';
 // Nothing to segment: most of what a table holds (ids, numbers, URLs).
 const PLAIN = /^[\x20-\x7e]*$/;
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made on first use: building ICU's segmenter costs ~15 ms, which a command printing only ASCII (most
+// tables) should not pay at start-up.
+let graphemes: Intl.Segmenter | undefined;
 
 /** The symbols of `text` as a terminal draws them, each with its columns. */
 function* symbols(text: string): Generator<{ text: string; width: number }> {
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(text)) {
     // A cluster is as wide as its first character (the rest are marks, joiners, modifiers), unless
     // VS16 asks for the emoji form of a text symbol such as ⚠ or ❤.

@@ -6,11 +6,12 @@ import { budgetBench } from './budget-bench.js';
 import { callsBench } from './calls-bench.js';
 import { formatFigures, formatMs, type Figure } from './figure-table.js';
 import { INGEST_PAGE_SIZES, ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
+import { manyAppsBench } from './many-apps-bench.js';
 import { pageCeilingBench } from './page-ceiling-bench.js';
 import { queryBench } from './query-bench.js';
 import { TempDirs } from './temp-dirs.js';
 
-// npm run bench [-- --quick]. BENCH_SIZES=100000,1000000 sets the ingest sizes, BENCH_REPS the repeats (3)
+// npm run bench [-- --quick] [-- --only=calls|ceilings|budget|many-apps|ingest]. BENCH_SIZES=100000,1000000 sets the ingest sizes, BENCH_REPS the repeats (3)
 // at the first size, BENCH_KEEP=1 keeps the temporary databases.
 
 const DATA = fileURLToPath(new URL('./.data/', import.meta.url));
@@ -68,6 +69,22 @@ function progress(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 }
 
+/** Queries, search and start-up on the 1M-entry database (or the largest one this run made). */
+async function queries(runs: readonly IngestRun[]): Promise<Figure[]> {
+  let queryDb = QUERY_DB;
+  if (!existsSync(queryDb)) {
+    const largest = runs.at(-1);
+    if (!largest) throw new Error('no database to query');
+    progress(
+      `no 1M-entry database in bench/.data yet (run npm run bench without --quick): querying the ${largest.entries}-entry one`,
+    );
+    queryDb = largest.db;
+  }
+  const entries = entriesIn(queryDb);
+  progress(`queries on ${entries} entries`);
+  return await queryBench(queryDb, `${(entries / 1000).toFixed(0)}k entries`);
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const dirs = new TempDirs(process.env['BENCH_KEEP'] === '1');
@@ -75,14 +92,26 @@ async function main(): Promise<void> {
   const load = loadavg()[0] ?? 0;
   const figures: Figure[] = [];
   try {
-    progress('calls');
-    figures.push(...(await callsBench(dirs)));
-    progress('page ceilings');
-    figures.push(...(await pageCeilingBench(dirs)));
-    progress('budget');
-    figures.push(...(await budgetBench(dirs, quick)));
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+    const wanted = (section: string): boolean => only === undefined || only === section;
+    if (wanted('calls')) {
+      progress('calls');
+      figures.push(...(await callsBench(dirs)));
+    }
+    if (wanted('ceilings')) {
+      progress('page ceilings');
+      figures.push(...(await pageCeilingBench(dirs)));
+    }
+    if (wanted('budget')) {
+      progress('budget');
+      figures.push(...(await budgetBench(dirs, quick)));
+    }
+    if (wanted('many-apps')) {
+      progress('many apps');
+      figures.push(...(await manyAppsBench(dirs, quick)));
+    }
     const runs: IngestRun[] = [];
-    for (const [i, size] of sizes(quick).entries()) {
+    for (const [i, size] of (wanted('ingest') ? sizes(quick) : []).entries()) {
       const reps = i === 0 ? repeats() : 1;
       for (const pageSize of INGEST_PAGE_SIZES) {
         progress(`ingest ${size} entries in pages of ${pageSize}, ${reps} time(s) each`);
@@ -99,19 +128,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    figures.push(...ingestFigures(runs));
-    let queryDb = QUERY_DB;
-    if (!existsSync(queryDb)) {
-      const largest = runs.at(-1);
-      if (!largest) throw new Error('no database to query');
-      progress(
-        `no 1M-entry database in bench/.data yet (run npm run bench without --quick): querying the ${largest.entries}-entry one`,
-      );
-      queryDb = largest.db;
-    }
-    const entries = entriesIn(queryDb);
-    progress(`queries on ${entries} entries`);
-    figures.push(...(await queryBench(queryDb, `${(entries / 1000).toFixed(0)}k entries`)));
+    if (wanted('ingest')) figures.push(...ingestFigures(runs), ...(await queries(runs)));
   } finally {
     dirs.removeAll();
   }

@@ -1,0 +1,137 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Simulator } from '../src/simulator/simulator.js';
+import { frozenSimulator } from './bench-env.js';
+import { runCli, type CliRun } from './cli-process.js';
+import { exactProblems, servedEntries } from '../test/helpers/served-rows.js';
+import { formatMs, type Figure } from './figure-table.js';
+import type { TempDirs } from './temp-dirs.js';
+
+// Many apps from one process (README, "Platforms and companies with several mini programs"): the real CLI
+// spawned against a simulator of many apps, tokens from its central token service, an apps file. The
+// simulator's interval is scaled down (1 s for WeChat's minute) so a pass of a thousand apps takes seconds.
+
+const INTERVAL_MS = 1000;
+const CALLS = 45;
+const RSS_GOAL_MB = 300;
+
+function check(run: CliRun, what: string): CliRun {
+  if (run.status !== 0)
+    throw new Error(`${what} exited ${run.status}: ${run.stdout.slice(-400)} ${run.stderr.slice(-400)}`);
+  return run;
+}
+
+function env(sim: Simulator, dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WXLOG_API_BASE: sim.url,
+    WXLOG_DB: join(dir, 'wxlog.db'),
+    WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
+    WXLOG_CALLS_PER_MINUTE: String(CALLS),
+    WXLOG_LOG_LEVEL: 'error',
+    ...extra,
+  };
+}
+
+function appsEnv(sim: Simulator, dir: string): Record<string, string> {
+  const file = join(dir, 'apps.txt');
+  writeFileSync(
+    file,
+    `${sim
+      .apps()
+      .map((a) => a.appid)
+      .join('\n')}\n`,
+  );
+  return env(sim, dir, { WXLOG_APPS_FILE: file, WXLOG_TOKEN_URL: sim.tokenServiceUrl });
+}
+
+function mb(run: CliRun): number | null {
+  return run.maxRssKb === null ? null : run.maxRssKb / 1024;
+}
+
+function rssFigure(name: string, run: CliRun): Figure {
+  const value = mb(run);
+  return {
+    section: 'many apps',
+    name,
+    value: value === null ? 'not measured' : `${value.toFixed(0)} MB`,
+    goal: `≤ ${RSS_GOAL_MB} MB`,
+    pass: value === null ? null : value <= RSS_GOAL_MB,
+  };
+}
+
+/**
+ * (a) A first export of 200 apps against one app holding the same total, in the same run: aggregate entries
+ * per second (goal ≥ 0.8×). (b) A pass over 1,000 quiet apps with nothing new: search calls per app (goal ≤
+ * 7.1) and time (goal ≤ 60 s). (c) Peak RSS of both (goal ≤ 300 MB).
+ */
+export async function manyAppsBench(dirs: TempDirs, quick: boolean): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const apps = quick ? 50 : 200;
+  const perDayEach = 60;
+
+  // (a) The same total in one app and in `apps` apps.
+  const many = await frozenSimulator(Date.now(), { appCount: apps, perDay: perDayEach, intervalMs: INTERVAL_MS });
+  let manyRun: CliRun;
+  let manyEntries: number;
+  try {
+    const dir = dirs.make('many-apps');
+    manyRun = check(await runCli(['run'], appsEnv(many, dir), { measureRss: true }), `${apps} apps`);
+    manyEntries = many.apps().reduce((n, a) => n + many.allEntries(a.appid).length, 0);
+    const wrong = many.apps().flatMap((a) => exactProblems(join(dir, 'wxlog.db'), many, a.appid).slice(0, 1));
+    if (wrong.length > 0) throw new Error(`${apps} apps: not exact: ${wrong.slice(0, 3).join('; ')}`);
+  } finally {
+    await many.close();
+  }
+  const one = await frozenSimulator(Date.now(), { perDay: perDayEach * apps, intervalMs: INTERVAL_MS });
+  let oneRun: CliRun;
+  try {
+    const dir = dirs.make('one-app');
+    const e = env(one, dir, { WXLOG_APPID: one.options.appid, WXLOG_SECRET: one.options.secret });
+    oneRun = check(await runCli(['run'], e, { measureRss: true }), 'one app');
+    const wrong = exactProblems(join(dir, 'wxlog.db'), one);
+    if (wrong.length > 0) throw new Error(`one app: not exact: ${wrong.slice(0, 3).join('; ')}`);
+  } finally {
+    await one.close();
+  }
+  const oneEntries = servedEntries(one);
+  const manyRate = manyEntries / (manyRun.ms / 1000);
+  const oneRate = oneEntries / (oneRun.ms / 1000);
+  figures.push({
+    section: 'many apps',
+    name: `${apps} apps, first export of ${manyEntries} entries: entries/s against one app of ${oneEntries}`,
+    value: `${(manyRate / oneRate).toFixed(2)}× (${manyRate.toFixed(0)} against ${oneRate.toFixed(0)}/s; ${formatMs(manyRun.ms)} against ${formatMs(oneRun.ms)})`,
+    goal: '≥ 0.8×',
+    pass: manyRate / oneRate >= 0.8,
+  });
+  figures.push(rssFigure(`${apps} apps, first export: peak RSS`, manyRun));
+
+  // (b) A thousand quiet apps: a first pass, then the measured one with nothing new.
+  const quiet = quick ? 200 : 1000;
+  const sim = await frozenSimulator(Date.now(), { appCount: quiet, perDay: 3, intervalMs: INTERVAL_MS });
+  try {
+    const dir = dirs.make('quiet-apps');
+    const e = appsEnv(sim, dir);
+    check(await runCli(['run'], e), `${quiet} quiet apps, first pass`);
+    const before = sim.stats.searchArrivals.length;
+    const second = check(await runCli(['run'], e, { measureRss: true }), `${quiet} quiet apps, second pass`);
+    const perApp = (sim.stats.searchArrivals.length - before) / quiet;
+    figures.push({
+      section: 'many apps',
+      name: `${quiet} quiet apps, a pass with nothing new: search calls per app`,
+      value: perApp.toFixed(2),
+      goal: '≤ 7.1',
+      pass: perApp <= 7.1,
+    });
+    figures.push({
+      section: 'many apps',
+      name: `${quiet} quiet apps, a pass with nothing new: time`,
+      value: formatMs(second.ms),
+      goal: '≤ 60 s',
+      pass: second.ms <= 60_000,
+    });
+    figures.push(rssFigure(`${quiet} quiet apps, a pass: peak RSS`, second));
+  } finally {
+    await sim.close();
+  }
+  return figures;
+}

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/simulator.js';
@@ -138,6 +139,66 @@ describe('wxlog daemon with WXLOG_METRICS_ADDR (subprocess)', () => {
     expect(await d.exit).toBe(0);
     await expect(get(`${url}/livez`)).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('with many apps: each app its own series, equal to what the simulator received of it; removed apps leave', async () => {
+    sim = await simulator({ appCount: 6, perDay: 200, seed: 32, now: Date.now, faults: { rate: 0.1 } });
+    const apps = sim.apps().map((a) => a.appid);
+    const dir = tempDir();
+    const db = join(dir, 'wxlog.db');
+    const appsFile = join(dir, 'apps.txt');
+    writeFileSync(appsFile, apps.join('\n'));
+    const d = daemon({
+      WXLOG_API_BASE: sim.url,
+      WXLOG_DB: db,
+      WXLOG_RATE_INTERVAL_MS: String(sim.options.intervalMs),
+      WXLOG_PAGE_SIZE: '100',
+      WXLOG_APPS_FILE: appsFile,
+      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      WXLOG_CONCURRENCY: '3',
+      WXLOG_METRICS_ADDR: '127.0.0.1:0',
+      WXLOG_SCHEDULE: '*/5 * * * * *',
+    });
+    const url = await urlOf(d);
+    const finished = (): number =>
+      readRows<{ n: number }>(db, 'SELECT count(DISTINCT appid) AS n FROM runs WHERE finished_at IS NOT NULL')[0]?.n ??
+      0;
+    await waitFor(() => finished() === 6, 'every app to finish a pass', 60_000);
+    // Between passes (a scrape with no pass running and no request arriving meanwhile): counters equal what
+    // happened, app by app.
+    const arrivals = (): number[] => apps.map((appid) => sim!.statsFor(appid).searchArrivals.length);
+    const { after, received } = await until(async () => {
+      const before = arrivals();
+      const scraped = await scrape(url);
+      const now = arrivals();
+      const still = valueOf(scraped, 'wxlog_pass_running') === 0 && now.every((n, i) => n === before[i]);
+      return still && { after: scraped, received: now };
+    }, 'a scrape between passes');
+    for (const [i, appid] of apps.entries()) {
+      const stored = readRows<{ n: number }>(db, `SELECT count(*) AS n FROM log_entries WHERE appid = '${appid}'`)[0]
+        ?.n;
+      expect(sumOf(after, 'wxlog_search_requests_total', { appid })).toBe(received[i]);
+      expect(valueOf(after, 'wxlog_entries_stored_total', { appid })).toBe(stored);
+    }
+    // Histograms carry no appid.
+    expect(after.some((x) => x.name.startsWith('wxlog_search_request_duration_seconds') && 'appid' in x.labels)).toBe(
+      false,
+    );
+
+    // Two apps leave the file: their series go with the next pass.
+    writeFileSync(appsFile, apps.slice(2).join('\n'));
+    const passes = (): number => readRows<{ n: number }>(db, 'SELECT count(*) AS n FROM runs')[0]?.n ?? 0;
+    const before = passes();
+    await waitFor(() => passes() >= before + 4, 'a pass with the edited file', 60_000);
+    const later = await until(async () => {
+      const s = await scrape(url);
+      return valueOf(s, 'wxlog_pass_running') === 0 && s;
+    }, 'that pass to end');
+    const labelled = new Set(later.filter((x) => typeof x.labels['appid'] === 'string').map((x) => x.labels['appid']));
+    expect([...labelled].sort()).toEqual(apps.slice(2).sort());
+
+    d.child.kill('SIGTERM');
+    expect(await d.exit).toBe(0);
+  }, 120_000);
 
   it('turns /readyz to 503 as soon as SIGTERM starts the drain, and stops serving when the daemon exits 0', async () => {
     // Every search stalls: when the signal comes, a request is in hand, and the drain waits for its

@@ -7,11 +7,12 @@ import { callsBench } from './calls-bench.js';
 import { formatFigures, formatMs, type Figure } from './figure-table.js';
 import { INGEST_PAGE_SIZES, ingestFigures, measureIngest, type IngestRun } from './ingest-bench.js';
 import { manyAppsBench } from './many-apps-bench.js';
+import { metricsBench } from './metrics-bench.js';
 import { pageCeilingBench } from './page-ceiling-bench.js';
 import { queryBench } from './query-bench.js';
 import { TempDirs } from './temp-dirs.js';
 
-// npm run bench [-- --quick] [-- --only=calls|ceilings|budget|many-apps|ingest]. BENCH_SIZES=100000,1000000 sets the ingest sizes, BENCH_REPS the repeats (3)
+// npm run bench [-- --quick] [-- --only=calls|ceilings|budget|many-apps|metrics|ingest]. BENCH_SIZES=100000,1000000 sets the ingest sizes, BENCH_REPS the repeats (3)
 // at the first size, BENCH_KEEP=1 keeps the temporary databases.
 
 const DATA = fileURLToPath(new URL('./.data/', import.meta.url));
@@ -109,6 +110,10 @@ async function main(): Promise<void> {
     if (wanted('many-apps')) {
       progress('many apps');
       figures.push(...(await manyAppsBench(dirs, quick)));
+    }
+    if (wanted('metrics')) {
+      progress('metrics');
+      figures.push(...(await metricsBench(dirs, quick)));
     }
     const runs: IngestRun[] = [];
     for (const [i, size] of (wanted('ingest') ? sizes(quick) : []).entries()) {

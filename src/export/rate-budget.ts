@@ -48,7 +48,8 @@ export class RateBudget {
    * The span a send time counts against: the interval plus a margin, because WeChat counts arrivals and a
    * request can leave a little after it was recorded (a busy event loop, a new connection's connect and TLS
    * handshake). A fiftieth of the interval, at least 200 ms (a process's first requests on a loaded machine
-   * were seen arriving 100+ ms after they were recorded) and at most 1 s: 1 s at WeChat's minute.
+   * were seen arriving 100+ ms after they were recorded) or the interval itself when shorter (the
+   * benches' time-scaled 100 ms), and at most 1 s: 1 s at WeChat's minute.
    */
   private readonly spanMs: number;
   private consecutiveRateLimits = 0;
@@ -70,7 +71,8 @@ export class RateBudget {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.log = (options.logger ?? silentLogger).child({ component: 'rate-budget', appid: options.appid });
-    this.spanMs = options.intervalMs + Math.min(1000, Math.max(200, options.intervalMs / 50));
+    this.spanMs =
+      options.intervalMs + Math.min(1000, Math.max(options.intervalMs / 50, Math.min(200, options.intervalMs)));
     // Send times older than a few intervals constrain nothing; a short run would otherwise never reach
     // the periodic prune below, and the table would grow by every run's calls.
     options.requests.pruneBefore(this.now() - 10 * options.intervalMs);

@@ -3,7 +3,7 @@ import { searchMessages } from '../src/store/message-search.js';
 import { Store } from '../src/store/store.js';
 import BetterSqlite3 from 'better-sqlite3';
 import { cstDayBounds, cstDayOf } from '../src/wechat/cst-day.js';
-import { runCli } from './cli-process.js';
+import { runCli, spawnNode } from './cli-process.js';
 import { formatMs, median, type Figure } from './figure-table.js';
 
 const GOAL_MS = 50;
@@ -139,6 +139,20 @@ export async function queryBench(dbPath: string, label: string): Promise<Figure[
   // is each command's own time: from the mark src/cli/main.ts sets once start-up is over, to the process's
   // exit (median of CLI_REPEATS runs). The wall time is shown beside it.
   const env = { WXLOG_DB: dbPath };
+  // Bare Node to the same mark, measured just before the commands: what no CLI on this
+  // Node can go below (it moved from ~75 to ~115 ms on this shared machine within one day).
+  const bare: number[] = [];
+  for (let i = 0; i < CLI_REPEATS; i += 1) {
+    const run = await spawnNode(['-e', "performance.mark('wxlog:command')"], {}, { measureCommand: true }).done;
+    if (run.startupMs !== null) bare.push(run.startupMs);
+  }
+  figures.push({
+    section: 'Queries',
+    name: "bare Node: start-up to the 'wxlog:command' mark (what no command can go below)",
+    value: formatMs(median(bare)),
+    goal: '',
+    pass: null,
+  });
   const commands = [['search', SEARCH_TEXT], ['status'], ['query', 'SELECT count(*) FROM scenes']];
   for (const args of commands) {
     const own: number[] = [];

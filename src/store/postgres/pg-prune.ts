@@ -54,7 +54,17 @@ export async function pgPrune(pool: pg.Pool, before: number): Promise<{ counts: 
     const entryParts = (await partitions(db, 'log_entries')).filter(gone);
     // The ledger rows reference the entries: out of the way first, so that the partitions can go.
     await db.query('DELETE FROM ledger_entries WHERE timestamp < $1', [before]);
-    for (const p of [...messageParts, ...entryParts]) await db.query(`DROP TABLE ${quoted(p.name)}`);
+    // Detached before the drop: the foreign keys that reference log_entries (from log_messages and
+    // ledger_entries) depend on each of its partitions, and DETACH checks that no row references it any more.
+    for (const [parent, parts] of [
+      ['log_messages', messageParts],
+      ['log_entries', entryParts],
+    ] as const) {
+      for (const p of parts) {
+        await db.query(`ALTER TABLE ${parent} DETACH PARTITION ${quoted(p.name)}`);
+        await db.query(`DROP TABLE ${quoted(p.name)}`);
+      }
+    }
     // The month the cut falls in: its older rows only.
     await db.query('DELETE FROM log_messages WHERE entry_timestamp < $1', [before]);
     await db.query('DELETE FROM log_entries WHERE timestamp < $1', [before]);

@@ -237,6 +237,38 @@ describe('wxlog status on PostgreSQL', () => {
   });
 });
 
+describe('wxlog status of unfinished runs on PostgreSQL', () => {
+  it("shows a run as running while its worker holds the app's lease, else as interrupted", async () => {
+    const url = await freshDatabase();
+    const nowSeconds = now();
+    await fill(url, async (store) => {
+      for (const [appid, worker] of [
+        [APP_A, 'host-a:11'],
+        [APP_B, 'host-b:22'],
+      ] as const) {
+        await store.apps.seen(appid, nowSeconds - 60);
+        await store.runs.start('daemon', appid, 1, nowSeconds - 60, worker);
+      }
+      // APP_A's worker holds its lease; APP_B's worker was SIGKILLed and holds none.
+      expect(await store.leases.tryLease('host-a:11', [APP_A], 60_000)).toHaveLength(1);
+    });
+    const r = await cli(url, ['status', '--json']);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      apps: { appid: string; state: string }[];
+      runs: { appid: string; state: string }[];
+    };
+    expect(json.apps.map((a) => [a.appid, a.state])).toEqual([
+      [APP_B, 'interrupted'],
+      [APP_A, 'running'],
+    ]);
+    expect(Object.fromEntries(json.runs.map((run) => [run.appid, run.state]))).toEqual({
+      [APP_A]: 'running',
+      [APP_B]: 'interrupted',
+    });
+  });
+});
+
 describe('wxlog prune on PostgreSQL', () => {
   it('drops the month partitions older than the cut and deletes the older rows of the month it falls in', async () => {
     const url = await freshDatabase();

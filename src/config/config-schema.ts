@@ -46,7 +46,10 @@ export interface Config {
   metricsAddr?: ListenAddress;
   /** http(s) origin of the API, without a trailing slash. */
   apiBase: string;
-  /** Absolute path of the SQLite file. */
+  /**
+   * Absolute path of the SQLite file, or a `postgres://` / `postgresql://` URL as given (PostgreSQL). Other
+   * URL schemes are refused. The URL may hold a password: show it through `redactDatabaseUrl` only.
+   */
   db: string;
   /** Search calls allowed per `rateIntervalMs`, 1..49. */
   callsPerMinute: number;
@@ -211,9 +214,15 @@ export const settingSchemas = {
     .refine(isHttpOrigin, { error: ORIGIN_RULE })
     .default(DEFAULT_API_BASE)
     .meta({ description: 'API origin: WeChat, a proxy or the simulator (WXLOG_API_BASE).' }),
-  db: nonEmptyText('must be a non-empty file path').default('./data/wxlog.db').meta({
-    description: 'SQLite file, relative to the working directory; its folder is created (WXLOG_DB).',
-  }),
+  db: nonEmptyText('must be a non-empty file path or a postgres:// URL')
+    .default('./data/wxlog.db')
+    .meta({
+      description:
+        'SQLite file, relative to the working directory; its folder is created (WXLOG_DB). A postgres:// or postgresql:// URL ' +
+        '(postgres://user:password@host:5432/db) selects PostgreSQL instead (docs/postgres.md); its password is never shown. ' +
+        'Any other URL (mysql://, sqlite://, file://) is refused.',
+      examples: ['./data/wxlog.db', 'postgres://wxlog:password@db.example:5432/wxlog'],
+    }),
   callsPerMinute: integer('must be an integer from 1 to 49 (WeChat allows 50 a minute)', 1, 49)
     .default(45)
     .meta({ description: 'Search calls allowed per rate interval, retries included (WXLOG_CALLS_PER_MINUTE).' }),

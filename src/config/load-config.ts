@@ -3,6 +3,7 @@ import type { TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
 import type { AppConfig } from './app-config.js';
 import { ConfigError } from './config-error.js';
+import { resolveDatabaseSetting } from './database-setting.js';
 import { configFileSchema, settingSchemas, type Config, type SettingKey } from './config-schema.js';
 import { CONFIG_FILE_ENV, envSettings } from './env-settings.js';
 import { loadApps } from './load-apps.js';
@@ -136,7 +137,7 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     ...defaults,
     // The schema accepted it as an origin; this drops the trailing slash and a default port.
     apiBase: apiBase.origin,
-    db: resolve(sources.cwd, settings.db),
+    db: resolveDatabaseSetting(settings.db, sources.cwd, settingOf('db'), where('db') ?? 'db'),
     rateIntervalMs: settings.rateIntervalMs,
     schedule: settings.schedule,
     logLevel: settings.logLevel,

@@ -77,3 +77,8 @@ export function prepareReadOnlyQuery(db: Database, sql: string): ReadOnlyQuery {
   const columns = statement.columns().map((c) => c.name);
   return { columns, rows: () => printableRows(statement.iterate() as IterableIterator<unknown[]>) };
 }
+
+/** The SQL given to `wxlog query` failed on its own terms (syntax, no such table): the user's to fix. */
+export class QuerySqlError extends Error {
+  override name = 'QuerySqlError';
+}

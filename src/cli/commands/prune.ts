@@ -1,11 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
-import { countPrunable, pruneEntries, reclaimSpace, type PruneCounts } from '../../store/prune.js';
+import type { PruneCounts } from '../../store/prune.js';
 import { addCstDays, cstDayBounds, cstDayOf, dashedCstDay, formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
-import { openExistingDatabase } from '../existing-database.js';
-import { lockHeldMessage, processLock } from '../process-lock.js';
+import { openCommandStore } from '../command-store.js';
+import { lockHeldMessage } from '../process-lock.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -21,12 +20,6 @@ function parseDays(value: string | undefined): number {
     throw new UsageError(`--older-than: expected a whole number of days, at least 1, got ${JSON.stringify(value)}`);
   }
   return Number(value);
-}
-
-// What the file takes on disk: the database and its WAL, where recent writes live until a checkpoint.
-function fileBytes(path: string): number {
-  const size = (p: string): number => (existsSync(p) ? statSync(p).size : 0);
-  return size(path) + size(`${path}-wal`);
 }
 
 function megabytes(bytes: number): string {
@@ -66,6 +59,9 @@ keeps 2026-08-24 and later. Reports what it removed and the file's size before a
 Days still inside the lookback (WXLOG_LOOKBACK_DAYS, default 7: the days every run exports) that you
 prune are downloaded again by the next run while WeChat serves them: prune warns of it on stderr.
 Like an export, prune takes the database's lock: while another run holds it, prune exits 4.
+On PostgreSQL (WXLOG_DB=postgres://…) each CST month partition older than the cut is dropped whole
+(log_messages_pYYYYMM, log_entries_pYYYYMM) and the older rows of the month the cut falls in are
+deleted, in one transaction; no lock is taken beyond PostgreSQL's own.
 
 Options:
 ${optionsHelp([
@@ -83,39 +79,32 @@ ${optionsHelp([
     const before = cstDayBounds(firstKept).begin;
     const cut = `before ${formatCst(before)} CST`;
 
-    // Measured before opening: taking the lock writes to the WAL.
-    const bytesBefore = fileBytes(config.db);
-    const db = openExistingDatabase(config.db, { readonly: values['dry-run'] === true });
+    const store = await openCommandStore(config.db, { writable: values['dry-run'] !== true });
     try {
       const warning = lookbackWarning(today, firstKept, config.lookbackDays, values['dry-run'] === true);
       if (values['dry-run']) {
         if (warning) ctx.stderr.write(warning);
         ctx.stdout.write(
-          `wxlog prune: would remove ${describe(countPrunable(db, before))} logged ${cut}; nothing changed\n`,
+          `wxlog prune: would remove ${describe(await store.countPrunable(before))} logged ${cut}; nothing changed\n`,
         );
         return ExitCode.Ok;
       }
-      const lock = processLock(db, 'prune');
-      const attempt = lock.tryAcquire();
-      if (!attempt.acquired) {
-        ctx.stderr.write(`wxlog prune: ${lockHeldMessage(attempt.holder, `holds ${config.db}`)}\n`);
+      const outcome = await store.prune(before, 'prune');
+      if (!outcome.pruned) {
+        ctx.stderr.write(`wxlog prune: ${lockHeldMessage(outcome.holder, `holds ${store.label}`)}\n`);
         return ExitCode.Locked;
       }
-      try {
-        const counts = pruneEntries(db, before);
-        reclaimSpace(db);
-        const bytesAfter = fileBytes(config.db);
-        ctx.stdout.write(
-          `wxlog prune: removed ${describe(counts)} logged ${cut}; ` +
-            `the file went from ${megabytes(bytesBefore)} to ${megabytes(bytesAfter)} (${bytesBefore} → ${bytesAfter} bytes)\n`,
-        );
-        if (warning) ctx.stderr.write(warning);
-        return ExitCode.Ok;
-      } finally {
-        lock.release();
-      }
+      const { bytesBefore, bytesAfter } = outcome;
+      const partitions =
+        outcome.partitionsDropped.length === 0 ? '' : ` (dropped ${outcome.partitionsDropped.join(', ')})`;
+      ctx.stdout.write(
+        `wxlog prune: removed ${describe(outcome.counts)} logged ${cut}${partitions}; ` +
+          `the ${outcome.measured} went from ${megabytes(bytesBefore)} to ${megabytes(bytesAfter)} (${bytesBefore} → ${bytesAfter} bytes)\n`,
+      );
+      if (warning) ctx.stderr.write(warning);
+      return ExitCode.Ok;
     } finally {
-      db.close();
+      await store.close();
     }
   },
 };

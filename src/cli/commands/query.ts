@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { prepareReadOnlyQuery, QueryRefusedError, type QueryValue } from '../../store/read-only-query.js';
+import { QueryRefusedError, QuerySqlError, type QueryValue } from '../../store/read-only-query.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
-import { openExistingDatabase } from '../existing-database.js';
+import { openCommandStore } from '../command-store.js';
 import { ExitCode } from '../exit-codes.js';
 import { csvRecord, formatTable, jsonRecord, OUTPUT_FORMATS, type OutputFormat } from '../table-format.js';
 import { optionsHelp } from '../options-help.js';
@@ -37,11 +37,12 @@ async function print(
   out: Output,
   format: OutputFormat,
   columns: string[],
-  rows: IterableIterator<QueryValue[]>,
+  rows: AsyncIterable<QueryValue[]>,
 ): Promise<void> {
   switch (format) {
     case 'table': {
-      const all = [...rows];
+      const all: QueryValue[][] = [];
+      for await (const row of rows) all.push(row);
       const maxWidth = out.isTTY ? (out as { columns?: number }).columns : undefined;
       await write(out, formatTable(columns, all, maxWidth === undefined ? {} : { maxWidth }));
       await write(out, `(${all.length} row${all.length === 1 ? '' : 's'})\n`);
@@ -49,13 +50,13 @@ async function print(
     }
     case 'csv':
       await write(out, csvRecord(columns));
-      for (const row of rows) await write(out, csvRecord(row));
+      for await (const row of rows) await write(out, csvRecord(row));
       return;
     case 'json': {
       const keys = uniqueNames(columns);
       let first = true;
       await write(out, '[');
-      for (const row of rows) {
+      for await (const row of rows) {
         await write(out, `${first ? '\n' : ',\n'}${jsonRecord(keys, row)}`);
         first = false;
       }
@@ -64,7 +65,7 @@ async function print(
     }
     case 'ndjson': {
       const keys = uniqueNames(columns);
-      for (const row of rows) await write(out, `${jsonRecord(keys, row)}\n`);
+      for await (const row of rows) await write(out, `${jsonRecord(keys, row)}\n`);
       return;
     }
   }
@@ -79,6 +80,8 @@ Runs one SQL statement on the database opened read-only and prints its rows. Sta
 change the file (INSERT, UPDATE, DELETE, DROP, CREATE, VACUUM, writing PRAGMAs, …) are refused, and so
 is more than one statement. Tables and views: log_entries, log_messages, log_lines (one row per message,
 with CST times and level names), log_entries_cst, log_messages_fts, scenes, windows, runs, apps.
+On PostgreSQL (WXLOG_DB=postgres://…) the statement runs in a READ ONLY transaction, in PostgreSQL's
+SQL (no log_messages_fts: use text ILIKE '%…%'); json columns print as their stored text.
 
 Options:
 ${optionsHelp([
@@ -101,21 +104,17 @@ Examples:
     if (sql.trim() === '')
       throw new UsageError('needs the SQL to run, e.g. wxlog query "SELECT count(*) FROM log_entries"');
     const config = commandConfig(ctx, values, 'local');
-    const db = openExistingDatabase(config.db, { readonly: true });
+    const store = await openCommandStore(config.db);
     try {
-      const query = prepareReadOnlyQuery(db, sql);
-      await print(ctx.stdout, format, query.columns, query.rows());
+      const query = await store.query(sql);
+      await print(ctx.stdout, format, query.columns, query.rows);
       return ExitCode.Ok;
     } catch (e: unknown) {
-      if (e instanceof QueryRefusedError) throw new UsageError(e.message, { cause: e });
-      const code = (e as { code?: unknown }).code;
-      if (code === 'SQLITE_READONLY') throw new UsageError(`query is read-only: ${(e as Error).message}`, { cause: e });
-      // SQLite's complaints (syntax, no such table) are the user's to fix: one line, exit 2.
-      if (typeof code === 'string' && code.startsWith('SQLITE_'))
-        throw new UsageError((e as Error).message, { cause: e });
+      // A refused write and the database's complaints (syntax, no such table) are the user's to fix: one line, exit 2.
+      if (e instanceof QueryRefusedError || e instanceof QuerySqlError) throw new UsageError(e.message, { cause: e });
       throw e;
     } finally {
-      db.close();
+      await store.close();
     }
   },
 };

@@ -1,11 +1,11 @@
 import { LEVEL_NUMBERS } from '../../config/config-schema.js';
-import { FTS_MIN_CHARACTERS, searchMessages, type MessageHit } from '../../store/message-search.js';
-import { notStoredMessage, storedApps } from '../../store/stored-apps.js';
+import { FTS_MIN_CHARACTERS, type MessageHit } from '../../store/message-search.js';
+import { notStoredMessage } from '../../store/stored-apps.js';
 import { formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
-import { openExistingDatabase } from '../existing-database.js';
+import { openCommandStore } from '../command-store.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseSince } from '../since-option.js';
 import { optionsHelp } from '../options-help.js';
@@ -85,7 +85,8 @@ several apps, the AppID comes after the level:
 
 TEXT is matched literally (quotes, OR, * and the like are not operators). Text of ${FTS_MIN_CHARACTERS} characters or
 more uses the full-text index (trigram); shorter text (e.g. "超时" or "42") is looked for with a LIKE
-scan over every message, which is slower on large files.
+scan over every message, which is slower on large files. On PostgreSQL, ILIKE through the pg_trgm index
+(log_messages_text_trgm), with the same output.
 
 Options:
 ${optionsHelp([
@@ -111,12 +112,12 @@ the file. An app the file does not hold is an error (exit 2) that names the apps
     const limit = values.limit === undefined ? DEFAULT_LIMIT : parseLimit(values.limit);
     const config = commandConfig(ctx, values, 'local');
     const asked = values.app ?? (config.appid === '' ? [] : [config.appid]);
-    const db = openExistingDatabase(config.db, { readonly: true });
+    const store = await openCommandStore(config.db);
     try {
-      const held = storedApps(db);
-      const missing = notStoredMessage(asked, held, config.db);
+      const held = await store.storedApps();
+      const missing = notStoredMessage(asked, held, store.label);
       if (missing !== null) throw new UsageError(`${values.app === undefined ? 'WXLOG_APPID' : '--app'}: ${missing}`);
-      const hits = searchMessages(db, {
+      const hits = await store.search({
         text,
         limit,
         appids: asked,
@@ -132,7 +133,7 @@ the file. An app the file does not hold is an error (exit 2) that names the apps
       }
       return ExitCode.Ok;
     } finally {
-      db.close();
+      await store.close();
     }
   },
 };

@@ -1,18 +1,13 @@
-import { hostname } from 'node:os';
 import { filterKey } from '../../config/filter-key.js';
-import { APP_STATES, appStatuses, type AppStatus } from '../../store/app-status.js';
-import { lockHolder } from '../../store/run-lock.js';
-import { isAlive } from '../process-lock.js';
-import { CoverageReport, type CoverageScope, type DayCoverage } from '../../store/coverage-report.js';
-import type { Database } from '../../store/database.js';
-import { recentRuns, type RunRow } from '../../store/run-history.js';
-import { runState, type LockView, type RunState } from '../../store/run-state.js';
-import { notStoredMessage, storedApps } from '../../store/stored-apps.js';
+import { APP_STATES, type AppStatus } from '../../store/app-status.js';
+import type { CoverageScope, DayCoverage } from '../../store/coverage-report.js';
+import type { RunWithState } from '../../store/read-store.js';
+import { notStoredMessage } from '../../store/stored-apps.js';
 import { cstDayBounds, dashedCstDay, formatCst, recentCstDays } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
-import { openExistingDatabase } from '../existing-database.js';
+import { openCommandStore } from '../command-store.js';
 import { ExitCode } from '../exit-codes.js';
 import { truncateToWidth } from '../display-width.js';
 import { formatTable, type Cell } from '../table-format.js';
@@ -34,7 +29,7 @@ function parseRuns(value: string): number {
   return Number(value);
 }
 
-type ShownRun = RunRow & { state: RunState };
+type ShownRun = RunWithState;
 
 function duration(run: ShownRun): string {
   if (run.finishedAt === null) return run.state;
@@ -117,14 +112,6 @@ function stateCounts(apps: readonly AppStatus[]): string {
     .join(', ');
 }
 
-// The lock as RunLock judges it: a holder on this host by its pid, one elsewhere by its heartbeat.
-function lockView(db: Database): LockView {
-  const holder = lockHolder(db);
-  return holder !== undefined && holder.hostname === hostname()
-    ? { holder, holderAlive: isAlive(holder.pid) }
-    : { holder };
-}
-
 export const statusCommand: Command = {
   name: 'status',
   summary: 'coverage per CST day (windows, stored vs server total) and the last runs',
@@ -141,7 +128,8 @@ started (CST) and its last error, cut short. The states, in that order:
   never-run    entries or windows stored, but no run recorded
   ok           its latest run ended 0, every day of the lookback complete (or not served by WeChat)
 A run is "interrupted" once the lock no longer names its process (host:pid), or names it but that
-process is dead (checked by pid on the same host, by a heartbeat older than 2 minutes elsewhere).
+process is dead (checked by pid on the same host, by a heartbeat older than 2 minutes elsewhere). On
+PostgreSQL a run is "running" while its worker holds the app's lease, "interrupted" once it does not.
 
 A database of one app, or --app APPID (or WXLOG_APPID set): that app's day table. For each China
 Standard Time day of the lookback (WXLOG_LOOKBACK_DAYS, newest first): whether it is complete, its
@@ -171,28 +159,26 @@ ${optionsHelp([
     const runLimit = values.runs === undefined ? DEFAULT_RUNS : parseRuns(values.runs);
     const config = commandConfig(ctx, values, 'local');
     const target = values.app ?? (config.appid === '' ? undefined : config.appid);
-    const db = openExistingDatabase(config.db, { readonly: true });
+    const store = await openCommandStore(config.db);
     try {
-      const held = storedApps(db);
-      const missing = target === undefined ? null : notStoredMessage([target], held, config.db);
+      const held = await store.storedApps();
+      const missing = target === undefined ? null : notStoredMessage([target], held, store.label);
       if (missing !== null) {
         throw new UsageError(`${values.app === undefined ? 'WXLOG_APPID' : '--app'}: ${missing}`);
       }
       const scope: CoverageScope = { appid: target ?? '', filterKey: filterKey(config.filters) };
       const nowSeconds = Math.floor(ctx.now() / 1000);
       const days = recentCstDays(nowSeconds, config.lookbackDays).reverse();
-      const lock = lockView(db);
-      const shown = (run: RunRow): ShownRun => ({ ...run, state: runState(run, lock, nowSeconds) });
       const maxWidth = ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
       const width = { nullText: '-', ...(maxWidth === undefined ? {} : { maxWidth }) };
       const reported = target === undefined ? held : [target];
 
       if (!values.json && target === undefined && held.length > 1) {
-        const apps = appStatuses(db, { appids: held, filterKey: scope.filterKey, days, lock, nowSeconds });
+        const apps = await store.appStatuses({ appids: held, filterKey: scope.filterKey, days, nowSeconds });
         const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
         ctx.stdout.write(
           [
-            `${held.length} apps in ${config.db}${filtered}, trouble first; days complete of the last ${days.length} CST days:`,
+            `${held.length} apps in ${store.label}${filtered}, trouble first; days complete of the last ${days.length} CST days:`,
             formatTable(['appid', 'state', 'days', 'stored', 'last run', 'last error'], apps.map(appRow), width),
             `${stateCounts(apps)}. An app's days and runs: wxlog status --app APPID\n`,
           ].join('\n'),
@@ -200,14 +186,16 @@ ${optionsHelp([
         return ExitCode.Ok;
       }
 
-      const report = new CoverageReport(db);
-      const coverage = report.days(scope, days);
+      const coverage = await store.days(scope, days);
       const oldest = days.at(-1) ?? days[0] ?? '';
-      const older = { before: dashedCstDay(oldest), entries: report.entriesBefore(scope, cstDayBounds(oldest).begin) };
-      const runs = recentRuns(db, runLimit, target).map(shown);
+      const older = {
+        before: dashedCstDay(oldest),
+        entries: await store.entriesBefore(scope, cstDayBounds(oldest).begin),
+      };
+      const runs = await store.recentRuns(runLimit, target, nowSeconds);
 
       if (values.json) {
-        const apps = appStatuses(db, { appids: reported, filterKey: scope.filterKey, days, lock, nowSeconds });
+        const apps = await store.appStatuses({ appids: reported, filterKey: scope.filterKey, days, nowSeconds });
         ctx.stdout.write(
           `${JSON.stringify({ appid: scope.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older, apps: apps.map(appJson) })}\n`,
         );
@@ -216,7 +204,7 @@ ${optionsHelp([
       const who = target ?? 'every app in the file';
       const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
       const out = [
-        `Coverage of ${who}${filtered} (${config.db}), CST days newest first:`,
+        `Coverage of ${who}${filtered} (${store.label}), CST days newest first:`,
         formatTable(
           ['day', 'state', 'complete', 'incomplete', 'stored', 'server total', 'last checked'],
           coverage.map(dayRow),
@@ -235,7 +223,7 @@ ${optionsHelp([
       ctx.stdout.write(out.join('\n'));
       return ExitCode.Ok;
     } finally {
-      db.close();
+      await store.close();
     }
   },
 };

@@ -1,0 +1,137 @@
+import type pg from 'pg';
+import { cstDayBounds, type CstDay } from '../../wechat/cst-day.js';
+import type { CoverageScope, DayCoverage, DayState } from '../coverage-report.js';
+
+interface WindowAggregate {
+  appid: string;
+  date: string;
+  complete: number;
+  incomplete: number;
+  serverTotal: number | null;
+  roots: number;
+  rootsChecked: number;
+  lastCheckedAt: number | null;
+  expired: boolean;
+  unavailable: number;
+  storedComplete: number | null;
+}
+
+// The figures of SQLite's CoverageReport, per app and day ('' as the app when every app is added up).
+const WINDOWS = (perApp: boolean): string => `
+  SELECT ${perApp ? 'appid' : "''"} AS appid, date,
+         count(*) FILTER (WHERE status = 'complete') AS complete,
+         count(*) FILTER (WHERE status IN ('pending', 'incomplete')) AS incomplete,
+         sum(server_total) FILTER (WHERE parent_id IS NULL) AS "serverTotal",
+         count(*) FILTER (WHERE parent_id IS NULL) AS roots,
+         count(server_total) FILTER (WHERE parent_id IS NULL) AS "rootsChecked",
+         max(checked_at) AS "lastCheckedAt",
+         coalesce(bool_or(expired_at IS NOT NULL), false) AS expired,
+         count(*) FILTER (WHERE status = 'unavailable') AS unavailable,
+         sum(stored_count) FILTER (WHERE status = 'complete') AS "storedComplete"
+  FROM windows
+  WHERE filter_key = $1 AND date BETWEEN $2 AND $3 ${perApp ? 'AND appid = ANY ($4)' : ''}
+  GROUP BY ${perApp ? 'appid, ' : ''}date`;
+
+// Entries stored in each range [begin, end] of an app ('' for every app); for a filtered ledger, the entries
+// that ledger has seen.
+const STORED = `
+  SELECT r.i, (SELECT count(*) FROM log_entries e
+               WHERE (r.appid = '' OR e.appid = r.appid) AND e.timestamp BETWEEN r.lo AND r.hi) AS n
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(appid, lo, hi, i)`;
+const LEDGER_STORED = `
+  SELECT r.i, (SELECT count(*) FROM ledger_entries l JOIN log_entries e ON e.timestamp = l.timestamp AND e.id = l.entry_id
+               WHERE l.filter_key = $4 AND l.timestamp BETWEEN r.lo AND r.hi
+                 AND (r.appid = '' OR e.appid = r.appid)) AS n
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(appid, lo, hi, i)`;
+
+/** The figures behind `wxlog status` on PostgreSQL: SQLite's `CoverageReport`, in the same shapes. */
+export class PgCoverageReport {
+  constructor(private readonly db: pg.Pool) {}
+
+  /** Coverage of `days` (YYYYMMDD) for one app, or for every app added up when `scope.appid` is `''`. */
+  async days(scope: CoverageScope, days: readonly CstDay[]): Promise<DayCoverage[]> {
+    const apps = scope.appid === '' ? [''] : [scope.appid];
+    return (await this.appDays(scope.filterKey, apps, days)).get(scope.appid) ?? [];
+  }
+
+  /** Coverage of `days` for each of `appids` (`''`: every app added up), in two statements. */
+  async appDays(
+    filterKey: string,
+    appids: readonly string[],
+    days: readonly CstDay[],
+  ): Promise<Map<string, DayCoverage[]>> {
+    const out = new Map<string, DayCoverage[]>();
+    if (days.length === 0 || appids.length === 0) {
+      for (const appid of appids) out.set(appid, []);
+      return out;
+    }
+    const sorted = [...days].sort();
+    const allApps = appids.length === 1 && appids[0] === '';
+    const params: unknown[] = [filterKey, sorted[0], sorted.at(-1)];
+    const { rows } = await this.db.query<WindowAggregate>(WINDOWS(!allApps), allApps ? params : [...params, appids]);
+    const byKey = new Map(rows.map((r) => [`${r.appid} ${r.date}`, r]));
+    const ranges: [string, number, number][] = [];
+    for (const appid of appids) {
+      for (const date of days) {
+        if (ledgerCount(byKey.get(`${appid} ${date}`)) === null) {
+          const { begin, end } = cstDayBounds(date);
+          ranges.push([appid, begin, end]);
+        }
+      }
+    }
+    const counts = await this.count(filterKey, ranges);
+    let next = 0;
+    for (const appid of appids) {
+      out.set(
+        appid,
+        days.map((date) => {
+          const w = byKey.get(`${appid} ${date}`);
+          return dayCoverage(date, w, ledgerCount(w) ?? counts[next++] ?? 0);
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Entries of the scope stored with a timestamp before `before` (unix seconds). */
+  async entriesBefore(scope: CoverageScope, before: number): Promise<number> {
+    return (await this.count(scope.filterKey, [[scope.appid, 0, before - 1]]))[0] ?? 0;
+  }
+
+  private async count(filterKey: string, ranges: readonly [string, number, number][]): Promise<number[]> {
+    if (ranges.length === 0) return [];
+    const columns = [ranges.map((r) => r[0]), ranges.map((r) => r[1]), ranges.map((r) => r[2])];
+    const { rows } = await this.db.query<{ i: number; n: number }>(
+      filterKey === '' ? STORED : LEDGER_STORED,
+      filterKey === '' ? columns : [...columns, filterKey],
+    );
+    const counts: number[] = [];
+    for (const { i, n } of rows) counts[i - 1] = n;
+    return counts;
+  }
+}
+
+// The rules below are those of src/store/coverage-report.ts, which does not export them.
+
+function ledgerCount(w: WindowAggregate | undefined): number | null {
+  return w !== undefined && dayState(w) === 'complete' && w.storedComplete != null ? w.storedComplete : null;
+}
+
+function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored: number): DayCoverage {
+  return {
+    date,
+    state: dayState(w),
+    windowsComplete: w?.complete ?? 0,
+    windowsIncomplete: w?.incomplete ?? 0,
+    entriesStored,
+    serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
+    lastCheckedAt: w?.lastCheckedAt ?? null,
+  };
+}
+
+function dayState(w: WindowAggregate | undefined): DayState {
+  if (w === undefined) return 'not-read';
+  if (w.unavailable > 0) return 'unavailable';
+  if (w.expired) return 'expired';
+  return w.incomplete === 0 && w.complete > 0 ? 'complete' : 'incomplete';
+}

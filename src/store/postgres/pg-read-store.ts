@@ -1,0 +1,151 @@
+import type pg from 'pg';
+import type { CstDay } from '../../wechat/cst-day.js';
+import { appState, APP_STATES, type AppStatus } from '../app-status.js';
+import type { CoverageScope, DayCoverage } from '../coverage-report.js';
+import type { MessageHit, MessageQuery } from '../message-search.js';
+import { SchemaError } from '../migrator.js';
+import type { PruneCounts } from '../prune.js';
+import {
+  DatabaseUnavailableError,
+  type PruneOutcome,
+  type QueryRows,
+  type ReadStore,
+  type RunWithState,
+  type StatusScope,
+} from '../read-store.js';
+import { createPool, redactDatabaseUrl } from './connection.js';
+import { PgCoverageReport } from './pg-coverage-report.js';
+import { pgSearchMessages } from './pg-message-search.js';
+import { pgCountPrunable, pgDatabaseBytes, pgPrune } from './pg-prune.js';
+import { pgReadOnlyQuery } from './pg-read-query.js';
+import { pgLatestRunPerApp, pgRecentRuns, pgStoredApps } from './pg-run-reads.js';
+
+// SQLSTATE of "relation does not exist": a database wxlog has not migrated.
+const UNDEFINED_TABLE = '42P01';
+
+/** Masks the URL's password wherever a message might repeat it (it should not; this makes sure). */
+function passwordMask(url: string): (text: string) => string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // Not parsable: redactDatabaseUrl masks what it can.
+  }
+  return (text) => {
+    const masked = text.split(url).join(redactDatabaseUrl(url));
+    return password === '' ? masked : masked.split(password).join('***');
+  };
+}
+
+/**
+ * {@link ReadStore} over a PostgreSQL database (docs/postgres.md): the reads of `query`, `search` and
+ * `status`, and `prune` by month partitions. Never migrates: a database wxlog has not set up is refused.
+ */
+export class PgReadStore implements ReadStore {
+  readonly label: string;
+  private readonly coverage: PgCoverageReport;
+
+  private constructor(
+    private readonly url: string,
+    private readonly pool: pg.Pool,
+    private readonly redact: (text: string) => string,
+  ) {
+    this.label = redactDatabaseUrl(url);
+    this.coverage = new PgCoverageReport(pool);
+  }
+
+  static async open(url: string): Promise<PgReadStore> {
+    const redact = passwordMask(url);
+    const label = redactDatabaseUrl(url);
+    const pool = createPool(url, 4);
+    try {
+      await pool.query('SELECT max(version) FROM schema_migrations');
+    } catch (e: unknown) {
+      await pool.end().catch(() => undefined);
+      if ((e as { code?: unknown }).code === UNDEFINED_TABLE) {
+        throw new SchemaError(
+          `${label} is not a wxlog database (no schema_migrations table); run \`wxlog migrate\` first`,
+        );
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      throw new DatabaseUnavailableError(`cannot open ${label}: ${redact(message)}`);
+    }
+    return new PgReadStore(url, pool, redact);
+  }
+
+  query(sql: string): Promise<QueryRows> {
+    return pgReadOnlyQuery(this.url, sql, this.redact);
+  }
+
+  storedApps(): Promise<string[]> {
+    return pgStoredApps(this.pool);
+  }
+
+  search(query: MessageQuery): Promise<MessageHit[]> {
+    return pgSearchMessages(this.pool, query);
+  }
+
+  days(scope: CoverageScope, days: readonly CstDay[]): Promise<DayCoverage[]> {
+    return this.coverage.days(scope, days);
+  }
+
+  entriesBefore(scope: CoverageScope, before: number): Promise<number> {
+    return this.coverage.entriesBefore(scope, before);
+  }
+
+  recentRuns(limit: number, appid: string | undefined, nowSeconds: number): Promise<RunWithState[]> {
+    return pgRecentRuns(this.pool, limit, appid, nowSeconds);
+  }
+
+  async appStatuses(scope: StatusScope): Promise<AppStatus[]> {
+    const coverage = await this.coverage.appDays(scope.filterKey, scope.appids, scope.days);
+    const runs = new Map((await pgLatestRunPerApp(this.pool, scope.appids, scope.nowSeconds)).map((r) => [r.appid, r]));
+    const statuses = scope.appids.map((appid): AppStatus => {
+      const days = coverage.get(appid) ?? [];
+      const run = runs.get(appid);
+      const lastRun = run?.latest ?? null;
+      const finished = run?.lastFinished;
+      return {
+        appid,
+        state: appState(
+          lastRun?.state ?? null,
+          days.map((d) => d.state),
+        ),
+        daysComplete: days.filter((d) => d.state === 'complete').length,
+        entriesStored: days.reduce((sum, d) => sum + d.entriesStored, 0),
+        lastRun,
+        lastError: finished && finished.exitCode !== 0 ? finished.message : null,
+        days,
+      };
+    });
+    // Trouble first, then the most recent run, then by AppID: the order of SQLite's appStatuses.
+    return statuses.sort(
+      (a, b) =>
+        APP_STATES.indexOf(a.state) - APP_STATES.indexOf(b.state) ||
+        (b.lastRun?.startedAt ?? -Infinity) - (a.lastRun?.startedAt ?? -Infinity) ||
+        (a.appid < b.appid ? -1 : a.appid > b.appid ? 1 : 0),
+    );
+  }
+
+  countPrunable(before: number): Promise<PruneCounts> {
+    return pgCountPrunable(this.pool, before);
+  }
+
+  // No lock to take: PostgreSQL's own locks order the drops against the writers' page transactions.
+  async prune(before: number): Promise<PruneOutcome> {
+    const bytesBefore = await pgDatabaseBytes(this.pool);
+    const { counts, dropped } = await pgPrune(this.pool, before);
+    return {
+      pruned: true,
+      counts,
+      partitionsDropped: dropped,
+      measured: 'database',
+      bytesBefore,
+      bytesAfter: await pgDatabaseBytes(this.pool),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,362 @@
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { PgStore } from '../../src/store/postgres/pg-store.js';
+import type { RunRecord } from '../../src/store/run-history.js';
+import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
+import { readServedEntry } from '../../src/wechat/served-entry.js';
+import { createTestDatabase } from '../helpers/postgres-server.js';
+import { runCli } from './run-cli.js';
+
+const APP_A = 'wxaaaaaaaaaaaaaaaa';
+const APP_B = 'wxbbbbbbbbbbbbbbbb';
+const PASSWORD = 'hunter2-Pg-secret';
+const DAY = 86_400;
+
+// The test server trusts loopback connections, so the password is ignored: it is only there to be hidden.
+function withPassword(url: string): string {
+  const u = new URL(url);
+  u.password = PASSWORD;
+  return u.toString();
+}
+
+async function freshDatabase(): Promise<string> {
+  const url = await createTestDatabase(inject('postgresUrl'), 'wxlog_cli');
+  const store = await PgStore.open(url);
+  await store.close();
+  return withPassword(url);
+}
+
+interface Message {
+  time: number;
+  level: number;
+  msg: unknown[];
+}
+
+function served(timestamp: number, traceid: string, messages: Message[], extra: object = {}) {
+  return readServedEntry(
+    JSON.parse(JSON.stringify({ timestamp, traceid, level: 2, url: 'pages/index/index', msg: messages, ...extra })),
+  );
+}
+
+async function fill(url: string, work: (store: PgStore) => Promise<unknown>): Promise<void> {
+  const store = await PgStore.open(url);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const cli = (url: string, args: string[], env: Record<string, string> = {}) => runCli(args, { WXLOG_DB: url, ...env });
+
+function record(exitCode: number, message: string | null): RunRecord {
+  return {
+    exitCode,
+    searchCalls: 3,
+    entriesNew: 2,
+    entriesSeen: 2,
+    windowsComplete: 1,
+    windowsIncomplete: 0,
+    rateLimited: 0,
+    unexpectedShape: 0,
+    errors: message === null ? 0 : 1,
+    message,
+  };
+}
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+describe('wxlog query on PostgreSQL', () => {
+  it('prints every format, bigints as numbers and json columns as their stored text', async () => {
+    const url = await freshDatabase();
+    const t = now() - 3600;
+    await fill(url, (store) =>
+      store.savePage(
+        APP_A,
+        '',
+        [served(t, 'trace-1', [{ time: t, level: 4, msg: ['网络请求失败', { code: 404, a: 1.5 }] }])],
+        t,
+      ),
+    );
+    const sql = 'SELECT appid, timestamp, msg, level FROM log_entries';
+    const json = await cli(url, ['query', '--format', 'json', sql]);
+    expect(json.stderr).toBe('');
+    expect(json.status).toBe(0);
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(rows).toEqual([
+      {
+        appid: APP_A,
+        timestamp: t,
+        msg: JSON.stringify([{ time: t, level: 4, msg: ['网络请求失败', { code: 404, a: 1.5 }] }]),
+        level: 2,
+      },
+    ]);
+    const ndjson = await cli(url, ['query', '--format', 'ndjson', sql]);
+    expect(
+      ndjson.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual(rows);
+    const csv = await cli(url, ['query', '--format', 'csv', 'SELECT appid, timestamp FROM log_entries']);
+    expect(csv.stdout).toBe(`appid,timestamp\r\n${APP_A},${t}\r\n`);
+    const table = await cli(url, ['query', "SELECT count(*) AS n, 'x'::text AS s FROM log_lines"]);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/^n \| s\n--\+--\n1 \| x\n/);
+    expect(table.stdout).toMatch(/\(1 row\)\n$/);
+  });
+
+  it('refuses writes and several statements in one line, exit 2, and changes nothing', async () => {
+    const url = await freshDatabase();
+    for (const sql of [
+      "INSERT INTO state (key, value, updated_at) VALUES ('k', 'v', 1)",
+      'WITH d AS (DELETE FROM apps RETURNING 1) SELECT count(*) FROM d',
+      'CREATE TABLE t (x int)',
+      "SELECT 1; INSERT INTO state (key, value, updated_at) VALUES ('k', 'v', 1)",
+      "SELECT 1; COMMIT; INSERT INTO state (key, value, updated_at) VALUES ('k', 'v', 1)",
+    ]) {
+      const r = await cli(url, ['query', sql]);
+      expect(r.status, sql).toBe(2);
+      expect(r.stderr, sql).toMatch(/^wxlog query: query (is read-only|takes a single SQL statement)[^\n]*\n$/);
+      expect(r.stdout).toBe('');
+    }
+    const bad = await cli(url, ['query', 'SELECT nope FROM nowhere']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^wxlog query: relation "nowhere" does not exist\n$/);
+    const count = await cli(url, ['query', '--format', 'csv', 'SELECT count(*) AS n FROM state']);
+    expect(count.stdout).toBe('n\r\n0\r\n');
+  });
+});
+
+describe('wxlog search on PostgreSQL', () => {
+  it('finds 请求失败 in 网络请求失败, newest first, with --level, --limit, --app and --json', async () => {
+    const url = await freshDatabase();
+    const t = now() - 7200;
+    await fill(url, async (store) => {
+      await store.savePage(
+        APP_A,
+        '',
+        [
+          served(t, 'old', [{ time: t, level: 2, msg: ['网络请求失败 500'] }]),
+          served(t + 60, 'new', [{ time: t + 60, level: 8, msg: ['网络请求失败 404', { url: '/api' }] }]),
+          served(t + 120, 'other', [{ time: t + 120, level: 8, msg: ['一切正常'] }]),
+        ],
+        t,
+      );
+      await store.savePage(APP_B, '', [served(t + 30, 'b', [{ time: t + 30, level: 4, msg: ['请求失败了'] }])], t);
+    });
+    const all = await cli(url, ['search', '请求失败']);
+    expect(all.status).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(new RegExp(`ERROR ${APP_A} pages/index/index trace=new 网络请求失败 404`));
+    expect(lines[1]).toMatch(new RegExp(`WARN  ${APP_B} pages/index/index trace=b 请求失败了`));
+    expect(lines[2]).toMatch(/trace=old 网络请求失败 500$/);
+
+    const errors = await cli(url, ['search', '--level', 'error', '--app', APP_A, '请求失败']);
+    expect(errors.stdout.trim().split('\n')).toHaveLength(1);
+    expect(errors.stdout).toMatch(/ERROR pages\/index\/index trace=new/);
+
+    const limited = await cli(url, ['search', '--limit', '1', '--json', '请求失败']);
+    const hit = JSON.parse(limited.stdout) as Record<string, unknown>;
+    expect(hit).toMatchObject({ appid: APP_A, traceid: 'new', level: 8, level_name: 'error', time: t + 60 });
+    expect(hit.args).toEqual(['网络请求失败 404', { url: '/api' }]);
+
+    const none = await cli(url, ['search', '--app', 'wxnotthere', '请求失败']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/does not hold wxnotthere; it holds 2 apps/);
+    expect(none.stderr).not.toContain(PASSWORD);
+  });
+});
+
+describe('wxlog status on PostgreSQL', () => {
+  it('lists two apps, then the day table of one', async () => {
+    const url = await freshDatabase();
+    const nowSeconds = now();
+    const [today, yesterday] = recentCstDays(nowSeconds, 2).reverse() as [string, string];
+    await fill(url, async (store) => {
+      for (const appid of [APP_A, APP_B]) {
+        await store.apps.seen(appid, nowSeconds - 600);
+        const { begin, end } = cstDayBounds(yesterday);
+        const root = await store.windows.dayRoot(appid, '', yesterday, begin, end);
+        await store.savePage(
+          appid,
+          '',
+          [served(begin + 10, 't1', [{ time: begin + 10, level: 2, msg: ['x'] }])],
+          begin,
+        );
+        await store.windows.recordCheck(root.id, {
+          status: 'complete',
+          serverTotal: 1,
+          storedCount: 1,
+          at: nowSeconds - 500,
+        });
+        const todayBounds = cstDayBounds(today);
+        const todayRoot = await store.windows.dayRoot(appid, '', today, todayBounds.begin, todayBounds.end);
+        await store.windows.recordCheck(todayRoot.id, {
+          status: 'complete',
+          serverTotal: 0,
+          storedCount: 0,
+          at: nowSeconds - 500,
+        });
+      }
+      const ok = await store.runs.start('run', APP_A, 1, nowSeconds - 600, 'host-a:1');
+      await store.runs.finishRun(ok, nowSeconds - 590, record(0, null));
+      await store.apps.finished(APP_A, nowSeconds - 600, 0, null);
+      const failed = await store.runs.start('run', APP_B, 2, nowSeconds - 300, 'host-b:2');
+      await store.runs.finishRun(failed, nowSeconds - 290, record(3, 'errcode 40001: invalid credential'));
+      await store.apps.finished(APP_B, nowSeconds - 300, 3, 'errcode 40001: invalid credential');
+    });
+    const env = { WXLOG_LOOKBACK_DAYS: '2' };
+    const apps = await cli(url, ['status'], env);
+    expect(apps.stderr).toBe('');
+    expect(apps.status).toBe(0);
+    expect(apps.stdout).toContain(`2 apps in ${url.replace(PASSWORD, '***')}`);
+    const rows = apps.stdout.split('\n').filter((l) => l.startsWith('wx'));
+    expect(rows[0]).toMatch(new RegExp(`^${APP_B}\\W+failing\\W+2/2\\W+1\\W.*errcode 40001: invalid credential`));
+    expect(rows[1]).toMatch(new RegExp(`^${APP_A}\\W+ok\\W+2/2\\W+1\\W`));
+    expect(apps.stdout).toContain('1 failing, 1 ok.');
+
+    const one = await cli(url, ['status', '--app', APP_A], env);
+    expect(one.status).toBe(0);
+    expect(one.stdout).toMatch(/Coverage of wxaaaaaaaaaaaaaaaa/);
+    expect(one.stdout).toMatch(
+      new RegExp(
+        `${yesterday.slice(0, 4)}-${yesterday.slice(4, 6)}-${yesterday.slice(6)}[ |]+complete[ |]+1[ |]+0[ |]+1[ |]+1 `,
+      ),
+    );
+    expect(one.stdout).toMatch(/Last runs:\n.*\n.*\n.*run[ |]+10s[ |]+0[ |]+3[ |]+2[ |]+0 /);
+
+    const json = JSON.parse((await cli(url, ['status', '--json'], env)).stdout) as {
+      apps: { appid: string; state: string }[];
+    };
+    expect(json.apps.map((a) => [a.appid, a.state])).toEqual([
+      [APP_B, 'failing'],
+      [APP_A, 'ok'],
+    ]);
+  });
+});
+
+describe('wxlog status of unfinished runs on PostgreSQL', () => {
+  it("shows a run as running while its worker holds the app's lease, else as interrupted", async () => {
+    const url = await freshDatabase();
+    const nowSeconds = now();
+    await fill(url, async (store) => {
+      for (const [appid, worker] of [
+        [APP_A, 'host-a:11'],
+        [APP_B, 'host-b:22'],
+      ] as const) {
+        await store.apps.seen(appid, nowSeconds - 60);
+        await store.runs.start('daemon', appid, 1, nowSeconds - 60, worker);
+      }
+      // APP_A's worker holds its lease; APP_B's worker was SIGKILLed and holds none.
+      expect(await store.leases.tryLease('host-a:11', [APP_A], 60_000)).toHaveLength(1);
+    });
+    const r = await cli(url, ['status', '--json']);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      apps: { appid: string; state: string }[];
+      runs: { appid: string; state: string }[];
+    };
+    expect(json.apps.map((a) => [a.appid, a.state])).toEqual([
+      [APP_B, 'interrupted'],
+      [APP_A, 'running'],
+    ]);
+    expect(Object.fromEntries(json.runs.map((run) => [run.appid, run.state]))).toEqual({
+      [APP_A]: 'running',
+      [APP_B]: 'interrupted',
+    });
+  });
+});
+
+describe('wxlog prune on PostgreSQL', () => {
+  it('drops the month partitions older than the cut and deletes the older rows of the month it falls in', async () => {
+    const url = await freshDatabase();
+    const nowSeconds = now();
+    const old = nowSeconds - 100 * DAY;
+    const partial = nowSeconds - 45 * DAY;
+    const recent = nowSeconds - DAY;
+    await fill(url, (store) =>
+      store.savePage(
+        APP_A,
+        '',
+        [old, partial, recent].map((t) => served(t, `t${t}`, [{ time: t, level: 2, msg: ['m'] }])),
+        recent,
+      ),
+    );
+    const parts = async (): Promise<string[]> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ relname: string }>(
+          "SELECT relname FROM pg_class WHERE relname ~ '^log_(entries|messages)_p' ORDER BY relname",
+        );
+        return rows.map((r) => r.relname);
+      } finally {
+        await client.end();
+      }
+    };
+    const monthOf = (t: number): string => {
+      const d = new Date((t + 8 * 3600) * 1000);
+      return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+    expect(await parts()).toContain(`log_entries_p${monthOf(old)}`);
+
+    const dry = await cli(url, ['prune', '--older-than', '30', '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toMatch(/would remove 2 entries, 2 messages, 0 coverage windows/);
+
+    const r = await cli(url, ['prune', '--older-than', '30']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /removed 2 entries, 2 messages, 0 coverage windows logged before .* CST \(dropped .*log_messages_p/,
+    );
+    expect(r.stdout).toContain(`log_entries_p${monthOf(old)}`);
+    expect(r.stdout).toMatch(/the database went from/);
+    const left = await parts();
+    expect(left).not.toContain(`log_entries_p${monthOf(old)}`);
+    expect(left).not.toContain(`log_messages_p${monthOf(old)}`);
+    expect(left).toContain(`log_entries_p${monthOf(recent)}`);
+    const count = await cli(url, ['query', '--format', 'csv', 'SELECT timestamp FROM log_entries']);
+    expect(count.stdout).toBe(`timestamp\r\n${recent}\r\n`);
+  });
+});
+
+describe('a PostgreSQL URL with a password', () => {
+  it('never shows the password, not even when the server cannot be reached', async () => {
+    const url = await freshDatabase();
+    const wrongPort = new URL(url);
+    wrongPort.port = '1';
+    const runs: [string, string[]][] = [];
+    for (const target of [url, wrongPort.toString()]) {
+      for (const args of [
+        ['query', 'SELECT 1'],
+        ['query', 'SELECT * FROM nowhere'],
+        ['search', '请求失败'],
+        ['status'],
+        ['status', '--app', 'wxnotthere'],
+        ['prune', '--older-than', '30'],
+        ['prune', '--older-than', '30', '--dry-run'],
+      ]) {
+        runs.push([target, args]);
+      }
+    }
+    const results = await Promise.all(runs.map(([target, args]) => cli(target, args, { WXLOG_LOG_LEVEL: 'debug' })));
+    for (const [i, r] of results.entries()) {
+      const [target, args] = runs[i]!;
+      expect(`${r.stdout}${r.stderr}`, args.join(' ')).not.toContain(PASSWORD);
+      if (target !== url) {
+        expect(r.status, args.join(' ')).toBe(2);
+        expect(r.stderr).toMatch(/^wxlog \w+: cannot open postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/\w+: .*\n$/);
+      }
+    }
+    const help = await runCli(['status', '--help'], { WXLOG_DB: url });
+    expect(help.stdout).not.toContain(PASSWORD);
+    const mysql = await runCli(['status'], { WXLOG_DB: `mysql://root:${PASSWORD}@127.0.0.1/wxlog` });
+    expect(mysql.status).toBe(2);
+    expect(mysql.stderr).toBe(
+      'wxlog status: WXLOG_DB: mysql:// URLs are not supported; wxlog stores into SQLite (a file path) or PostgreSQL (a postgres:// or postgresql:// URL)\n',
+    );
+  });
+});

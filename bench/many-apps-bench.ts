@@ -15,6 +15,10 @@ const INTERVAL_MS = 1000;
 const CALLS = 45;
 const RSS_GOAL_MB = 300;
 
+function step(text: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}]   ${text}\n`);
+}
+
 function check(run: CliRun, what: string): CliRun {
   if (run.status !== 0)
     throw new Error(`${what} exited ${run.status}: ${run.stdout.slice(-400)} ${run.stderr.slice(-400)}`);
@@ -75,7 +79,9 @@ export async function manyAppsBench(dirs: TempDirs, quick: boolean): Promise<Fig
   let manyEntries: number;
   try {
     const dir = dirs.make('many-apps');
+    step(`${apps} apps: first export`);
     manyRun = check(await runCli(['run'], appsEnv(many, dir), { measureRss: true }), `${apps} apps`);
+    step(`${apps} apps: comparing each app's rows with what was served`);
     manyEntries = many.apps().reduce((n, a) => n + many.allEntries(a.appid).length, 0);
     const wrong = many.apps().flatMap((a) => exactProblems(join(dir, 'wxlog.db'), many, a.appid).slice(0, 1));
     if (wrong.length > 0) throw new Error(`${apps} apps: not exact: ${wrong.slice(0, 3).join('; ')}`);
@@ -87,6 +93,7 @@ export async function manyAppsBench(dirs: TempDirs, quick: boolean): Promise<Fig
   try {
     const dir = dirs.make('one-app');
     const e = env(one, dir, { WXLOG_APPID: one.options.appid, WXLOG_SECRET: one.options.secret });
+    step('one app of the same total: first export');
     oneRun = check(await runCli(['run'], e, { measureRss: true }), 'one app');
     const wrong = exactProblems(join(dir, 'wxlog.db'), one);
     if (wrong.length > 0) throw new Error(`one app: not exact: ${wrong.slice(0, 3).join('; ')}`);
@@ -111,7 +118,9 @@ export async function manyAppsBench(dirs: TempDirs, quick: boolean): Promise<Fig
   try {
     const dir = dirs.make('quiet-apps');
     const e = appsEnv(sim, dir);
+    step(`${quiet} quiet apps: first pass`);
     check(await runCli(['run'], e), `${quiet} quiet apps, first pass`);
+    step(`${quiet} quiet apps: the measured pass`);
     const before = sim.stats.searchArrivals.length;
     const second = check(await runCli(['run'], e, { measureRss: true }), `${quiet} quiet apps, second pass`);
     const perApp = (sim.stats.searchArrivals.length - before) / quiet;

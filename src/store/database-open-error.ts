@@ -2,7 +2,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Why a database file cannot be opened or written, in the words every command prints. */
-export type DatabaseOpenProblem = 'directory' | 'not-sqlite' | 'read-only' | 'permission' | 'damaged' | 'unopenable';
+export type DatabaseOpenProblem =
+  'directory' | 'not-sqlite' | 'read-only' | 'permission' | 'damaged' | 'unopenable' | 'postgres-not-here';
 
 const WORDS: Record<DatabaseOpenProblem, string> = {
   directory: 'is a directory, not a database file',
@@ -11,6 +12,8 @@ const WORDS: Record<DatabaseOpenProblem, string> = {
   permission: 'permission denied',
   damaged: 'the database file is damaged',
   unopenable: 'SQLite cannot open it',
+  'postgres-not-here':
+    'a PostgreSQL database, which this command cannot use yet (docs/postgres.md); give a SQLite file',
 };
 
 /**

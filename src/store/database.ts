@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import { databaseOpenError } from './database-open-error.js';
+import { DatabaseOpenError, databaseOpenError } from './database-open-error.js';
+import { isPostgresUrl, redactDatabaseUrl } from './database-url.js';
 import { loadMigrations, migrate, pendingMigrations, SchemaError, type MigrationResult } from './migrator.js';
 
 export type { Database } from 'better-sqlite3';
@@ -21,6 +22,8 @@ export interface OpenOptions {
  * `DatabaseOpenError`; a database of another schema throws {@link SchemaError}.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): { db: Database; migrations: MigrationResult[] } {
+  // A PostgreSQL URL reaching the SQLite store would become a file named after it, password and all.
+  if (isPostgresUrl(path)) throw new DatabaseOpenError(redactDatabaseUrl(path), 'postgres-not-here');
   try {
     return openAndMigrate(path, options);
   } catch (e: unknown) {

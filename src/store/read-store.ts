@@ -2,7 +2,7 @@ import type { CstDay } from '../wechat/cst-day.js';
 import type { AppStatus } from './app-status.js';
 import type { CoverageScope, DayCoverage } from './coverage-report.js';
 import type { MessageHit, MessageQuery } from './message-search.js';
-import { isPostgresUrl } from './postgres/connection.js';
+import { isPostgresUrl } from './database-url.js';
 import type { PruneCounts } from './prune.js';
 import type { QueryValue } from './read-only-query.js';
 import type { LockHolder } from './run-lock.js';

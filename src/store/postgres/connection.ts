@@ -1,5 +1,8 @@
 import pg from 'pg';
 
+// Here for the PostgreSQL store's own modules; the functions live where loading them does not load `pg`.
+export { isPostgresUrl, redactDatabaseUrl } from '../database-url.js';
+
 /** A pool or one of its clients: what the statements of src/store/postgres/ run on. */
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -15,23 +18,6 @@ const types: pg.CustomTypesConfig = {
     return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
-
-/** A PostgreSQL URL (`postgres://` or `postgresql://`) with its password masked: `postgres://wxlog:***@host/db`. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    // Not a URL the parser understands: mask whatever sits between "user:" and "@".
-    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
-  }
-}
-
-/** True for a `postgres://` or `postgresql://` URL: what selects the PostgreSQL store (docs/postgres.md). */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(value);
-}
 
 /** A connection pool for `url`, with wxlog's type parsers. */
 export function createPool(url: string, max = 10): pg.Pool {

@@ -63,6 +63,27 @@ export interface AppStatusScope {
   nowSeconds: number;
 }
 
+/** One app's line of `wxlog status` from its days, its latest run (with its state) and its latest finished run. */
+export function appStatusOf(
+  appid: string,
+  days: AppStatus['days'],
+  lastRun: AppStatus['lastRun'],
+  lastFinished: { exitCode: number | null; message: string | null } | null | undefined,
+): AppStatus {
+  return {
+    appid,
+    state: appState(
+      lastRun?.state ?? null,
+      days.map((d) => d.state),
+    ),
+    daysComplete: days.filter((d) => d.state === 'complete').length,
+    entriesStored: days.reduce((sum, d) => sum + d.entriesStored, 0),
+    lastRun,
+    lastError: lastFinished && lastFinished.exitCode !== 0 ? lastFinished.message : null,
+    days,
+  };
+}
+
 /**
  * The state of each app, trouble first (in {@link APP_STATES} order), then the most recent run first, then
  * by AppID. A handful of statements whatever the number of apps (the ledger, the counts of days not
@@ -71,28 +92,16 @@ export interface AppStatusScope {
 export function appStatuses(db: Database, scope: AppStatusScope): AppStatus[] {
   const coverage = new CoverageReport(db).appDays(scope.filterKey, scope.appids, scope.days);
   const runs = new Map(latestRunPerApp(db, scope.appids).map((r) => [r.appid, r]));
-  const statuses = scope.appids.map((appid): AppStatus => {
-    const days = coverage.get(appid) ?? [];
+  const statuses = scope.appids.map((appid) => {
     const run = runs.get(appid);
-    const lastRun = run ? { ...run.latest, state: runState(run.latest, scope.lock, scope.nowSeconds) } : null;
-    const finished = run?.lastFinished;
-    return {
-      appid,
-      state: appState(
-        lastRun?.state ?? null,
-        days.map((d) => d.state),
-      ),
-      daysComplete: days.filter((d) => d.state === 'complete').length,
-      entriesStored: days.reduce((sum, d) => sum + d.entriesStored, 0),
-      lastRun,
-      lastError: finished && finished.exitCode !== 0 ? finished.message : null,
-      days,
-    };
+    const latest = run ? { ...run.latest, state: runState(run.latest, scope.lock, scope.nowSeconds) } : null;
+    return appStatusOf(appid, coverage.get(appid) ?? [], latest, run?.lastFinished);
   });
   return statuses.sort(troubleFirst);
 }
 
-function troubleFirst(a: AppStatus, b: AppStatus): number {
+/** Trouble first (in {@link APP_STATES} order), then the most recent run first, then by AppID. */
+export function troubleFirst(a: AppStatus, b: AppStatus): number {
   return (
     APP_STATES.indexOf(a.state) - APP_STATES.indexOf(b.state) ||
     (b.lastRun?.startedAt ?? -Infinity) - (a.lastRun?.startedAt ?? -Infinity) ||

@@ -34,7 +34,8 @@ export interface CoverageScope {
   filterKey: string;
 }
 
-interface WindowAggregate {
+/** A day's windows summed up, as both engines' readers compute them. */
+export interface WindowAggregate {
   appid?: string;
   date: string;
   complete: number;
@@ -43,7 +44,8 @@ interface WindowAggregate {
   roots: number;
   rootsChecked: number;
   lastCheckedAt: number | null;
-  expired: number;
+  /** A count in SQLite, a boolean in PostgreSQL: either way, truthy when the day left the lookback. */
+  expired: number | boolean;
   unavailable: number;
   storedComplete: number | null;
 }
@@ -191,12 +193,12 @@ export class CoverageReport {
 }
 
 // A complete day's entries as the ledger counted them when its windows were last checked; null when the
-// day must be counted.
-function ledgerCount(w: WindowAggregate | undefined): number | null {
+// day must be counted. Shared with the PostgreSQL reader (postgres/pg-coverage-report.ts).
+export function ledgerCount(w: WindowAggregate | undefined): number | null {
   return w !== undefined && dayState(w) === 'complete' && w.storedComplete != null ? w.storedComplete : null;
 }
 
-function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored: number): DayCoverage {
+export function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored: number): DayCoverage {
   return {
     date,
     state: dayState(w),
@@ -209,7 +211,7 @@ function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored
   };
 }
 
-function dayState(w: WindowAggregate | undefined): DayState {
+export function dayState(w: WindowAggregate | undefined): DayState {
   if (w === undefined) return 'not-read';
   if (w.unavailable > 0) return 'unavailable';
   if (w.expired) return 'expired';

@@ -1,20 +1,14 @@
 import type pg from 'pg';
 import { cstDayBounds, type CstDay } from '../../wechat/cst-day.js';
-import type { CoverageScope, DayCoverage, DayState } from '../coverage-report.js';
+import {
+  dayCoverage,
+  ledgerCount,
+  type CoverageScope,
+  type DayCoverage,
+  type WindowAggregate as SharedAggregate,
+} from '../coverage-report.js';
 
-interface WindowAggregate {
-  appid: string;
-  date: string;
-  complete: number;
-  incomplete: number;
-  serverTotal: number | null;
-  roots: number;
-  rootsChecked: number;
-  lastCheckedAt: number | null;
-  expired: boolean;
-  unavailable: number;
-  storedComplete: number | null;
-}
+type WindowAggregate = SharedAggregate & { appid: string };
 
 // The figures of SQLite's CoverageReport, per app and day ('' as the app when every app is added up).
 const WINDOWS = (perApp: boolean): string => `
@@ -109,29 +103,4 @@ export class PgCoverageReport {
     for (const { i, n } of rows) counts[i - 1] = n;
     return counts;
   }
-}
-
-// The rules below are those of src/store/coverage-report.ts, which does not export them.
-
-function ledgerCount(w: WindowAggregate | undefined): number | null {
-  return w !== undefined && dayState(w) === 'complete' && w.storedComplete != null ? w.storedComplete : null;
-}
-
-function dayCoverage(date: CstDay, w: WindowAggregate | undefined, entriesStored: number): DayCoverage {
-  return {
-    date,
-    state: dayState(w),
-    windowsComplete: w?.complete ?? 0,
-    windowsIncomplete: w?.incomplete ?? 0,
-    entriesStored,
-    serverTotal: w && w.rootsChecked === w.roots ? w.serverTotal : null,
-    lastCheckedAt: w?.lastCheckedAt ?? null,
-  };
-}
-
-function dayState(w: WindowAggregate | undefined): DayState {
-  if (w === undefined) return 'not-read';
-  if (w.unavailable > 0) return 'unavailable';
-  if (w.expired) return 'expired';
-  return w.incomplete === 0 && w.complete > 0 ? 'complete' : 'incomplete';
 }

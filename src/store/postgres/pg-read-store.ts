@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CstDay } from '../../wechat/cst-day.js';
-import { appState, APP_STATES, type AppStatus } from '../app-status.js';
+import { appStatusOf, troubleFirst, type AppStatus } from '../app-status.js';
 import type { CoverageScope, DayCoverage } from '../coverage-report.js';
 import type { MessageHit, MessageQuery } from '../message-search.js';
 import { SchemaError } from '../migrator.js';
@@ -100,31 +100,11 @@ export class PgReadStore implements ReadStore {
   async appStatuses(scope: StatusScope): Promise<AppStatus[]> {
     const coverage = await this.coverage.appDays(scope.filterKey, scope.appids, scope.days);
     const runs = new Map((await pgLatestRunPerApp(this.pool, scope.appids, scope.nowSeconds)).map((r) => [r.appid, r]));
-    const statuses = scope.appids.map((appid): AppStatus => {
-      const days = coverage.get(appid) ?? [];
+    const statuses = scope.appids.map((appid) => {
       const run = runs.get(appid);
-      const lastRun = run?.latest ?? null;
-      const finished = run?.lastFinished;
-      return {
-        appid,
-        state: appState(
-          lastRun?.state ?? null,
-          days.map((d) => d.state),
-        ),
-        daysComplete: days.filter((d) => d.state === 'complete').length,
-        entriesStored: days.reduce((sum, d) => sum + d.entriesStored, 0),
-        lastRun,
-        lastError: finished && finished.exitCode !== 0 ? finished.message : null,
-        days,
-      };
+      return appStatusOf(appid, coverage.get(appid) ?? [], run?.latest ?? null, run?.lastFinished);
     });
-    // Trouble first, then the most recent run, then by AppID: the order of SQLite's appStatuses.
-    return statuses.sort(
-      (a, b) =>
-        APP_STATES.indexOf(a.state) - APP_STATES.indexOf(b.state) ||
-        (b.lastRun?.startedAt ?? -Infinity) - (a.lastRun?.startedAt ?? -Infinity) ||
-        (a.appid < b.appid ? -1 : a.appid > b.appid ? 1 : 0),
-    );
+    return statuses.sort(troubleFirst);
   }
 
   countPrunable(before: number): Promise<PruneCounts> {

@@ -4,7 +4,7 @@ import { filterKey } from '../config/filter-key.js';
 import { coerceError } from '../errors/coerce-error.js';
 import type { ExportEvents } from '../events/export-events.js';
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore } from '../store/async-store.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
 import { ExitCode } from './exit-code.js';
 import { RateBudget } from './rate-budget.js';
@@ -12,7 +12,7 @@ import { runExport, type DayOutcome, type ExportApi, type ExportResult } from '.
 
 /** What every app's export of one pass shares: the process part (export-pass.ts) provides it. */
 export interface AppExportContext {
-  store: Store;
+  store: AsyncStore;
   /** `run`, `daemon` or `demo`: recorded in `runs`. */
   command: string;
   /** The process, `host:pid`, recorded in `runs.worker`. */
@@ -88,8 +88,8 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
   const started = now();
   const startedAt = Math.floor(started / 1000);
   const logger = ctx.logger.child({ appid: app.appid });
-  store.apps.seen(app.appid, startedAt);
-  const runId = store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
+  await store.apps.seen(app.appid, startedAt);
+  const runId = await store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
   ctx.events?.emit({
     type: 'app-started',
     appid: app.appid,
@@ -131,6 +131,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
       logger,
       now,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
+      events: ctx.events,
       onDayDone: (day) => {
         ctx.events?.emit({ type: 'day-done', appid: app.appid, ...day });
         ctx.onDayDone?.(app.appid, day);
@@ -151,7 +152,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
   const error = result
     ? (result.fatal?.message ?? result.errors[0] ?? null)
     : `internal error: ${crash?.message ?? 'the export failed unexpectedly'}`;
-  store.runs.finishRun(runId, Math.floor(finished / 1000), {
+  await store.runs.finishRun(runId, Math.floor(finished / 1000), {
     exitCode,
     searchCalls,
     entriesNew: result?.entriesNew ?? 0,
@@ -163,7 +164,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
     errors: result?.errors.length ?? 1,
     message: error,
   });
-  store.apps.finished(app.appid, startedAt, exitCode, error);
+  await store.apps.finished(app.appid, startedAt, exitCode, error);
   ctx.events?.emit({
     type: 'app-done',
     appid: app.appid,

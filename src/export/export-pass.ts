@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { ExportEvents } from '../events/export-events.js';
 import type { Logger } from '../log/logger.js';
 import { RunLock, type LockHolder } from '../store/run-lock.js';
+import { AsyncSqliteStore } from '../store/sqlite/async-sqlite-store.js';
 import { Store } from '../store/store.js';
 import { DEFAULT_HTTP_TIMEOUTS, sharedHttpPool } from '../wechat/http-transport.js';
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
@@ -40,8 +41,6 @@ export interface PassOptions {
   tokenEnv?: Record<string, string | undefined>;
   follow?: (appid: string, api: ExportApi) => ExportApi;
   onDayDone?: (appid: string, day: DayOutcome) => void;
-  /** Called once the store is open and the lock taken, before any app starts (the progress line). */
-  onStart?: (store: Store) => void;
 }
 
 export interface PassOutcome {
@@ -141,9 +140,10 @@ export function summarizePass(
 export async function exportPass(o: PassOptions): Promise<PassOutcome> {
   const now = o.now ?? Date.now;
   const started = now();
-  const store = Store.open(o.db);
+  const sqlite = Store.open(o.db);
+  const store = new AsyncSqliteStore(sqlite);
   try {
-    const lock = new RunLock(store.db, {
+    const lock = new RunLock(sqlite.db, {
       pid: o.worker.pid,
       hostname: o.worker.hostname,
       command: o.command,
@@ -168,7 +168,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const signal = passAbort.signal;
     try {
-      o.onStart?.(store);
+      o.events?.emit({ type: 'pass-started', apps: o.apps.length, at: now() });
       const ctx: AppExportContext = {
         store,
         command: o.command,
@@ -186,7 +186,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
         ...(o.follow ? { follow: o.follow } : {}),
         ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
       };
-      const lastRun = store.apps.lastRunTimes();
+      const lastRun = await store.apps.lastRunTimes();
       const order = [...o.apps].sort((a, b) => (lastRun.get(a.appid) ?? -1) - (lastRun.get(b.appid) ?? -1));
       const queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
       signal.addEventListener('abort', () => queue.clear(), { once: true });
@@ -230,6 +230,6 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       ...(crash ? { crash } : {}),
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }

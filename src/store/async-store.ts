@@ -70,6 +70,8 @@ export interface AsyncRunHistory {
 
 /** The `apps` table's writer (src/store/app-registry.ts). */
 export interface AsyncAppRegistry {
+  /** When each app's latest finished pass started: a pass serves the least recently run apps first. */
+  lastRunTimes(): Promise<Map<string, number>>;
   seen(appid: string, at: number): Promise<void>;
   finished(appid: string, startedAt: number, exitCode: number, error: string | null): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
 import type { ExportEvents } from '../events/export-events.js';
-import type { AsyncStore, WindowRow, WriteFence } from '../store/async-store.js';
+import { LeaseLostError, type AsyncStore, type WindowRow, type WriteFence } from '../store/async-store.js';
 import { addCstDays, cstDayBounds, cstDayOf, recentCstDays } from '../wechat/cst-day.js';
 import { coerceError } from '../errors/coerce-error.js';
 import { WechatError } from '../wechat/errors.js';
@@ -85,6 +85,11 @@ export interface ExportResult {
   quotaExhausted: boolean;
   /** Stopped by the caller's signal. */
   aborted: boolean;
+  /**
+   * Stopped because another worker took the app's lease over (PostgreSQL): nothing more was written, the
+   * other worker continues the app.
+   */
+  leaseLost: boolean;
 }
 
 /**
@@ -115,12 +120,23 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     fatal: null,
     quotaExhausted: false,
     aborted: false,
+    leaseLost: false,
   };
   const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, unexpectedShape: 0, windowsRead: 0, splits: 0 };
 
   const dayErrors = new Map<string, string>();
   /** Sorts an error into the result; a fatal or quota error stops the whole run. */
   const absorb = (e: unknown, where: string): string | undefined => {
+    if (e instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
+      // Another worker exports the app now: stop at once, once, and say so.
+      if (result.leaseLost) return;
+      result.leaseLost = true;
+      const lost = e instanceof LeaseLostError ? e : (signal.reason as LeaseLostError);
+      runAbort.abort(lost);
+      result.errors.push(lost.message);
+      logger.warn('the lease on this app was lost; another worker exports it now', { error: lost.message });
+      return lost.message;
+    }
     if (signal.aborted && !(e instanceof WechatError)) return;
     const error = coerceError(e);
     if (error instanceof WechatError && (error.kind === 'fatal' || error.kind === 'token')) {
@@ -238,7 +254,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     outer?.removeEventListener('abort', onOuterAbort);
   }
 
-  result.aborted = outer?.aborted ?? false;
+  if (outer?.reason instanceof LeaseLostError && !result.leaseLost) absorb(outer.reason, 'lease');
+  result.aborted = (outer?.aborted ?? false) && !result.leaseLost;
   result.entriesNew = counters.entriesNew;
   result.entriesSeen = counters.entriesSeen;
   result.unexpectedShape = counters.unexpectedShape;

@@ -16,6 +16,7 @@ export type { SaveResult } from './entry-writer.js';
 export type { RunRecord } from './run-history.js';
 export type { PagePlace, ServedWindow } from './store.js';
 export type { WindowCheck, WindowRow, WindowStatus } from './window-ledger.js';
+export { LeaseLostError } from './postgres/lease-lost-error.js';
 
 /**
  * The lease a page write is fenced by: written only while the app's lease still has this epoch

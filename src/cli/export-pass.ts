@@ -2,14 +2,13 @@ import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
 import { ExportEvents } from '../events/export-events.js';
 import { exportPass as runPass, type PassOutcome as ProcessOutcome } from '../export/export-pass.js';
-import { coverage, type DayOutcome, type ExportApi, type ExportResult } from '../export/run-export.js';
+import type { DayOutcome, ExportResult } from '../export/run-export.js';
 import type { Logger } from '../log/logger.js';
 import type { LockHolder } from '../store/run-lock.js';
-import type { Store } from '../store/store.js';
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import type { CommandContext } from './command.js';
 import { ExitCode } from './exit-codes.js';
-import { passApps, passSettings, thisWorker, tokenEnv } from './pass-setup.js';
+import { leaseTtlMs, passApps, passSettings, thisWorker, tokenEnv } from './pass-setup.js';
 import { lockHeldMessage } from './process-lock.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
 
@@ -64,32 +63,18 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       now,
     });
   const unfollow = progress && events?.on(progress.listener);
-  // Until the export emits page-stored itself, the pass watches the store: a page of an app is saved
-  // for the day that app last searched.
-  const searching = new Map<string, string>();
   const outcome = await runPass({
     ...passSettings(config, apps),
     command: o.command,
     logger: o.logger,
     tokenEnv: tokenEnv(o.env ?? {}),
+    ...leaseOption(o.env ?? {}),
     worker: thisWorker(),
     now,
     ...(o.signal ? { signal: o.signal } : {}),
     // Each client emits a request event per HTTP request, and token events.
     ...(o.client || events ? { client: { ...o.client, ...(events ? { events } : {}) } } : {}),
     ...(events ? { events } : {}),
-    onStart: (store) => {
-      if (!events) return;
-      events.emit({ type: 'pass-started', apps: apps.length, at: now() });
-      watchPages(store, events, (appid) => searching.get(appid));
-    },
-    follow: (appid, api): ExportApi => ({
-      searchLogs: (params, signal) => {
-        searching.set(appid, params.date);
-        return api.searchLogs(params, signal);
-      },
-      getSceneList: (signal) => api.getSceneList(signal),
-    }),
     onDayDone: (_appid, day) => {
       o.onDayDone?.(day);
     },
@@ -109,21 +94,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
 
 export { ExitCode };
 
-/** Emits page-stored for each page `store` saves, with the day's stored count and server total. */
-function watchPages(store: Store, events: ExportEvents, dayOf: (appid: string) => string | undefined): void {
-  const savePage = store.savePage.bind(store);
-  store.savePage = (appid, filters, ...rest) => {
-    const saved = savePage(appid, filters, ...rest);
-    const date = dayOf(appid) ?? '';
-    const day = date === '' ? undefined : coverage(store, appid, filters, date);
-    events.emit({
-      type: 'page-stored',
-      appid,
-      date,
-      entriesSeen: saved.seen,
-      entriesNew: saved.inserted,
-      ...(day && { dayStored: day.stored, dayServerTotal: day.serverTotal }),
-    });
-    return saved;
-  };
+function leaseOption(env: CommandContext['env']): { leaseTtlMs?: number } {
+  const ms = leaseTtlMs(env);
+  return ms === undefined ? {} : { leaseTtlMs: ms };
 }

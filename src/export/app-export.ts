@@ -4,7 +4,7 @@ import { filterKey } from '../config/filter-key.js';
 import { coerceError } from '../errors/coerce-error.js';
 import type { ExportEvents } from '../events/export-events.js';
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/store.js';
+import type { AsyncStore, WriteFence } from '../store/async-store.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
 import { ExitCode } from './exit-code.js';
 import { RateBudget } from './rate-budget.js';
@@ -12,7 +12,7 @@ import { runExport, type DayOutcome, type ExportApi, type ExportResult } from '.
 
 /** What every app's export of one pass shares: the process part (export-pass.ts) provides it. */
 export interface AppExportContext {
-  store: Store;
+  store: AsyncStore;
   /** `run`, `daemon` or `demo`: recorded in `runs`. */
   command: string;
   /** The process, `host:pid`, recorded in `runs.worker`. */
@@ -36,6 +36,14 @@ export interface AppExportContext {
   onDayDone?: (appid: string, day: DayOutcome) => void;
 }
 
+/** What one app's export adds to the pass's context. */
+export interface AppLease {
+  /** The lease every page write of the app is fenced by (PostgreSQL); none on SQLite. */
+  fence?: WriteFence;
+  /** Aborted when the lease is lost (the reason a LeaseLostError), or with the pass. */
+  signal?: AbortSignal;
+}
+
 /** One app's share of a pass. */
 export interface AppOutcome {
   appid: string;
@@ -54,7 +62,8 @@ export interface AppOutcome {
 /** The exit code (docs/exit-codes.md) of one app's finished export. */
 export function exitCodeFor(result: ExportResult): ExitCode {
   if (result.fatal) return ExitCode.Fatal;
-  if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted) return ExitCode.Incomplete;
+  if (result.windowsIncomplete > 0 || result.quotaExhausted || result.aborted || result.leaseLost)
+    return ExitCode.Incomplete;
   return ExitCode.Ok;
 }
 
@@ -83,13 +92,14 @@ export function appClientOptions(
  * on the database), its own client and token, its ledger. A failure of this app is recorded and returned,
  * never thrown: the other apps of the pass go on.
  */
-export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<AppOutcome> {
+export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: AppLease = {}): Promise<AppOutcome> {
   const { store, now } = ctx;
+  const signal = lease.signal ?? ctx.signal;
   const started = now();
   const startedAt = Math.floor(started / 1000);
   const logger = ctx.logger.child({ appid: app.appid });
-  store.apps.seen(app.appid, startedAt);
-  const runId = store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
+  await store.apps.seen(app.appid, startedAt);
+  const runId = await store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
   ctx.events?.emit({
     type: 'app-started',
     appid: app.appid,
@@ -130,7 +140,9 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
       store,
       logger,
       now,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(signal ? { signal } : {}),
+      events: ctx.events,
+      fence: lease.fence,
       onDayDone: (day) => {
         ctx.events?.emit({ type: 'day-done', appid: app.appid, ...day });
         ctx.onDayDone?.(app.appid, day);
@@ -151,7 +163,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
   const error = result
     ? (result.fatal?.message ?? result.errors[0] ?? null)
     : `internal error: ${crash?.message ?? 'the export failed unexpectedly'}`;
-  store.runs.finishRun(runId, Math.floor(finished / 1000), {
+  await store.runs.finishRun(runId, Math.floor(finished / 1000), {
     exitCode,
     searchCalls,
     entriesNew: result?.entriesNew ?? 0,
@@ -163,7 +175,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext): Promise<
     errors: result?.errors.length ?? 1,
     message: error,
   });
-  store.apps.finished(app.appid, startedAt, exitCode, error);
+  await store.apps.finished(app.appid, startedAt, exitCode, error);
   ctx.events?.emit({
     type: 'app-done',
     appid: app.appid,

@@ -1,4 +1,4 @@
-import type { StateStore } from '../store/state-store.js';
+import type { AsyncStateStore } from '../store/async-store.js';
 
 /**
  * Whether the server counts entries at `endtime` itself. WeChat's document does not say
@@ -49,27 +49,30 @@ export function judgeProbe(second: number, served: readonly (number | null)[], t
 
 /** The rule learnt for an app, kept in the database's state table. */
 export class EndtimeKnowledge {
-  private readonly key: string;
-  private rule: EndtimeRule | undefined;
-
-  constructor(
-    private readonly state: StateStore,
-    appid: string,
-    private readonly now: () => number,
-  ) {
-    this.key = `endtime:${appid}`;
-    const kept = state.get(this.key);
-    this.rule = kept === 'inclusive' || kept === 'exclusive' ? kept : undefined;
+  /** The rule learnt for `appid`, read from the state table. */
+  static async load(state: AsyncStateStore, appid: string, now: () => number): Promise<EndtimeKnowledge> {
+    const key = `endtime:${appid}`;
+    const kept = await state.get(key);
+    return new EndtimeKnowledge(state, key, now, kept === 'inclusive' || kept === 'exclusive' ? kept : undefined);
   }
+
+  /** Use `load`. */
+  private constructor(
+    private readonly state: AsyncStateStore,
+    private readonly key: string,
+    private readonly now: () => number,
+    private rule: EndtimeRule | undefined,
+  ) {}
 
   get known(): EndtimeRule | undefined {
     return this.rule;
   }
 
-  learn(rule: EndtimeRule): boolean {
+  /** Learns `rule` and keeps it; false when it was known already. */
+  async learn(rule: EndtimeRule): Promise<boolean> {
     if (this.rule === rule) return false;
     this.rule = rule;
-    this.state.set(this.key, rule, Math.floor(this.now() / 1000));
+    await this.state.set(this.key, rule, Math.floor(this.now() / 1000));
     return true;
   }
 }

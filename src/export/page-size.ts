@@ -1,4 +1,4 @@
-import type { StateStore } from '../store/state-store.js';
+import type { AsyncStateStore } from '../store/async-store.js';
 import { cstDayOf } from '../wechat/cst-day.js';
 
 /**
@@ -59,15 +59,28 @@ export class PageSize {
   /** Settles when the request testing a size not yet served has its answer (see `turn`). */
   private testing: Promise<void> | undefined;
 
-  constructor(
-    private readonly state: StateStore,
+  /** The text last kept in the state table (a write is skipped when nothing changed). */
+  private keptText: string | undefined;
+  /** Writes of the state row, in the order made: pages read side by side must not reorder them. */
+  private writing: Promise<void> = Promise.resolve();
+
+  /** What was learnt for `appid`, read from the state table. */
+  static async load(state: AsyncStateStore, appid: string, configured: number, now: () => number): Promise<PageSize> {
+    return new PageSize(state, appid, configured, now, await state.get(pageSizeKey(appid)));
+  }
+
+  /** Use `load`; `keptText` is the state row as read. */
+  private constructor(
+    private readonly state: AsyncStateStore,
     appid: string,
     private readonly configured: number,
     private readonly now: () => number,
+    keptText: string | undefined,
   ) {
-    this.key = `page_size:${appid}`;
+    this.key = pageSizeKey(appid);
+    this.keptText = keptText;
     this.day = this.today();
-    const kept = this.read();
+    const kept = parseKept(keptText);
     const usable = kept !== undefined && kept.refused <= configured;
     if (usable) {
       this.bounds = { served: Math.min(kept.served, configured), refused: kept.refused };
@@ -119,7 +132,7 @@ export class PageSize {
    * A page asked at `limit` came back with `returned` entries, and `remaining` entries of the window
    * are left after it (they decide whether searching for a larger size can pay).
    */
-  served(limit: number, returned: number, remaining: number): void {
+  async served(limit: number, returned: number, remaining: number): Promise<void> {
     if (remaining > 0 && returned < limit && returned > 0) this.cap = Math.min(this.cap, returned);
     if (limit >= this.bounds.refused) {
       // A size served at or above one refused earlier: the ceiling rose; search upwards again.
@@ -131,7 +144,7 @@ export class PageSize {
     this.bounds.served = Math.max(this.bounds.served, limit);
     this.day = this.today();
     this.size = nextPageSize(this.configured, this.bounds, remaining);
-    this.keep();
+    await this.keep();
   }
 
   /**
@@ -139,38 +152,47 @@ export class PageSize {
    * read. Returns the size to try next, or null when the refusal cannot be about the size (the size is
    * proven, or even one entry was refused).
    */
-  refused(limit: number, remaining = 0): number | null {
+  async refused(limit: number, remaining = 0): Promise<number | null> {
     if (this.isProven(limit)) return null;
     if (limit <= 1) return null;
     this.bounds.refused = Math.min(this.bounds.refused, limit);
     this.day = this.today();
     this.size = nextPageSize(this.configured, this.bounds, remaining);
-    this.keep();
-    return this.size;
+    const size = this.size;
+    await this.keep();
+    return size;
   }
 
   private today(): string {
     return cstDayOf(Math.floor(this.now() / 1000));
   }
 
-  private read(): Kept | undefined {
-    const text = this.state.get(this.key);
-    if (text === undefined) return undefined;
-    try {
-      const kept = JSON.parse(text) as Partial<Kept>;
-      const served = Number(kept.served);
-      const refused = kept.refused === null ? Infinity : Number(kept.refused);
-      if (!Number.isInteger(served) || served < 0 || !(refused > served) || typeof kept.day !== 'string')
-        return undefined;
-      return { served, refused, day: kept.day };
-    } catch {
-      return undefined;
-    }
-  }
-
-  private keep(): void {
+  private keep(): Promise<void> {
     const refused = Number.isFinite(this.bounds.refused) ? this.bounds.refused : null;
     const text = JSON.stringify({ served: this.bounds.served, refused, day: this.day });
-    if (this.state.get(this.key) !== text) this.state.set(this.key, text, Math.floor(this.now() / 1000));
+    if (this.keptText !== text) {
+      this.keptText = text;
+      const at = Math.floor(this.now() / 1000);
+      this.writing = this.writing.then(() => this.state.set(this.key, text, at));
+    }
+    return this.writing;
+  }
+}
+
+function pageSizeKey(appid: string): string {
+  return `page_size:${appid}`;
+}
+
+function parseKept(text: string | undefined): Kept | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const kept = JSON.parse(text) as Partial<Kept>;
+    const served = Number(kept.served);
+    const refused = kept.refused === null ? Infinity : Number(kept.refused);
+    if (!Number.isInteger(served) || served < 0 || !(refused > served) || typeof kept.day !== 'string')
+      return undefined;
+    return { served, refused, day: kept.day };
+  } catch {
+    return undefined;
   }
 }

@@ -1,12 +1,23 @@
 import PQueue from 'p-queue';
 import type { BudgetWaitReason, ExportEvents } from '../events/export-events.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { RequestLog } from '../store/request-log.js';
 import { abortableSleep, type Sleep } from '../wechat/abortable-sleep.js';
 import { formatCst } from '../wechat/cst-day.js';
 
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * The shared send times (src/store/async-store.ts, AsyncRequestLog): either engine's, or the synchronous
+ * SQLite `RequestLog` itself.
+ */
+export interface BudgetRequestLog {
+  tryTake(appid: string, nowMs: number, limit: number, spanMs: number): Awaitable<number>;
+  pruneBefore(beforeMs: number): Awaitable<void>;
+  since(appid: string, sinceMs: number): Awaitable<number[]>;
+}
+
 export interface RateBudgetOptions {
-  requests: RequestLog;
+  requests: BudgetRequestLog;
   appid: string;
   /** Requests allowed in any sliding `intervalMs` (WXLOG_CALLS_PER_MINUTE). */
   limit: number;
@@ -30,7 +41,8 @@ const WHY: Record<BudgetWaitReason, string> = {
 
 /**
  * The search-call budget: at most `limit` userlog_search requests in **any** sliding `intervalMs`, counted
- * across every process that shares the database (send times live in SQLite).
+ * across every process that shares the database (send times live in the database: SQLite's write lock or
+ * PostgreSQL's row lock makes each take atomic).
  *
  * p-queue's own interval limiter uses fixed windows, which lets a burst at the end of one window and the
  * start of the next exceed a sliding limit; here p-queue only keeps waiters in order (one at a time, first
@@ -57,6 +69,10 @@ export class RateBudget {
   private taken = 0;
   /** This process's send times inside the span: any other send time in the log is another process's. */
   private readonly ownSends: number[] = [];
+  /** Send times of other processes seen at the last look into the log: what `expectedWaitMs` counts. */
+  private othersSeen: number[] = [];
+  /** When the log last said the next slot frees (0: it did not refuse one). */
+  private slotFreeAt = 0;
   rateLimited = 0;
 
   constructor(private readonly options: RateBudgetOptions) {
@@ -75,7 +91,18 @@ export class RateBudget {
       options.intervalMs + Math.min(1000, Math.max(options.intervalMs / 50, Math.min(200, options.intervalMs)));
     // Send times older than a few intervals constrain nothing; a short run would otherwise never reach
     // the periodic prune below, and the table would grow by every run's calls.
-    options.requests.pruneBefore(this.now() - 10 * options.intervalMs);
+    this.prune(this.now() - 10 * options.intervalMs);
+  }
+
+  // Forgetting old send times is housekeeping: a failure is logged, never a reason to stop sending.
+  private prune(beforeMs: number): void {
+    const failed = (e: unknown): void => this.log.warn('could not forget old send times', { error: String(e) });
+    try {
+      const pruning = this.options.requests.pruneBefore(beforeMs);
+      if (pruning instanceof Promise) pruning.catch(failed);
+    } catch (e: unknown) {
+      failed(e);
+    }
   }
 
   /** Requests this budget has let through in this process. */
@@ -90,11 +117,12 @@ export class RateBudget {
 
   /**
    * About how long a request asked for now would wait (a 200010 back-off, or a full interval), ignoring
-   * waiters already queued: what a retry's log line adds to its own backoff.
+   * waiters already queued: what a retry's log line adds to its own backoff. From what this budget last
+   * saw of the log (its own sends and the others' at its last look), so that it needs no query.
    */
   expectedWaitMs(): number {
     const now = this.now();
-    return Math.max(0, this.blockedUntil - now, this.slotWait(now));
+    return Math.max(0, this.blockedUntil - now, this.slotFreeAt - now, this.slotWait(now));
   }
 
   /** The server said 200010/45011: hold requests back, longer each time it happens in a row. */
@@ -112,19 +140,23 @@ export class RateBudget {
     this.blockedUntil = Math.max(this.blockedUntil, now + pause);
   }
 
-  // Read-only: the wait the request log imposes right now (the same rule as RequestLog.tryTake).
+  // The wait the send times known here impose right now (the same rule as RequestLog.tryTake).
   private slotWait(now: number): number {
-    const { requests, appid, limit } = this.options;
-    const sent = requests.since(appid, now - this.spanMs);
+    const since = now - this.spanMs;
+    const sent = [...this.othersSeen, ...this.ownSends].filter((t) => t > since).sort((a, b) => a - b);
+    const { limit } = this.options;
     const blocking = sent.length >= limit ? sent[sent.length - limit] : undefined;
     return blocking === undefined ? 0 : Math.max(0, blocking + this.spanMs - now + 1);
   }
 
   // Whether send times in the span are not all this process's own.
-  private sharedWith(now: number): boolean {
+  private async sharedWith(now: number): Promise<boolean> {
     const since = now - this.spanMs;
     while (this.ownSends.length > 0 && (this.ownSends[0] ?? 0) <= since) this.ownSends.shift();
-    return this.options.requests.since(this.options.appid, since + 1).length > this.ownSends.length;
+    const sent = await this.options.requests.since(this.options.appid, since + 1);
+    const own = new Set(this.ownSends);
+    this.othersSeen = sent.filter((t) => !own.has(t));
+    return sent.length > this.ownSends.length;
   }
 
   private async waitForSlot(signal?: AbortSignal): Promise<void> {
@@ -154,14 +186,16 @@ export class RateBudget {
           await wait(this.blockedUntil - now, 'rate-limited');
           continue;
         }
-        const ms = requests.tryTake(appid, now, limit, span);
+        const ms = await requests.tryTake(appid, now, limit, span);
         if (ms === 0) {
           this.taken += 1;
           this.ownSends.push(now);
-          if (this.taken % 500 === 0) requests.pruneBefore(now - 10 * intervalMs);
+          this.slotFreeAt = 0;
+          if (this.taken % 500 === 0) this.prune(now - 10 * intervalMs);
           return;
         }
-        await wait(ms, this.sharedWith(now) ? 'shared' : 'budget');
+        this.slotFreeAt = now + ms;
+        await wait(ms, (await this.sharedWith(now)) ? 'shared' : 'budget');
       }
     } finally {
       // Also when aborted: the time was spent waiting all the same.

@@ -1,4 +1,4 @@
-import type { StateStore } from '../store/state-store.js';
+import type { AsyncStateStore } from '../store/async-store.js';
 import type { CstDay } from '../wechat/cst-day.js';
 
 /**
@@ -34,24 +34,19 @@ export function planRetention(days: readonly CstDay[], kept: Kept | undefined, t
 }
 
 export class RetentionBoundary {
-  private readonly key: string;
-  private kept: Kept | undefined;
-
-  constructor(
-    private readonly state: StateStore,
-    appid: string,
-    private readonly now: () => number,
-  ) {
-    this.key = `retention:${appid}`;
-    try {
-      const text = state.get(this.key);
-      const parsed = text === undefined ? undefined : (JSON.parse(text) as Partial<Kept>);
-      if (typeof parsed?.refused === 'string' && typeof parsed.on === 'string')
-        this.kept = { refused: parsed.refused, on: parsed.on };
-    } catch {
-      this.kept = undefined;
-    }
+  /** The boundary learnt for `appid`, read from the state table. */
+  static async load(state: AsyncStateStore, appid: string, now: () => number): Promise<RetentionBoundary> {
+    const key = `retention:${appid}`;
+    return new RetentionBoundary(state, key, now, parseKept(await state.get(key)));
   }
+
+  /** Use `load`. */
+  private constructor(
+    private readonly state: AsyncStateStore,
+    private readonly key: string,
+    private readonly now: () => number,
+    private kept: Kept | undefined,
+  ) {}
 
   plan(days: readonly CstDay[], today: CstDay): RetentionPlan {
     return planRetention(days, this.kept, today);
@@ -63,20 +58,31 @@ export class RetentionBoundary {
   }
 
   /** The server refused `date` on `today`. */
-  refused(date: CstDay, today: CstDay): void {
+  async refused(date: CstDay, today: CstDay): Promise<void> {
     const refused = this.kept === undefined || date > this.kept.refused ? date : this.kept.refused;
-    this.keep({ refused, on: today });
+    await this.keep({ refused, on: today });
   }
 
   /** The server served `date`: where that is at or before the boundary, the plan changed; forget it. */
-  served(date: CstDay): void {
+  async served(date: CstDay): Promise<void> {
     if (this.kept === undefined || date > this.kept.refused) return;
     this.kept = undefined;
-    this.state.set(this.key, 'null', Math.floor(this.now() / 1000));
+    await this.state.set(this.key, 'null', Math.floor(this.now() / 1000));
   }
 
-  private keep(kept: Kept): void {
+  private async keep(kept: Kept): Promise<void> {
     this.kept = kept;
-    this.state.set(this.key, JSON.stringify(kept), Math.floor(this.now() / 1000));
+    await this.state.set(this.key, JSON.stringify(kept), Math.floor(this.now() / 1000));
   }
+}
+
+function parseKept(text: string | undefined): Kept | undefined {
+  try {
+    const parsed = text === undefined ? undefined : (JSON.parse(text) as Partial<Kept>);
+    if (typeof parsed?.refused === 'string' && typeof parsed.on === 'string')
+      return { refused: parsed.refused, on: parsed.on };
+  } catch {
+    // A row that is not ours to read: nothing is known.
+  }
+  return undefined;
 }

@@ -1,8 +1,7 @@
 import PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
-import { replaceScenes } from '../store/scene-store.js';
-import type { Store } from '../store/store.js';
-import type { WindowRow } from '../store/window-ledger.js';
+import type { ExportEvents } from '../events/export-events.js';
+import { LeaseLostError, type AsyncStore, type WindowRow, type WriteFence } from '../store/async-store.js';
 import { addCstDays, cstDayBounds, cstDayOf, recentCstDays } from '../wechat/cst-day.js';
 import { coerceError } from '../errors/coerce-error.js';
 import { WechatError } from '../wechat/errors.js';
@@ -29,7 +28,7 @@ export interface ExportOptions {
   lookbackDays: number;
   pageSize: number;
   api: ExportApi;
-  store: Store;
+  store: AsyncStore;
   logger: Logger;
   /** Unix milliseconds; decides today's CST day. */
   now?: () => number;
@@ -41,6 +40,10 @@ export interface ExportOptions {
   scenes?: boolean;
   /** Called after each day is reconciled (progress display). */
   onDayDone?: (day: DayOutcome) => void;
+  /** Where `page-stored` and `window-settled` go (docs/operations.md). */
+  events?: ExportEvents | undefined;
+  /** The lease every page write is fenced by (PostgreSQL's leases); none on SQLite. */
+  fence?: WriteFence | undefined;
 }
 
 /**
@@ -82,6 +85,11 @@ export interface ExportResult {
   quotaExhausted: boolean;
   /** Stopped by the caller's signal. */
   aborted: boolean;
+  /**
+   * Stopped because another worker took the app's lease over (PostgreSQL): nothing more was written, the
+   * other worker continues the app.
+   */
+  leaseLost: boolean;
 }
 
 /**
@@ -112,12 +120,23 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     fatal: null,
     quotaExhausted: false,
     aborted: false,
+    leaseLost: false,
   };
   const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, unexpectedShape: 0, windowsRead: 0, splits: 0 };
 
   const dayErrors = new Map<string, string>();
   /** Sorts an error into the result; a fatal or quota error stops the whole run. */
   const absorb = (e: unknown, where: string): string | undefined => {
+    if (e instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
+      // Another worker exports the app now: stop at once, once, and say so.
+      if (result.leaseLost) return;
+      result.leaseLost = true;
+      const lost = e instanceof LeaseLostError ? e : (signal.reason as LeaseLostError);
+      runAbort.abort(lost);
+      result.errors.push(lost.message);
+      logger.warn('the lease on this app was lost; another worker exports it now', { error: lost.message });
+      return lost.message;
+    }
     if (signal.aborted && !(e instanceof WechatError)) return;
     const error = coerceError(e);
     if (error instanceof WechatError && (error.kind === 'fatal' || error.kind === 'token')) {
@@ -138,23 +157,23 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   const today = cstDayOf(seconds());
   const lookback = Math.min(options.lookbackDays, MAX_LOOKBACK_DAYS);
   const days = recentCstDays(seconds(), lookback);
-  const expired = store.windows.expireBefore(appid, addCstDays(today, -(lookback - 1)), seconds());
+  const expired = await store.windows.expireBefore(appid, addCstDays(today, -(lookback - 1)), seconds());
   if (expired > 0) logger.info('days left the lookback; their entries are kept', { windows: expired });
-  const retention = new RetentionBoundary(store.state, appid, now);
+  const retention = await RetentionBoundary.load(store.state, appid, now);
 
   try {
     if (options.scenes !== false) {
       try {
         const scenes = await options.api.getSceneList(signal);
-        replaceScenes(store.db, appid, scenes, seconds());
+        await store.replaceScenes(appid, scenes, seconds());
         result.scenes = scenes.length;
       } catch (e: unknown) {
         absorb(e, 'scene list');
       }
     }
 
-    const pageSize = new PageSize(store.state, appid, options.pageSize, now);
-    const endtime = new EndtimeKnowledge(store.state, appid, now);
+    const pageSize = await PageSize.load(store.state, appid, options.pageSize, now);
+    const endtime = await EndtimeKnowledge.load(store.state, appid, now);
     const sync = new WindowSync({
       appid,
       filterKey,
@@ -167,6 +186,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       logger,
       signal,
       counters,
+      events: options.events,
+      fence: options.fence,
     });
     const servedNow = new Set<string>();
     const refusedNow = new Set<string>();
@@ -176,8 +197,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       const { begin, end } = cstDayBounds(date);
       let served = true;
       try {
-        await sync.reconcile(store.windows.dayRoot(appid, filterKey, date, begin, end));
-        retention.served(date);
+        await sync.reconcile(await store.windows.dayRoot(appid, filterKey, date, begin, end));
+        await retention.served(date);
         servedNow.add(date);
       } catch (e: unknown) {
         if (e instanceof DayUnavailableError && date === today) {
@@ -190,15 +211,15 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         } else if (e instanceof DayUnavailableError) {
           refusedNow.add(date);
           served = false;
-          store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
-          retention.refused(date, today);
+          await store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
+          await retention.refused(date, today);
           logger.info('the server does not serve this day (out of its retention); recorded as unavailable', { date });
         } else {
           const message = absorb(e, `day ${date}`);
           if (message !== undefined) dayErrors.set(date, message);
         }
       }
-      options.onDayDone?.(coverage(store, appid, filterKey, date, dayErrors.get(date)));
+      options.onDayDone?.(await coverage(store, appid, filterKey, date, dayErrors.get(date)));
       return served;
     };
     const plan = retention.plan(days, today);
@@ -207,8 +228,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     if (plan.probe !== undefined && (await readDay(plan.probe))) toRead = [...plan.skip, ...plan.read];
     else {
       for (const date of plan.skip) {
-        store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day');
-        options.onDayDone?.(coverage(store, appid, filterKey, date));
+        await store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day');
+        options.onDayDone?.(await coverage(store, appid, filterKey, date));
       }
     }
     // The newest day alone first: it is the one most surely served, and what it teaches (the page-size
@@ -222,7 +243,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     // Retention only cuts off the oldest days: a day refused while an older one was served was a passing
     // refusal, not the boundary (serving the older day has already forgotten the boundary).
     const oldestServed = [...servedNow].sort()[0];
-    if (oldestServed !== undefined) retention.served(oldestServed);
+    if (oldestServed !== undefined) await retention.served(oldestServed);
     for (const date of refusedNow) {
       if (oldestServed !== undefined && date > oldestServed) {
         dayErrors.set(date, `refused although the older ${oldestServed} was served; the next run tries again`);
@@ -233,14 +254,15 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     outer?.removeEventListener('abort', onOuterAbort);
   }
 
-  result.aborted = outer?.aborted ?? false;
+  if (outer?.reason instanceof LeaseLostError && !result.leaseLost) absorb(outer.reason, 'lease');
+  result.aborted = (outer?.aborted ?? false) && !result.leaseLost;
   result.entriesNew = counters.entriesNew;
   result.entriesSeen = counters.entriesSeen;
   result.unexpectedShape = counters.unexpectedShape;
   if (counters.unexpectedShape > 0) {
     logger.warn('entries of an undocumented shape were stored as served', { entries: counters.unexpectedShape });
   }
-  result.days = days.map((d) => coverage(store, appid, filterKey, d, dayErrors.get(d)));
+  for (const d of days) result.days.push(await coverage(store, appid, filterKey, d, dayErrors.get(d)));
   for (const d of result.days) {
     result.windowsComplete += d.windowsComplete;
     result.windowsIncomplete += d.windowsIncomplete;
@@ -254,8 +276,14 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
  * this run failed to reconcile (`error`) counts at least one incomplete window, whatever its windows say:
  * it was not checked, so nothing says it is complete now.
  */
-export function coverage(store: Store, appid: string, filterKey: string, date: string, error?: string): DayOutcome {
-  const rows = store.windows.windowsForDays(appid, filterKey, date, date);
+export async function coverage(
+  store: AsyncStore,
+  appid: string,
+  filterKey: string,
+  date: string,
+  error?: string,
+): Promise<DayOutcome> {
+  const rows = await store.windows.windowsForDays(appid, filterKey, date, date);
   const leaves = rows.filter((w) => w.status !== 'split');
   const root: WindowRow | undefined = rows.find((w) => w.parentId === null);
   const { begin, end } = cstDayBounds(date);
@@ -271,7 +299,7 @@ export function coverage(store: Store, appid: string, filterKey: string, date: s
           leaves.length === 0 || error !== undefined ? 1 : 0,
           leaves.filter((w) => w.status !== 'complete').length,
         ),
-    stored: store.windows.countStored(appid, filterKey, begin, end),
+    stored: await store.windows.countStored(appid, filterKey, begin, end),
     serverTotal: root?.serverTotal ?? null,
     error: error ?? null,
     unavailable,

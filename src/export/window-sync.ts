@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/store.js';
-import type { WindowRow } from '../store/window-ledger.js';
+import type { ExportEvents } from '../events/export-events.js';
+import type { AsyncStore, WindowRow, WriteFence } from '../store/async-store.js';
 import { cstDayBounds } from '../wechat/cst-day.js';
 import { WechatError } from '../wechat/errors.js';
 import type { SearchFilters, SearchPage, SearchParams } from '../wechat/types.js';
@@ -53,13 +53,17 @@ export interface WindowSyncOptions {
   filterKey: string;
   filters: SearchFilters;
   api: SearchApi;
-  store: Store;
+  store: AsyncStore;
   pageSize: PageSize;
   endtime: EndtimeKnowledge;
   now: () => number;
   logger: Logger;
   signal: AbortSignal;
   counters: SyncCounters;
+  /** Where `page-stored` and `window-settled` go (docs/operations.md). */
+  events?: ExportEvents | undefined;
+  /** The lease every page write is fenced by (PostgreSQL); none on SQLite, whose run lock has one writer. */
+  fence?: WriteFence | undefined;
 }
 
 /** What a read of a window's pages saw. */
@@ -95,29 +99,56 @@ export class WindowSync {
     return windowRequest(w.begintime, w.endtime, cstDayBounds(w.date).end, this.o.endtime.known);
   }
 
-  private stored(w: WindowRow): number {
+  private stored(w: WindowRow): Promise<number> {
     return this.o.store.windows.countStored(w.appid, w.filterKey, w.begintime, w.endtime);
   }
 
-  /** Stores a page served for `w`; returns how many of its entries were new. */
-  private save(w: WindowRow, page: SearchPage, progress?: { nextStart: number; readTotal: number }): number {
-    const result = this.o.store.savePage(this.o.appid, this.o.filterKey, page.list, this.seconds(), {
-      window: w,
-      ...(progress && { progress: { ...progress, serverTotal: page.total } }),
-    });
+  /**
+   * Stores a page served for `w` (one write, one transaction, fenced by the lease when there is one);
+   * returns how many of its entries were new.
+   */
+  private async save(
+    w: WindowRow,
+    page: SearchPage,
+    progress?: { nextStart: number; readTotal: number },
+  ): Promise<number> {
+    const { store, appid, filterKey, events } = this.o;
+    const place = { window: w, ...(progress && { progress: { ...progress, serverTotal: page.total } }) };
+    const result = await store.savePage(appid, filterKey, page.list, this.seconds(), place, this.o.fence);
     this.o.counters.entriesNew += result.inserted;
     this.o.counters.entriesSeen += result.seen;
     this.o.counters.unexpectedShape += page.unexpected;
+    if (events) {
+      // The day's figures cost two reads per page: only when someone listens (the progress line).
+      const { begin, end } = cstDayBounds(w.date);
+      const dayStored = await store.windows.countStored(appid, filterKey, begin, end);
+      const root = await store.windows.dayRoot(appid, filterKey, w.date, begin, end);
+      events.emit({
+        type: 'page-stored',
+        appid,
+        date: w.date,
+        entriesSeen: result.seen,
+        entriesNew: result.inserted,
+        dayStored,
+        dayServerTotal: root.serverTotal,
+      });
+    }
     return result.inserted;
+  }
+
+  private settled(w: WindowRow, status: string): void {
+    this.o.events?.emit({ type: 'window-settled', appid: this.o.appid, date: w.date, status });
   }
 
   /** One request as sent, with what it teaches about the page size and the server's endtime. */
   private async send(w: WindowRow, params: SearchParams): Promise<SearchPage> {
     const page = await this.o.api.searchLogs(params, this.o.signal);
-    this.o.pageSize.served(params.limit, page.list.length, Math.max(0, page.total - params.start - page.list.length));
+    const remaining = Math.max(0, page.total - params.start - page.list.length);
+    await this.o.pageSize.served(params.limit, page.list.length, remaining);
     if (this.o.endtime.known !== 'inclusive' && page.list.some((e) => e.timestamp === params.endtime)) {
       // An entry stamped with the endtime itself came back: the server's endtime is inclusive.
-      if (this.o.endtime.learn('inclusive')) this.o.logger.debug("the server's endtime is inclusive", { date: w.date });
+      if (await this.o.endtime.learn('inclusive'))
+        this.o.logger.debug("the server's endtime is inclusive", { date: w.date });
     }
     return page;
   }
@@ -170,7 +201,7 @@ export class WindowSync {
         // will not serve.
         try {
           const one = await this.send(w, params(1));
-          this.o.pageSize.refused(limit, this.remainingAfter(one, start));
+          await this.o.pageSize.refused(limit, this.remainingAfter(one, start));
           return one;
         } catch (inner: unknown) {
           if (inner instanceof WechatError && inner.kind === 'params')
@@ -178,7 +209,7 @@ export class WindowSync {
           throw inner;
         }
       }
-      const next = this.o.pageSize.refused(limit, this.remainingFrom(w, start));
+      const next = await this.o.pageSize.refused(limit, await this.remainingFrom(w, start));
       if (next !== null) {
         this.o.logger.warn('server refused the page size; searching for the largest it serves', {
           refused: limit,
@@ -197,19 +228,19 @@ export class WindowSync {
   }
 
   /** Entries of `w` still to read from `start`, as far as its last known total tells (unknown: 0). */
-  private remainingFrom(w: WindowRow, start: number): number {
-    const total = this.o.store.windows.get(w.id).serverTotal;
+  private async remainingFrom(w: WindowRow, start: number): Promise<number> {
+    const total = (await this.o.store.windows.get(w.id)).serverTotal;
     return total === null ? 0 : Math.max(0, total - start);
   }
 
-  private knownMaxOffset(): number | undefined {
+  private knownMaxOffset(): Promise<number | undefined> {
     return this.o.store.state.getNumber(this.maxOffsetKey);
   }
 
-  private learnMaxOffset(start: number): void {
-    const known = this.knownMaxOffset();
+  private async learnMaxOffset(start: number): Promise<void> {
+    const known = await this.knownMaxOffset();
     if (start > 0 && (known === undefined || start < known)) {
-      this.o.store.state.set(this.maxOffsetKey, start, this.seconds());
+      await this.o.store.state.set(this.maxOffsetKey, start, this.seconds());
       this.o.logger.info('server does not serve offsets this deep; windows beyond it are split', { maxOffset: start });
     }
   }
@@ -223,9 +254,9 @@ export class WindowSync {
     if (this.o.endtime.known !== undefined || this.endtimeProbed) return;
     this.endtimeProbed = true;
     const { begin, end } = cstDayBounds(w.date);
-    const second = this.o.store.windows.latestStoredSecond(w.appid, w.filterKey, begin + 1, end);
+    const second = await this.o.store.windows.latestStoredSecond(w.appid, w.filterKey, begin + 1, end);
     if (second === undefined) return;
-    const root = this.o.store.windows.dayRoot(w.appid, w.filterKey, w.date, begin, end);
+    const root = await this.o.store.windows.dayRoot(w.appid, w.filterKey, w.date, begin, end);
     const params: SearchParams = {
       date: w.date,
       begintime: second - 1,
@@ -241,13 +272,13 @@ export class WindowSync {
       if (e instanceof WechatError && e.kind === 'params') return;
       throw e;
     }
-    this.save(root, page);
+    await this.save(root, page);
     const rule = judgeProbe(
       second,
       page.list.map((e) => e.timestamp),
       page.total,
     );
-    if (rule !== undefined && this.o.endtime.learn(rule))
+    if (rule !== undefined && (await this.o.endtime.learn(rule)))
       this.o.logger.debug(`the server's endtime is ${rule}`, { date: w.date, probe: second });
   }
 
@@ -261,7 +292,7 @@ export class WindowSync {
     // Below a day's root, how a window is asked for depends on the server's endtime.
     if (w.parentId !== null || w.status === 'split') await this.ensureEndtimeKnown(w);
     const unaskable = unaskableVerdict(this.request(w));
-    if (unaskable !== undefined) return this.act(w, unaskable, this.stored(w), this.seconds());
+    if (unaskable !== undefined) return this.act(w, unaskable, await this.stored(w), this.seconds());
     return w.status === 'split' ? this.reconcileSplit(w, knownTotal) : this.reconcileLeaf(w, knownTotal);
   }
 
@@ -270,16 +301,30 @@ export class WindowSync {
     if (total === undefined) {
       const probe = await this.fetchPage(w, 0);
       if (probe === null) throw new Error(`window ${w.begintime}..${w.endtime} of ${w.date}: first page refused`);
-      this.save(w, probe);
+      await this.save(w, probe);
       total = probe.total;
     }
     const windows = this.o.store.windows;
-    const children = windows.children(w.id);
-    const unchanged = splitUnchanged(total, w.serverTotal, children, (id) => windows.children(id));
-    windows.recordSplitCheck(w.id, total, unchanged ? this.stored(w) : null, this.seconds());
+    const children = await windows.children(w.id);
+    // The subtree is read only when the total did not move: otherwise the split changed whatever it holds.
+    const below = total === w.serverTotal ? await this.splitDescendants(children) : new Map<number, WindowRow[]>();
+    const unchanged = splitUnchanged(total, w.serverTotal, children, (id) => below.get(id) ?? []);
+    await windows.recordSplitCheck(w.id, total, unchanged ? await this.stored(w) : null, this.seconds());
     // Children are checked left to right; the last one's total follows from the parent's and its siblings'.
     if (!unchanged) await this.reconcileParts(children, total, (child) => windows.get(child.id));
     return total;
+  }
+
+  /** The children of every split window below `parts`, by parent id. */
+  private async splitDescendants(parts: readonly WindowRow[]): Promise<Map<number, WindowRow[]>> {
+    const out = new Map<number, WindowRow[]>();
+    const pending = parts.filter((p) => p.status === 'split');
+    for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
+      const children = await this.o.store.windows.children(part.id);
+      out.set(part.id, children);
+      pending.push(...children.filter((c) => c.status === 'split'));
+    }
+    return out;
   }
 
   /**
@@ -289,11 +334,11 @@ export class WindowSync {
   private async reconcileParts(
     parts: readonly WindowRow[],
     whole: number | undefined,
-    load = (w: WindowRow): WindowRow => w,
+    load = (w: WindowRow): Promise<WindowRow> | WindowRow => w,
   ): Promise<void> {
     let rest = whole;
     for (const [i, part] of parts.entries()) {
-      const seen = await this.reconcile(load(part), derivedPartTotal(rest, i === parts.length - 1));
+      const seen = await this.reconcile(await load(part), derivedPartTotal(rest, i === parts.length - 1));
       if (rest !== undefined) rest -= seen;
     }
   }
@@ -301,16 +346,16 @@ export class WindowSync {
   /** Checks a leaf: its first page, then reads, re-reads and splits as the verdicts (window-verdict.ts) say. */
   private async reconcileLeaf(w: WindowRow, knownTotal?: number): Promise<number> {
     if (knownTotal !== undefined) {
-      const stored = this.stored(w);
+      const stored = await this.stored(w);
       const derived = derivedTotalVerdict(knownTotal, stored);
       if (derived !== undefined) return this.act(w, derived, stored, this.seconds());
     }
-    for (let leaf = w; ; leaf = this.o.store.windows.get(w.id)) {
+    for (let leaf = w; ; leaf = await this.o.store.windows.get(w.id)) {
       const first = await this.fetchPage(leaf, 0);
       if (first === null)
         throw new Error(`window ${leaf.begintime}..${leaf.endtime} of ${leaf.date}: first page refused`);
-      this.save(leaf, first);
-      const stored = this.stored(leaf);
+      await this.save(leaf, first);
+      const stored = await this.stored(leaf);
       const reads = this.reads.get(leaf.id) ?? 0;
       const facts = {
         begin: leaf.begintime,
@@ -326,7 +371,7 @@ export class WindowSync {
       const outcome = await this.readPages(leaf, first, stored);
       const { total, totalChanged, cutShort, tracker } = outcome;
       const shape = tracker.shape();
-      const after = { begin: leaf.begintime, stored: this.stored(leaf), total, totalChanged, cutShort, shape };
+      const after = { begin: leaf.begintime, stored: await this.stored(leaf), total, totalChanged, cutShort, shape };
       const at = this.seconds();
       const settled = await this.decide(leaf, (room) => readVerdict({ ...after, room }));
       if (settled.kind !== 'reread') return this.act(leaf, settled, after.stored, at);
@@ -361,7 +406,8 @@ export class WindowSync {
   private async act(w: WindowRow, verdict: FinalVerdict, stored: number, at: number): Promise<number> {
     if (verdict.kind === 'split') return this.splitAndReconcile(w, verdict);
     const { kind: status, total: serverTotal, note } = verdict;
-    this.o.store.windows.recordCheck(w.id, { status, serverTotal, storedCount: stored, at, note });
+    await this.o.store.windows.recordCheck(w.id, { status, serverTotal, storedCount: stored, at, note });
+    this.settled(w, status);
     return verdict.total;
   }
 
@@ -389,24 +435,24 @@ export class WindowSync {
       start = w.nextStart;
       tracker.breakSequence();
     }
-    this.o.store.windows.recordProgress(w.id, start, readTotal, total, this.seconds());
+    await this.o.store.windows.recordProgress(w.id, start, readTotal, total, this.seconds());
     // Entries of the window stored so far: every entry a page returns lies inside the window.
     let stored = storedAfterFirst;
-    while (start < total && !(stored >= total && this.stored(w) >= total)) {
+    while (start < total && !(stored >= total && (await this.stored(w)) >= total)) {
       this.o.signal.throwIfAborted();
-      const maxOffset = this.knownMaxOffset();
+      const maxOffset = await this.knownMaxOffset();
       if (maxOffset !== undefined && start >= maxOffset) {
         cutShort = true;
         break;
       }
       const page = await this.fetchPage(w, start);
       if (page === null) {
-        this.learnMaxOffset(start);
+        await this.learnMaxOffset(start);
         cutShort = true;
         break;
       }
       const next = start + page.list.length;
-      stored += this.save(w, page, { nextStart: next, readTotal });
+      stored += await this.save(w, page, { nextStart: next, readTotal });
       tracker.add(timestampsOf(page));
       if (page.total !== total) {
         totalChanged = true;
@@ -416,7 +462,7 @@ export class WindowSync {
         // An empty page before the total: the server will not serve this deep (or the window shrank).
         if (start < total) {
           cutShort = true;
-          if (!totalChanged) this.learnMaxOffset(start);
+          if (!totalChanged) await this.learnMaxOffset(start);
         }
         break;
       }
@@ -434,7 +480,8 @@ export class WindowSync {
       cuts,
       reason: split.reason,
     });
-    const children = this.o.store.windows.split(w.id, cuts, split.total, this.seconds(), split.reason);
+    const children = await this.o.store.windows.split(w.id, cuts, split.total, this.seconds(), split.reason);
+    this.settled(w, 'split');
     // Read the unread side first, so the read side's total can be derived and spare a call.
     await this.reconcileParts(
       split.knownTotal === undefined ? children : partOrder(children, split.readSide),

@@ -16,6 +16,7 @@ export type { SaveResult } from './entry-writer.js';
 export type { RunRecord } from './run-history.js';
 export type { PagePlace, ServedWindow } from './store.js';
 export type { WindowCheck, WindowRow, WindowStatus } from './window-ledger.js';
+export { LeaseLostError } from './postgres/lease-lost-error.js';
 
 /**
  * The lease a page write is fenced by: written only while the app's lease still has this epoch
@@ -70,6 +71,8 @@ export interface AsyncRunHistory {
 
 /** The `apps` table's writer (src/store/app-registry.ts). */
 export interface AsyncAppRegistry {
+  /** When each app's latest finished pass started: a pass serves the least recently run apps first. */
+  lastRunTimes(): Promise<Map<string, number>>;
   seen(appid: string, at: number): Promise<void>;
   finished(appid: string, startedAt: number, exitCode: number, error: string | null): Promise<void>;
 }

@@ -123,7 +123,7 @@ describe('a pass over many apps (in process, simulator over loopback)', () => {
     expect(seen.filter((e) => e.type === 'pass-done')).toHaveLength(1);
     const stored = seen.reduce((n, e) => n + (e.type === 'app-done' ? e.entriesNew : 0), 0);
     expect(stored).toBe(outcome.apps.reduce((n, a) => n + (a.result?.entriesNew ?? 0), 0));
-  });
+  }, 180_000);
 
   it('exits 3 only when every app failed fatally, and a second pass serves the least recently run apps first', async () => {
     sim = await simulator({ now: clockFrom(MIDDAY_CST), appCount: 3, perDay: 5 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextPageSize, PageSize } from '../../src/export/page-size.js';
-import { openDatabase } from '../../src/store/database.js';
-import { StateStore } from '../../src/store/state-store.js';
+import { AsyncSqliteStore } from '../../src/store/sqlite/async-sqlite-store.js';
+import { Store } from '../../src/store/store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
@@ -65,40 +65,39 @@ describe('nextPageSize', () => {
 
 describe('PageSize', () => {
   function state() {
-    const { db } = openDatabase(`${tempDir()}/wxlog.db`);
-    return new StateStore(db);
+    return new AsyncSqliteStore(Store.open(`${tempDir()}/wxlog.db`)).state;
   }
   const day = MIDDAY_CST_MS;
 
-  it('keeps what it learnt per app, and tries the smallest refused size again on the next CST day', () => {
+  it('keeps what it learnt per app, and tries the smallest refused size again on the next CST day', async () => {
     const s = state();
-    const first = new PageSize(s, 'wxa', 1000, () => day);
-    expect(first.refused(1000, 100_000)).toBe(500);
-    first.served(500, 500, 100_000);
+    const first = await PageSize.load(s, 'wxa', 1000, () => day);
+    expect(await first.refused(1000, 100_000)).toBe(500);
+    await first.served(500, 500, 100_000);
     expect(first.isProven(500)).toBe(true);
     expect(first.current).toBe(525);
-    first.refused(525, 100_000);
+    await first.refused(525, 100_000);
     // A new run on the same day starts at the size proven served.
-    expect(new PageSize(s, 'wxa', 1000, () => day).current).toBe(500);
-    expect(new PageSize(s, 'wxb', 1000, () => day).current).toBe(1000);
-    const tomorrow = new PageSize(s, 'wxa', 1000, () => day + 86_400_000);
-    const smallestRefused = (JSON.parse(s.get('page_size:wxa') ?? '{}') as { refused: number }).refused;
+    expect((await PageSize.load(s, 'wxa', 1000, () => day)).current).toBe(500);
+    expect((await PageSize.load(s, 'wxb', 1000, () => day)).current).toBe(1000);
+    const tomorrow = await PageSize.load(s, 'wxa', 1000, () => day + 86_400_000);
+    const smallestRefused = (JSON.parse((await s.get('page_size:wxa')) ?? '{}') as { refused: number }).refused;
     expect(tomorrow.current).toBe(smallestRefused);
     // Served now: the ceiling rose, the search starts upwards again.
-    tomorrow.served(smallestRefused, smallestRefused, 100_000);
+    await tomorrow.served(smallestRefused, smallestRefused, 100_000);
     expect(tomorrow.current).toBe(1000);
   });
 
-  it('says a refusal at a proven size, or of one entry, is not about the size', () => {
-    const p = new PageSize(state(), 'wxa', 1000, () => day);
-    p.served(1000, 1000, 5000);
-    expect(p.refused(1000)).toBeNull();
-    expect(p.refused(1)).toBeNull();
+  it('says a refusal at a proven size, or of one entry, is not about the size', async () => {
+    const p = await PageSize.load(state(), 'wxa', 1000, () => day);
+    await p.served(1000, 1000, 5000);
+    expect(await p.refused(1000)).toBeNull();
+    expect(await p.refused(1)).toBeNull();
   });
 
-  it('notices a silent cap: effective page is what came back while more remained', () => {
-    const p = new PageSize(state(), 'wxa', 1000, () => day);
-    p.served(1000, 100, 900);
+  it('notices a silent cap: effective page is what came back while more remained', async () => {
+    const p = await PageSize.load(state(), 'wxa', 1000, () => day);
+    await p.served(1000, 100, 900);
     expect(p.current).toBe(1000);
     expect(p.effective).toBe(100);
   });

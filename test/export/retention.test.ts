@@ -4,8 +4,7 @@ import { runExport, type ExportApi } from '../../src/export/run-export.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { Store } from '../../src/store/store.js';
 import { WechatError } from '../../src/wechat/errors.js';
-import { openDatabase } from '../../src/store/database.js';
-import { StateStore } from '../../src/store/state-store.js';
+import { AsyncSqliteStore } from '../../src/store/sqlite/async-sqlite-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { MIDDAY_CST_DAY, MIDDAY_CST_MS } from '../helpers/fixed-now.js';
 
@@ -34,20 +33,21 @@ describe('planRetention', () => {
 });
 
 describe('RetentionBoundary', () => {
-  it('only moves forward as days are refused, and forgets itself when an older day is served', () => {
-    const { db } = openDatabase(`${tempDir()}/wxlog.db`);
-    const state = new StateStore(db);
-    const b = new RetentionBoundary(state, 'wxa', () => 0);
-    b.refused('20261118', '20261122');
-    b.refused('20261116', '20261122');
+  it('only moves forward as days are refused, and forgets itself when an older day is served', async () => {
+    const store = new AsyncSqliteStore(Store.open(`${tempDir()}/wxlog.db`));
+    const { state } = store;
+    const b = await RetentionBoundary.load(state, 'wxa', () => 0);
+    await b.refused('20261118', '20261122');
+    await b.refused('20261116', '20261122');
     expect(b.newestRefused).toBe('20261118');
-    expect(new RetentionBoundary(state, 'wxa', () => 0).newestRefused).toBe('20261118');
-    expect(new RetentionBoundary(state, 'wxb', () => 0).newestRefused).toBeUndefined();
-    b.served('20261120');
+    expect((await RetentionBoundary.load(state, 'wxa', () => 0)).newestRefused).toBe('20261118');
+    expect((await RetentionBoundary.load(state, 'wxb', () => 0)).newestRefused).toBeUndefined();
+    await b.served('20261120');
     expect(b.newestRefused).toBe('20261118');
-    b.served('20261118');
+    await b.served('20261118');
     expect(b.newestRefused).toBeUndefined();
-    expect(new RetentionBoundary(state, 'wxa', () => 0).newestRefused).toBeUndefined();
+    expect((await RetentionBoundary.load(state, 'wxa', () => 0)).newestRefused).toBeUndefined();
+    await store.close();
   });
 });
 
@@ -70,7 +70,7 @@ describe('runExport and refusals that contradict retention', () => {
     };
   }
   async function run(refuse: (date: string) => boolean, path = `${tempDir()}/wxlog.db`) {
-    const store = Store.open(path);
+    const store = new AsyncSqliteStore(Store.open(path));
     try {
       return await runExport({
         appid: 'wxa',
@@ -85,7 +85,7 @@ describe('runExport and refusals that contradict retention', () => {
         scenes: false,
       });
     } finally {
-      store.close();
+      await store.close();
     }
   }
 

@@ -5,14 +5,14 @@ import { startOperationsServer, type OperationsServer } from '../../metrics/oper
 import { PassActivity } from '../../schedule/pass-activity.js';
 import { SCHEDULE_TIMEZONE } from '../../schedule/cron-schedule.js';
 import { runDaemon } from '../../schedule/daemon-loop.js';
-import { Store } from '../../store/store.js';
+import { openStore } from '../../store/open-store.js';
 import { ConfigError } from '../../config/config-error.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
-import { passApps } from '../pass-setup.js';
+import { databaseSetting, passApps } from '../pass-setup.js';
 import { ProgressLine } from '../progress.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -87,7 +87,7 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
     const metricsAddr = config.metricsAddr;
     // A database that cannot be opened or written fails every pass alike: say so now, exit 2, rather than
     // log each tick's failure for ever. Opened means migrated too: from here on the daemon is ready.
-    Store.open(config.db).close();
+    await (await openStore(databaseSetting(config.db))).close();
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
     const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
     // One event stream for the process: every pass emits into it, the metrics and the activity line follow it.

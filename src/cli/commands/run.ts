@@ -15,7 +15,7 @@ export const runCommand: Command = {
 One export pass over every configured app (WXLOG_APPID, or the apps of the config file and
 WXLOG_APPS_FILE; --app limits it): walks the last WXLOG_LOOKBACK_DAYS China Standard Time days (default 7, today
 included), re-checks days already stored at about one search call per day, reads what changed, and
-upserts every entry into the SQLite database. Every search call passes through the rate budget
+upserts every entry into the database (SQLite, or PostgreSQL for a postgres:// WXLOG_DB). Every search call passes through the rate budget
 (WXLOG_CALLS_PER_MINUTE per WXLOG_RATE_INTERVAL_MS), shared with other runs on the same database.
 
 With many apps, up to WXLOG_CONCURRENCY apps are exported at once, each within its own budget, the
@@ -27,7 +27,8 @@ ${optionsHelp([...configHelp, ['--app APPID', 'export only this app (repeatable)
 
 Exit codes: 0 complete, 1 some windows still incomplete or some apps failed (the next run
 continues), 2 bad settings or a database that cannot be opened or written, 3 fatal upstream error
-(credentials, permission) of the only app or of every app, 4 another run holds the database's lock,
+(credentials, permission) of the only app or of every app, 4 another run holds the database's lock
+(PostgreSQL: other workers hold every app's lease),
 5 internal error (a bug in wxlog). See docs/exit-codes.md.
 
 On a terminal, stderr shows a progress line: days and windows done, new entries, search calls, and an

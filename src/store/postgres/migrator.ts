@@ -1,11 +1,26 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { coerceError } from '../../errors/coerce-error.js';
 import { loadMigrations, SchemaError, type Migration, type MigrationResult } from '../migrator.js';
 import { inTransaction } from './connection.js';
 
-/** The folder shipped beside the code: `migrations/postgres/` at the package root, from src/ and dist/ alike. */
-export const postgresMigrationsDir = fileURLToPath(new URL('../../../migrations/postgres/', import.meta.url));
+/**
+ * The folder shipped beside the code: `migrations/postgres/` at the package root, from src/ and dist/ alike.
+ * Found by walking up from this module: it lies three levels below the root in src/store/postgres/, but two
+ * in the bundle's dist/cli/ chunks.
+ */
+export const postgresMigrationsDir = packageFolder('migrations/postgres');
+
+function packageFolder(relative: string): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return join(start, '../../..', relative);
+  }
+}
 
 /** Loads `migrations/postgres/NNNN_name.sql` (numbered as SQLite's are: 0001, 0002, … without gaps). */
 export function loadPostgresMigrations(dir: string = postgresMigrationsDir): Migration[] {

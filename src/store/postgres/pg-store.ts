@@ -10,6 +10,7 @@ import { createPool, inTransaction, redactDatabaseUrl } from './connection.js';
 import { pageTimestamps, saveEntries } from './entry-writer.js';
 import { checkFence, Leases } from './leases.js';
 import { loadPostgresMigrations, migratePostgres } from './migrator.js';
+import { PostgresOpenError } from './postgres-open-error.js';
 import { PgRequestLog } from './request-log.js';
 import { PgRunHistory } from './run-history.js';
 import { PgStateStore } from './state-store.js';
@@ -62,8 +63,9 @@ export class PgStore implements AsyncStore {
   }
 
   /**
-   * Connects to `url` and migrates the database. Errors name the URL with its password masked; a database
-   * newer than the program, or whose ctype cannot search Chinese, throws SchemaError.
+   * Connects to `url` and migrates the database. Errors name the URL with its password masked: a database
+   * that cannot be reached throws PostgresOpenError, one newer than the program, or whose ctype cannot
+   * search Chinese, SchemaError.
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const pool = createPool(url, options.poolSize);
@@ -81,7 +83,7 @@ export class PgStore implements AsyncStore {
       await pool.end().catch(() => undefined);
       if (e instanceof SchemaError) throw e;
       const message = e instanceof Error ? e.message : String(e);
-      throw new Error(`cannot open ${redactDatabaseUrl(url)}: ${message}`, { cause: e });
+      throw new PostgresOpenError(redactDatabaseUrl(url), message, { cause: e });
     }
   }
 

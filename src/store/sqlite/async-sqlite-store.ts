@@ -54,7 +54,7 @@ export class AsyncSqliteStore implements AsyncStore {
     this.state = promised(store.state, ['get', 'getNumber', 'set'] as const);
     this.requests = promised(store.requests, ['tryTake', 'pruneBefore', 'since'] as const);
     this.runs = promised(store.runs, ['start', 'finishRun'] as const);
-    this.apps = promised(store.apps, ['seen', 'finished'] as const);
+    this.apps = promised(store.apps, ['lastRunTimes', 'seen', 'finished'] as const);
   }
 
   /**

@@ -54,7 +54,8 @@ export const envSettings: readonly EnvSetting[] = [
 ];
 
 /**
- * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable.
- * Not warned about.
+ * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable,
+ * and the PostgreSQL leases' time to live, which the CLI reads itself until it is a setting of the schema
+ * (docs/postgres.md). Not warned about.
  */
-export const RESERVED_ENV_NAMES: readonly string[] = [CONFIG_FILE_ENV];
+export const RESERVED_ENV_NAMES: readonly string[] = [CONFIG_FILE_ENV, 'WXLOG_LEASE_TTL_MS'];

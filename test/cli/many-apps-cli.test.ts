@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { maxInAnyInterval } from '../../src/simulator/sliding-limiter.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -202,7 +203,18 @@ describe('many apps from one process (subprocess)', () => {
     const second = await runCli(['run'], env);
     expect(second.status).toBe(0);
     for (const a of sim.apps()) {
-      expect(sim.maxSearchesInAnyInterval(interval, a.appid)).toBeLessThanOrEqual(CALLS);
+      // The budget as both processes kept it: their send times, recorded in the database before each request
+      // left, never more than CALLS in any span (the interval plus its 200 ms margin, src/export/rate-budget.ts).
+      const sent = rows<{ at: number }>(
+        join(dir, 'wxlog.db'),
+        `SELECT at_ms AS at FROM search_requests WHERE appid = '${a.appid}'`,
+      ).map((r) => r.at);
+      expect(sent.length).toBe(sim.statsFor(a.appid).searchArrivals.length);
+      expect(maxInAnyInterval(sent, interval + 200)).toBeLessThanOrEqual(CALLS);
+      // What the simulator saw. It stamps an arrival when its handler runs in this test process, which the
+      // whole suite keeps busy: two full runs saw 9 and 10 in 4 s, none alone. The interval less 500 ms of
+      // that stamping delay is what can be asked of it here; the 54-app test above checks the full interval.
+      expect(sim.maxSearchesInAnyInterval(interval - 500, a.appid)).toBeLessThanOrEqual(CALLS);
       expectExact(join(dir, 'wxlog.db'), sim, a.appid);
     }
   }, 120_000);

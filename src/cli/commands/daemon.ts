@@ -123,21 +123,23 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
         logger,
         explainBusy: () => activity.report(),
         pass: async (signal) => {
-          const started = Date.now();
-          // The apps are read again at each pass: those no longer configured lose their series.
+          const started = ctx.now();
+          // The apps are read again at each pass: those no longer configured lose their series, and the
+          // pass's logger masks the secrets of the apps file as read now.
           const apps = passApps(config);
           metrics?.retainApps(apps.map((a) => a.appid));
+          const passLogger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config, apps);
           const outcome = await exportPass({
             config,
             apps,
-            logger,
+            logger: passLogger,
             command: 'daemon',
             signal,
             progress,
             events,
             env: ctx.env,
           });
-          logOutcome(logger, outcome, Date.now() - started);
+          logOutcome(passLogger, outcome, ctx.now() - started);
         },
       });
     } finally {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { maxInAnyInterval } from '../../src/simulator/sliding-limiter.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { pgExactProblems, pgRows } from '../helpers/pg-rows.js';
 import { createTestDatabase } from '../helpers/postgres-server.js';
@@ -198,7 +199,15 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
           prev.finished_at!,
         );
       }
-      expect(sim.maxSearchesInAnyInterval(INTERVAL_MS, a.appid)).toBeLessThanOrEqual(CALLS);
+      // The budget as the three workers kept it: the send times they recorded before each request left (the
+      // last ten intervals' worth, what the table keeps), never more than CALLS in a span (interval + 200 ms).
+      const sent = (
+        await pgRows<{ at: number }>(db, 'SELECT at_ms AS at FROM search_requests WHERE appid = $1', [a.appid])
+      ).map((r) => r.at);
+      expect(maxInAnyInterval(sent, INTERVAL_MS + 200)).toBeLessThanOrEqual(CALLS);
+      // What the simulator saw, stamped when its handler runs in this test process, on two cores shared with
+      // three workers and PostgreSQL: within the interval less 300 ms of that stamping delay.
+      expect(sim.maxSearchesInAnyInterval(INTERVAL_MS - 300, a.appid)).toBeLessThanOrEqual(CALLS);
     }
     // Nobody holds a lease once every worker is done.
     const held = await pgRows<{ n: number }>(

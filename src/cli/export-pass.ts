@@ -8,7 +8,7 @@ import type { LockHolder } from '../store/run-lock.js';
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import type { CommandContext } from './command.js';
 import { ExitCode } from './exit-codes.js';
-import { leaseTtlMs, passApps, passSettings, thisWorker, tokenEnv } from './pass-setup.js';
+import { passApps, passSettings, thisWorker, tokenEnv } from './pass-setup.js';
 import { lockHeldMessage } from './process-lock.js';
 import { ExportProgress, type ProgressLine } from './progress.js';
 
@@ -68,7 +68,6 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     command: o.command,
     logger: o.logger,
     tokenEnv: tokenEnv(o.env ?? {}),
-    ...leaseOption(o.env ?? {}),
     worker: thisWorker(),
     now,
     ...(o.signal ? { signal: o.signal } : {}),
@@ -93,8 +92,3 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
 }
 
 export { ExitCode };
-
-function leaseOption(env: CommandContext['env']): { leaseTtlMs?: number } {
-  const ms = leaseTtlMs(env);
-  return ms === undefined ? {} : { leaseTtlMs: ms };
-}

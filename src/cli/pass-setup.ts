@@ -2,9 +2,7 @@ import { hostname } from 'node:os';
 import type { AppConfig } from '../config/app-config.js';
 import type { Config } from '../config/config-schema.js';
 import { loadApps } from '../config/load-apps.js';
-import { ConfigError } from '../config/config-error.js';
 import type { PassOptions, WorkerIdentity } from '../export/export-pass.js';
-import { isPostgresUrl } from '../store/open-store.js';
 import { UsageError, type CommandContext } from './command.js';
 import { isAlive } from './process-lock.js';
 
@@ -22,42 +20,15 @@ export function tokenEnv(env: CommandContext['env']): Record<string, string | un
 export function passSettings(
   config: Config,
   apps: readonly AppConfig[],
-): Pick<PassOptions, 'db' | 'apiBase' | 'rateIntervalMs' | 'concurrency' | 'apps'> {
+): Pick<PassOptions, 'db' | 'apiBase' | 'rateIntervalMs' | 'concurrency' | 'leaseTtlMs' | 'apps'> {
   return {
-    db: databaseSetting(config.db),
+    db: config.db,
     apiBase: config.apiBase,
     rateIntervalMs: config.rateIntervalMs,
     concurrency: config.concurrency,
+    leaseTtlMs: config.leaseTtlMs,
     apps,
   };
-}
-
-/**
- * The database a `WXLOG_DB` (or `db`) setting names: a PostgreSQL URL as given, or a SQLite path. The
- * settings resolve `db` against the working folder as a path, which turns `postgres://u:p@h/db` into
- * `/cwd/postgres:/u:p@h/db`: the URL is taken back from there (the only double slash a URL has is the
- * scheme's, which path normalization collapsed). Once the settings keep URLs as they are, this returns them.
- */
-export function databaseSetting(db: string): string {
-  if (isPostgresUrl(db)) return db;
-  const mangled = /(?:^|[\\/])(postgres(?:ql)?):[\\/]+([^\\/].*)$/i.exec(db);
-  return mangled ? `${mangled[1]}://${mangled[2]}` : db;
-}
-
-/**
- * PostgreSQL leases' time to live, `WXLOG_LEASE_TTL_MS` (milliseconds, at least 1000; default 30 s): how
- * soon another worker takes over the apps of one that died. Read here until the settings know it.
- */
-export function leaseTtlMs(env: CommandContext['env']): number | undefined {
-  const text = env.WXLOG_LEASE_TTL_MS;
-  if (text === undefined || text.trim() === '') return undefined;
-  const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 1000)
-    throw new ConfigError(
-      'WXLOG_LEASE_TTL_MS',
-      `WXLOG_LEASE_TTL_MS must be an integer of milliseconds >= 1000, got ${text}`,
-    );
-  return ms;
 }
 
 /**

@@ -44,6 +44,8 @@ export interface Config {
   concurrency: number;
   /** Where `daemon` serves `/metrics`, `/livez` and `/readyz`; off when absent. */
   metricsAddr?: ListenAddress;
+  /** PostgreSQL: how long a worker's lease on an app lasts unrenewed, in milliseconds (docs/postgres.md). */
+  leaseTtlMs: number;
   /** http(s) origin of the API, without a trailing slash. */
   apiBase: string;
   /**
@@ -288,6 +290,13 @@ export const settingSchemas = {
         'host:port where `wxlog daemon` serves /metrics, /livez and /readyz; off when unset (WXLOG_METRICS_ADDR).',
       examples: ['127.0.0.1:9464'],
     }),
+  leaseTtlMs: integer('must be an integer number of milliseconds from 1000 to 3600000', 1000, 3_600_000)
+    .default(30_000)
+    .meta({
+      description:
+        "PostgreSQL: how long a worker's lease on an app lasts unrenewed; renewed every third of it, taken over by " +
+        'another worker once it lapses (WXLOG_LEASE_TTL_MS).',
+    }),
 } as const;
 
 /** A setting's path in the config file: `pageSize`, `filters.level`, … */
@@ -380,6 +389,7 @@ export const configFileSchema = z
     appsFile: settingSchemas.appsFile.optional(),
     concurrency: settingSchemas.concurrency,
     metricsAddr: settingSchemas.metricsAddr.optional(),
+    leaseTtlMs: settingSchemas.leaseTtlMs,
     apiBase: settingSchemas.apiBase,
     db: settingSchemas.db,
     callsPerMinute: settingSchemas.callsPerMinute,

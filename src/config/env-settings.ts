@@ -51,11 +51,8 @@ export const envSettings: readonly EnvSetting[] = [
   { name: 'WXLOG_APPS_FILE', key: 'appsFile', parse: text },
   { name: 'WXLOG_CONCURRENCY', key: 'concurrency', parse: integer },
   { name: 'WXLOG_METRICS_ADDR', key: 'metricsAddr', parse: trimmed },
+  { name: 'WXLOG_LEASE_TTL_MS', key: 'leaseTtlMs', parse: integer },
 ];
 
-/**
- * `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable,
- * and the PostgreSQL leases' time to live, which the CLI reads itself until it is a setting of the schema
- * (docs/postgres.md). Not warned about.
- */
-export const RESERVED_ENV_NAMES: readonly string[] = [CONFIG_FILE_ENV, 'WXLOG_LEASE_TTL_MS'];
+/** `WXLOG_*` variables that are not in {@link envSettings} yet are no typo: the config file's own variable. Not warned about. */
+export const RESERVED_ENV_NAMES: readonly string[] = [CONFIG_FILE_ENV];

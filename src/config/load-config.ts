@@ -145,6 +145,7 @@ export function loadConfig(sources: ConfigSources, purpose: LoadPurpose = 'upstr
     ...optional('appsFile', settings.appsFile === undefined ? undefined : resolve(sources.cwd, settings.appsFile)),
     concurrency: settings.concurrency,
     ...optional('metricsAddr', settings.metricsAddr),
+    leaseTtlMs: settings.leaseTtlMs,
   };
   if (purpose === 'upstream' && manyApps !== undefined && loadApps(config, readFile).length === 0) {
     throw new ConfigError(

@@ -245,6 +245,18 @@ const cases: SettingCase[] = [
     rule: 'must be host:port with a port from 0 to 65535',
   },
   {
+    key: 'leaseTtlMs',
+    env: 'WXLOG_LEASE_TTL_MS',
+    defaultValue: 30_000,
+    envValue: '3000',
+    fromEnv: 3000,
+    fileValue: 3_600_000,
+    fromFile: 3_600_000,
+    badEnv: '999',
+    badFile: 3_600_001,
+    rule: 'must be an integer number of milliseconds from 1000 to 3600000',
+  },
+  {
     key: 'logLevel',
     env: 'WXLOG_LOG_LEVEL',
     defaultValue: 'info',

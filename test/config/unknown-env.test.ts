@@ -24,7 +24,7 @@ describe('unknownEnvWarnings', () => {
     for (const s of envSettings) env[s.name] = 'x';
     for (const name of RESERVED_ENV_NAMES) env[name] = 'x';
     expect(unknownEnvWarnings(env)).toEqual([]);
-    expect(RESERVED_ENV_NAMES).toEqual(['WXLOG_CONFIG', 'WXLOG_LEASE_TTL_MS']);
+    expect(RESERVED_ENV_NAMES).toEqual(['WXLOG_CONFIG']);
     expect(envSettings.map((s) => s.name)).toEqual(
       expect.arrayContaining([
         'WXLOG_APPS_FILE',

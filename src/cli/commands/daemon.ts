@@ -12,7 +12,7 @@ import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, commandLogger, configHelp, configOptions } from '../cli-config.js';
 import { exportPass, type PassOutcome } from '../export-pass.js';
 import { ExitCode } from '../exit-codes.js';
-import { databaseSetting, passApps } from '../pass-setup.js';
+import { passApps } from '../pass-setup.js';
 import { ProgressLine } from '../progress.js';
 import { optionsHelp } from '../options-help.js';
 
@@ -87,7 +87,7 @@ database that cannot be opened or written, 5 internal error (a bug in wxlog).`,
     const metricsAddr = config.metricsAddr;
     // A database that cannot be opened or written fails every pass alike: say so now, exit 2, rather than
     // log each tick's failure for ever. Opened means migrated too: from here on the daemon is ready.
-    await (await openStore(databaseSetting(config.db))).close();
+    await (await openStore(config.db)).close();
     const progress = ctx.stderr.isTTY === true ? new ProgressLine(ctx.stderr) : undefined;
     const logger = commandLogger(progress ? { ...ctx, stderr: progress.logStream } : ctx, config);
     // One event stream for the process: every pass emits into it, the metrics and the activity line follow it.

@@ -4,7 +4,6 @@ import { parseCommandArgs } from '../command-args.js';
 import { commandConfig, configHelp, configOptions } from '../cli-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { optionsHelp } from '../options-help.js';
-import { databaseSetting } from '../pass-setup.js';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -21,7 +20,7 @@ ${optionsHelp(configHelp)}`,
   async run(ctx: CommandContext) {
     const { values } = parseCommandArgs('migrate', ctx.argv, configOptions, false);
     const config = commandConfig(ctx, values, 'local');
-    const db = databaseSetting(config.db);
+    const { db } = config;
     const store = await openStore(db, { poolSize: 1 });
     // The password of a URL never shows.
     const shown = displayDatabase(db);

@@ -14,6 +14,7 @@ import { DEFAULT_HTTP_TIMEOUTS, sharedHttpPool } from '../wechat/http-transport.
 import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import { exportApp, type AppExportContext, type AppLease, type AppOutcome } from './app-export.js';
 import { ExitCode } from './exit-code.js';
+import { forgetOldSendTimes } from './rate-budget.js';
 import type { DayOutcome, ExportApi, ExportResult } from './run-export.js';
 
 /** The process a pass runs in: it names the process in `runs.worker` and in the database's lock. */
@@ -315,6 +316,7 @@ async function runApps(
       ...(o.follow ? { follow: o.follow } : {}),
       ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
     };
+    forgetOldSendTimes(store.requests, now() - 10 * o.rateIntervalMs, o.logger);
     const lastRun = await store.apps.lastRunTimes();
     const order = [...o.apps].sort((a, b) => (lastRun.get(a.appid) ?? -1) - (lastRun.get(b.appid) ?? -1));
     const queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });

@@ -16,6 +16,22 @@ export interface BudgetRequestLog {
   since(appid: string, sinceMs: number): Awaitable<number[]>;
 }
 
+/**
+ * Forgets the send times before `beforeMs` of every app: older than a few intervals, they constrain
+ * nothing. The process part does it once at the start of each pass (a short run never reaches a budget's
+ * periodic prune, and the table would grow by every run's calls); each budget again every 500 calls.
+ * Housekeeping: a failure is logged, never a reason to stop sending.
+ */
+export function forgetOldSendTimes(requests: BudgetRequestLog, beforeMs: number, log: Logger): void {
+  const failed = (e: unknown): void => log.warn('could not forget old send times', { error: String(e) });
+  try {
+    const pruning = requests.pruneBefore(beforeMs);
+    if (pruning instanceof Promise) pruning.catch(failed);
+  } catch (e: unknown) {
+    failed(e);
+  }
+}
+
 export interface RateBudgetOptions {
   requests: BudgetRequestLog;
   appid: string;
@@ -89,20 +105,10 @@ export class RateBudget {
     this.log = (options.logger ?? silentLogger).child({ component: 'rate-budget', appid: options.appid });
     this.spanMs =
       options.intervalMs + Math.min(1000, Math.max(options.intervalMs / 50, Math.min(200, options.intervalMs)));
-    // Send times older than a few intervals constrain nothing; a short run would otherwise never reach
-    // the periodic prune below, and the table would grow by every run's calls.
-    this.prune(this.now() - 10 * options.intervalMs);
   }
 
-  // Forgetting old send times is housekeeping: a failure is logged, never a reason to stop sending.
   private prune(beforeMs: number): void {
-    const failed = (e: unknown): void => this.log.warn('could not forget old send times', { error: String(e) });
-    try {
-      const pruning = this.options.requests.pruneBefore(beforeMs);
-      if (pruning instanceof Promise) pruning.catch(failed);
-    } catch (e: unknown) {
-      failed(e);
-    }
+    forgetOldSendTimes(this.options.requests, beforeMs, this.log);
   }
 
   /** Requests this budget has let through in this process. */

@@ -7,6 +7,7 @@ import { maxInAnyInterval } from '../../src/simulator/sliding-limiter.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { appsFileEnv } from '../helpers/apps-file-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { CLI, runCli } from './run-cli.js';
 
@@ -127,19 +128,7 @@ describe('many apps from one process (subprocess)', () => {
       now: frozenNow(),
     });
     const dir = tempDir();
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(
-      appsFile,
-      `# the platform's apps\n${sim
-        .apps()
-        .map((a) => a.appid)
-        .join('\n')}\n`,
-    );
-    const env = baseEnv(sim, dir, {
-      WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
-      WXLOG_CONCURRENCY: '3',
-    });
+    const env = baseEnv(sim, dir, { ...appsFileEnv(sim, dir), WXLOG_CONCURRENCY: '3' });
     const db = join(dir, 'wxlog.db');
     const child = spawn(process.execPath, [CLI, 'run'], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -182,19 +171,7 @@ describe('many apps from one process (subprocess)', () => {
       now: frozenNow(),
     });
     const dir = tempDir();
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(
-      appsFile,
-      sim
-        .apps()
-        .map((a) => a.appid)
-        .join('\n'),
-    );
-    const env = baseEnv(sim, dir, {
-      WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
-      WXLOG_RATE_INTERVAL_MS: String(interval),
-    });
+    const env = baseEnv(sim, dir, { ...appsFileEnv(sim, dir), WXLOG_RATE_INTERVAL_MS: String(interval) });
     const first = await runCli(['run'], env);
     expect(first.status).toBe(0);
     // More entries arrive today; the second process starts at once.
@@ -230,14 +207,10 @@ describe('many apps from one process (subprocess)', () => {
     });
     const [a, b, c, d] = sim.apps().map((x) => x.appid) as [string, string, string, string];
     const dir = tempDir();
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(appsFile, `${a}\n${b}\n`);
     const db = join(dir, 'wxlog.db');
-    const env = baseEnv(sim, dir, {
-      WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
-      WXLOG_SCHEDULE: '*/2 * * * * *',
-    });
+    const appsEnv = appsFileEnv(sim, dir, [a, b]);
+    const appsFile = appsEnv.WXLOG_APPS_FILE;
+    const env = baseEnv(sim, dir, { ...appsEnv, WXLOG_SCHEDULE: '*/2 * * * * *' });
     const child = spawn(process.execPath, [CLI, 'daemon'], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: 'ignore',

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { maxInAnyInterval } from '../../src/simulator/sliding-limiter.js';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import { pgExactProblems, pgRows } from '../helpers/pg-rows.js';
 import { createTestDatabase } from '../helpers/postgres-server.js';
+import { appsFileEnv } from '../helpers/apps-file-env.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI } from './run-cli.js';
 
@@ -80,20 +79,10 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
     const at = Date.now();
     sim = await startSimulator({ appCount: 2, perDay: 30, intervalMs: INTERVAL_MS, seed: 21, now: () => at });
     const dir = tempDir();
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(
-      appsFile,
-      sim
-        .apps()
-        .map((a) => a.appid)
-        .join('\n'),
-    );
     const db = await database();
     const env = {
       WXLOG_DB: db,
-      WXLOG_API_BASE: sim.url,
-      WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      ...appsFileEnv(sim, dir),
       WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
       WXLOG_CALLS_PER_MINUTE: String(CALLS),
       WXLOG_PAGE_SIZE: '100',
@@ -128,20 +117,10 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
       now: () => frozenAt ?? Date.now(),
     });
     const dir = tempDir();
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(
-      appsFile,
-      sim
-        .apps()
-        .map((a) => a.appid)
-        .join('\n'),
-    );
     const db = await database();
     const env = {
       WXLOG_DB: db,
-      WXLOG_API_BASE: sim.url,
-      WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+      ...appsFileEnv(sim, dir),
       WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
       WXLOG_CALLS_PER_MINUTE: String(CALLS),
       WXLOG_PAGE_SIZE: '100',

@@ -7,6 +7,7 @@ import type { Simulator } from '../../src/simulator/simulator.js';
 import { simulator } from '../helpers/export-fixture.js';
 import { readRows } from '../helpers/read-rows.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { appsFileEnv } from '../helpers/apps-file-env.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { CLI, simulatorEnv } from '../cli/run-cli.js';
 import { parseExposition, sumOf, valueOf, type Sample } from './scrape.js';
@@ -145,15 +146,13 @@ describe('wxlog daemon with WXLOG_METRICS_ADDR (subprocess)', () => {
     const apps = sim.apps().map((a) => a.appid);
     const dir = tempDir();
     const db = join(dir, 'wxlog.db');
-    const appsFile = join(dir, 'apps.txt');
-    writeFileSync(appsFile, apps.join('\n'));
+    const { WXLOG_APPS_FILE: appsFile, ...appsEnv } = appsFileEnv(sim, dir);
     const d = daemon({
-      WXLOG_API_BASE: sim.url,
+      ...appsEnv,
       WXLOG_DB: db,
       WXLOG_RATE_INTERVAL_MS: String(sim.options.intervalMs),
       WXLOG_PAGE_SIZE: '100',
       WXLOG_APPS_FILE: appsFile,
-      WXLOG_TOKEN_URL: sim.tokenServiceUrl,
       WXLOG_CONCURRENCY: '3',
       WXLOG_METRICS_ADDR: '127.0.0.1:0',
       WXLOG_SCHEDULE: '*/5 * * * * *',

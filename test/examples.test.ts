@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createMetrics } from '../src/metrics/export-metrics.js';
 import { parseListenAddress } from '../src/config/config-schema.js';
+import { envSettings } from '../src/config/env-settings.js';
+import { loadApps } from '../src/config/load-apps.js';
+import { loadConfig } from '../src/config/load-config.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 const files = readdirSync(EXAMPLES).sort();
@@ -137,5 +140,61 @@ describe('examples', () => {
     expect(asTree(asTree(deployment?.spec).strategy).type).toBe('Recreate');
     expect(env.find((e) => e.name === 'WXLOG_SECRET')?.valueFrom).toBeDefined();
     expect(files).toContain('kubernetes-cronjob.yaml');
+  });
+
+  it('runs N PostgreSQL workers in Kubernetes whose settings load, with the apps file from a ConfigMap', () => {
+    const docs = yamlDocs('kubernetes-postgres-workers.yaml').map(asTree);
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    const spec = asTree(deployment?.spec);
+    expect(spec.replicas).toBeGreaterThanOrEqual(2);
+    const pod = asTree(asTree(spec.template).spec);
+    // The database holds everything: no claim, so replicas can run on any node.
+    expect(list(pod.volumes).some((v) => asTree(v).persistentVolumeClaim !== undefined)).toBe(false);
+    const [container] = list(pod.containers).map(asTree);
+    expect(container?.args).toEqual(['daemon']);
+    const env = list(container?.env).map(asTree);
+    const known = new Set(envSettings.map((e) => e.name));
+    expect(env.map((e) => String(e.name)).filter((name) => !known.has(name))).toEqual([]);
+    // The URL, password and all, only ever from a Secret.
+    const db = env.find((e) => e.name === 'WXLOG_DB');
+    expect(db?.value).toBeUndefined();
+    expect(asTree(asTree(db?.valueFrom).secretKeyRef).key).toBeDefined();
+
+    // The apps file is the ConfigMap's key, where the volume mounts it.
+    const appsFile = String(env.find((e) => e.name === 'WXLOG_APPS_FILE')?.value);
+    const volume = list(pod.volumes)
+      .map(asTree)
+      .find((v) => v.configMap !== undefined);
+    const mount = list(container?.volumeMounts)
+      .map(asTree)
+      .find((m) => m.name === volume?.name);
+    const configMap = docs.find(
+      (d) => d.kind === 'ConfigMap' && asTree(d.metadata).name === asTree(volume?.configMap).name,
+    );
+    const key = appsFile.slice(String(mount?.mountPath).length + 1);
+    expect(appsFile.startsWith(`${String(mount?.mountPath)}/`)).toBe(true);
+    const appsText = asTree(configMap?.data)[key];
+    expect(typeof appsText).toBe('string');
+
+    // Its settings as wxlog reads them, the Secret's URL standing in.
+    const values: Record<string, string> = { WXLOG_DB: 'postgres://wxlog:s3cret@postgres.db.svc:5432/wxlog' };
+    for (const e of env) if (typeof e.value === 'string') values[String(e.name)] = e.value;
+    const readFile = (path: string): string => {
+      if (path === appsFile) return String(appsText);
+      throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    };
+    const config = loadConfig({ env: values, cwd: '/app', readFile }, 'upstream');
+    expect(config.db).toBe(values.WXLOG_DB);
+    expect(config.leaseTtlMs).toBe(Number(values.WXLOG_LEASE_TTL_MS));
+    const apps = loadApps(config, readFile);
+    expect(apps.length).toBeGreaterThanOrEqual(2);
+    expect(apps.every((a) => a.tokenMode === 'url')).toBe(true);
+
+    const port = parseListenAddress(String(values.WXLOG_METRICS_ADDR))?.port;
+    const named = list(container?.ports)
+      .map(asTree)
+      .find((p) => p.containerPort === port);
+    expect(asTree(asTree(container?.readinessProbe).httpGet)).toEqual({ path: '/readyz', port: named?.name });
+    expect(asTree(asTree(container?.livenessProbe).httpGet)).toEqual({ path: '/livez', port: named?.name });
   });
 });

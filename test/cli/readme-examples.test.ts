@@ -5,11 +5,16 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-/** Every statement of a document's ```sql blocks, in order. */
+/**
+ * Every statement of a document's ```sql blocks, in order, but those of blocks marked `-- PostgreSQL`
+ * (test/cli/postgres-docs-sql.test.ts runs them).
+ */
 function sqlStatements(file: string): string[] {
   const readme = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
   return [...readme.matchAll(/^```sql\n([\s\S]*?)^```$/gm)]
-    .flatMap((m) => (m[1] ?? '').split(/;\s*$/m))
+    .map((m) => m[1] ?? '')
+    .filter((block) => !block.startsWith('-- PostgreSQL'))
+    .flatMap((block) => block.split(/;\s*$/m))
     .map((sql) => sql.trim())
     .filter((sql) => sql !== '');
 }

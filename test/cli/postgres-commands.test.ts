@@ -1,10 +1,16 @@
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import type { AsyncStore } from '../../src/store/async-store.js';
+import { entryFingerprint } from '../../src/store/fingerprint.js';
+import { messageText } from '../../src/store/message-text.js';
+import { openStore } from '../../src/store/open-store.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import type { RunRecord } from '../../src/store/run-history.js';
 import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
 import { readServedEntry } from '../../src/wechat/served-entry.js';
 import { createTestDatabase } from '../helpers/postgres-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
 
 const APP_A = 'wxaaaaaaaaaaaaaaaa';
@@ -40,6 +46,16 @@ function served(timestamp: number, traceid: string, messages: Message[], extra: 
 
 async function fill(url: string, work: (store: PgStore) => Promise<unknown>): Promise<void> {
   const store = await PgStore.open(url);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+// The same work on either engine: `db` is a PostgreSQL URL or a SQLite path.
+async function fillEngine(db: string, work: (store: AsyncStore) => Promise<unknown>): Promise<void> {
+  const store = await openStore(db);
   try {
     await work(store);
   } finally {
@@ -125,6 +141,82 @@ describe('wxlog query on PostgreSQL', () => {
     expect(bad.stderr).toMatch(/^wxlog query: relation "nowhere" does not exist\n$/);
     const count = await cli(url, ['query', '--format', 'csv', 'SELECT count(*) AS n FROM state']);
     expect(count.stdout).toBe('n\r\n0\r\n');
+  });
+});
+
+describe('wxlog query on PostgreSQL, more rows than one fetch', () => {
+  const ENTRIES = 2500;
+  const t0 = now() - 4 * 3600;
+  // Entries of every shape the formats must treat alike: Chinese, nested JSON, NULLs, a bytea/BLOB fingerprint.
+  const entries = Array.from({ length: ENTRIES }, (_, i) => {
+    const t = t0 + i;
+    const extra = i % 5 === 0 ? { url: undefined } : { url: `pages/p${i % 9}/p${i % 9}` };
+    return served(
+      t,
+      `trace-${String(i).padStart(4, '0')}`,
+      [
+        {
+          time: t,
+          level: [2, 4, 8][i % 3]!,
+          msg: [`第 ${i} 条 网络请求失败`, { i, ok: i % 2 === 0, 值: [1.5, null] }],
+        },
+      ],
+      extra,
+    );
+  });
+  const sql = `SELECT e.traceid, e.timestamp, e.level, e.url, e.msg, e.fingerprint, m.seq, m.text
+    FROM log_entries e JOIN log_messages m ON m.entry_id = e.id ORDER BY e.timestamp, m.seq`;
+
+  it('prints 2,500 rows complete, in order, and exactly as SQLite prints the same entries, in every format', async () => {
+    const url = await freshDatabase();
+    const path = join(tempDir(), 'wxlog.db');
+    for (const db of [url, path]) {
+      await fillEngine(db, async (store) => {
+        for (let i = 0; i < ENTRIES; i += 500) await store.savePage(APP_A, '', entries.slice(i, i + 500), t0);
+      });
+    }
+    for (const format of ['csv', 'json', 'ndjson', 'table']) {
+      const [onPostgres, onSqlite] = await Promise.all([
+        cli(url, ['query', '--format', format, sql]),
+        cli(path, ['query', '--format', format, sql]),
+      ]);
+      expect(onPostgres.stderr, format).toBe('');
+      expect(onPostgres.status, format).toBe(0);
+      expect(onSqlite.status, format).toBe(0);
+      expect(onPostgres.stdout, format).toBe(onSqlite.stdout);
+    }
+    const rows = (await cli(url, ['query', '--format', 'ndjson', sql])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(ENTRIES);
+    rows.forEach((row, i) => {
+      const e = entries[i]!;
+      expect(row).toEqual({
+        traceid: e.traceid,
+        timestamp: e.timestamp,
+        level: e.level,
+        url: e.url,
+        msg: JSON.stringify(e.msg),
+        fingerprint: entryFingerprint(e.raw).toString('hex'),
+        seq: 0,
+        text: messageText(e.messages[0]!.args),
+      });
+    });
+  }, 120_000);
+
+  it('prints the rows read before a row the server fails on, then the one-line error, exit 2', async () => {
+    const url = await freshDatabase();
+    const failing = 'SELECT CASE WHEN i <= 1000 THEN i ELSE 1 / (i - i) END AS i FROM generate_series(1, 2500) AS g(i)';
+    const csv = await cli(url, ['query', '--format', 'csv', failing]);
+    expect(csv.stderr).toBe('wxlog query: division by zero\n');
+    expect(csv.status).toBe(2);
+    expect(csv.stdout).toBe(`i\r\n${Array.from({ length: 1000 }, (_, k) => `${k + 1}\r\n`).join('')}`);
+    // The table measures its columns first: nothing of it is printed.
+    const table = await cli(url, ['query', failing]);
+    expect(table.stderr).toBe('wxlog query: division by zero\n');
+    expect(table.status).toBe(2);
+    expect(table.stdout).toBe('');
   });
 });
 

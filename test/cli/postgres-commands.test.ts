@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { SIMULATED_SCENES } from '../../src/simulator/scenes.js';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
 import type { AsyncStore } from '../../src/store/async-store.js';
 import { entryFingerprint } from '../../src/store/fingerprint.js';
 import { messageText } from '../../src/store/message-text.js';
@@ -11,7 +13,7 @@ import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
 import { readServedEntry } from '../../src/wechat/served-entry.js';
 import { createTestDatabase } from '../helpers/postgres-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { runCli } from './run-cli.js';
+import { runCli, simulatorEnv } from './run-cli.js';
 
 const APP_A = 'wxaaaaaaaaaaaaaaaa';
 const APP_B = 'wxbbbbbbbbbbbbbbbb';
@@ -217,6 +219,59 @@ describe('wxlog query on PostgreSQL, more rows than one fetch', () => {
     expect(table.stderr).toBe('wxlog query: division by zero\n');
     expect(table.status).toBe(2);
     expect(table.stdout).toBe('');
+  });
+});
+
+describe('wxlog scenes on PostgreSQL and SQLite', () => {
+  let sim: Simulator | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it("stores and prints the simulator's scene list, field by field and in its order, the same on both engines", async () => {
+    const s = (sim = await startSimulator({ perDay: 10 }));
+    const url = await freshDatabase();
+    const dir = tempDir();
+    const onPostgres = simulatorEnv(s, dir, { WXLOG_DB: url });
+    const onSqlite = simulatorEnv(s, dir);
+    const lines = SIMULATED_SCENES.map((scene) => `${scene.value}\t${scene.name}\n`).join('');
+    const json = `${JSON.stringify(SIMULATED_SCENES.map((scene) => ({ name: scene.name, value: String(scene.value) })))}\n`;
+    for (const env of [onPostgres, onSqlite]) {
+      // Twice: the second run replaces the list rather than adding to it.
+      for (let run = 0; run < 2; run++) {
+        const text = await runCli(['scenes'], env);
+        expect(text.stderr).toBe('');
+        expect(text.status).toBe(0);
+        expect(text.stdout).toBe(lines);
+        const asJson = await runCli(['scenes', '--json'], env);
+        expect(asJson.status).toBe(0);
+        expect(asJson.stdout).toBe(json);
+      }
+    }
+    const appid = s.options.appid;
+    const stored = async (db: string, order: string) =>
+      JSON.parse(
+        (await cli(db, ['query', '--format', 'json', `SELECT appid, value, name FROM scenes ORDER BY ${order}`]))
+          .stdout,
+      ) as unknown;
+    const expected = SIMULATED_SCENES.map((scene) => ({ appid, value: String(scene.value), name: scene.name }));
+    expect(await stored(url, 'position')).toEqual(expected);
+    expect(await stored(onSqlite.WXLOG_DB!, 'rowid')).toEqual(expected);
+    // Each of the eight asked the simulator once.
+    expect(s.stats.sceneRequests).toBe(8);
+  }, 120_000);
+
+  it('names an unreachable server with its password masked, exit 2, before asking WeChat', async () => {
+    const s = (sim = await startSimulator({ perDay: 10 }));
+    const unreachable = new URL(await freshDatabase());
+    unreachable.port = '1';
+    const r = await runCli(['scenes'], simulatorEnv(s, tempDir(), { WXLOG_DB: unreachable.toString() }));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^wxlog scenes: cannot open postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/\w+: .*\n$/);
+    expect(r.stderr).not.toContain(PASSWORD);
+    expect(r.stdout).toBe('');
+    expect(s.stats.sceneRequests).toBe(0);
   });
 });
 

@@ -99,5 +99,7 @@ export interface AsyncStore {
   ): Promise<SaveResult>;
   /** Replaces the stored scene list of `appid` (src/store/scene-store.ts). */
   replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void>;
+  /** The stored scene list of `appid`, in the order the server listed it (`wxlog scenes` prints it back). */
+  listScenes(appid: string): Promise<Scene[]>;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ export function replaceScenes(db: Database, appid: string, scenes: readonly Scen
   })();
 }
 
+/** The stored scene list of `appid`, in the order the server listed it: replaceScenes inserts it in that order. */
 export function listScenes(db: Database, appid: string): Scene[] {
   return db.prepare('SELECT name, value FROM scenes WHERE appid = ? ORDER BY rowid').all(appid) as Scene[];
 }

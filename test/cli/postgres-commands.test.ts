@@ -1,11 +1,19 @@
+import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { SIMULATED_SCENES } from '../../src/simulator/scenes.js';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.js';
+import type { AsyncStore } from '../../src/store/async-store.js';
+import { entryFingerprint } from '../../src/store/fingerprint.js';
+import { messageText } from '../../src/store/message-text.js';
+import { openStore } from '../../src/store/open-store.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import type { RunRecord } from '../../src/store/run-history.js';
 import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
 import { readServedEntry } from '../../src/wechat/served-entry.js';
 import { createTestDatabase } from '../helpers/postgres-server.js';
-import { runCli } from './run-cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { runCli, simulatorEnv } from './run-cli.js';
 
 const APP_A = 'wxaaaaaaaaaaaaaaaa';
 const APP_B = 'wxbbbbbbbbbbbbbbbb';
@@ -40,6 +48,16 @@ function served(timestamp: number, traceid: string, messages: Message[], extra: 
 
 async function fill(url: string, work: (store: PgStore) => Promise<unknown>): Promise<void> {
   const store = await PgStore.open(url);
+  try {
+    await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+// The same work on either engine: `db` is a PostgreSQL URL or a SQLite path.
+async function fillEngine(db: string, work: (store: AsyncStore) => Promise<unknown>): Promise<void> {
+  const store = await openStore(db);
   try {
     await work(store);
   } finally {
@@ -125,6 +143,135 @@ describe('wxlog query on PostgreSQL', () => {
     expect(bad.stderr).toMatch(/^wxlog query: relation "nowhere" does not exist\n$/);
     const count = await cli(url, ['query', '--format', 'csv', 'SELECT count(*) AS n FROM state']);
     expect(count.stdout).toBe('n\r\n0\r\n');
+  });
+});
+
+describe('wxlog query on PostgreSQL, more rows than one fetch', () => {
+  const ENTRIES = 2500;
+  const t0 = now() - 4 * 3600;
+  // Entries of every shape the formats must treat alike: Chinese, nested JSON, NULLs, a bytea/BLOB fingerprint.
+  const entries = Array.from({ length: ENTRIES }, (_, i) => {
+    const t = t0 + i;
+    const extra = i % 5 === 0 ? { url: undefined } : { url: `pages/p${i % 9}/p${i % 9}` };
+    return served(
+      t,
+      `trace-${String(i).padStart(4, '0')}`,
+      [
+        {
+          time: t,
+          level: [2, 4, 8][i % 3]!,
+          msg: [`第 ${i} 条 网络请求失败`, { i, ok: i % 2 === 0, 值: [1.5, null] }],
+        },
+      ],
+      extra,
+    );
+  });
+  const sql = `SELECT e.traceid, e.timestamp, e.level, e.url, e.msg, e.fingerprint, m.seq, m.text
+    FROM log_entries e JOIN log_messages m ON m.entry_id = e.id ORDER BY e.timestamp, m.seq`;
+
+  it('prints 2,500 rows complete, in order, and exactly as SQLite prints the same entries, in every format', async () => {
+    const url = await freshDatabase();
+    const path = join(tempDir(), 'wxlog.db');
+    for (const db of [url, path]) {
+      await fillEngine(db, async (store) => {
+        for (let i = 0; i < ENTRIES; i += 500) await store.savePage(APP_A, '', entries.slice(i, i + 500), t0);
+      });
+    }
+    for (const format of ['csv', 'json', 'ndjson', 'table']) {
+      const [onPostgres, onSqlite] = await Promise.all([
+        cli(url, ['query', '--format', format, sql]),
+        cli(path, ['query', '--format', format, sql]),
+      ]);
+      expect(onPostgres.stderr, format).toBe('');
+      expect(onPostgres.status, format).toBe(0);
+      expect(onSqlite.status, format).toBe(0);
+      expect(onPostgres.stdout, format).toBe(onSqlite.stdout);
+    }
+    const rows = (await cli(url, ['query', '--format', 'ndjson', sql])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(ENTRIES);
+    rows.forEach((row, i) => {
+      const e = entries[i]!;
+      expect(row).toEqual({
+        traceid: e.traceid,
+        timestamp: e.timestamp,
+        level: e.level,
+        url: e.url,
+        msg: JSON.stringify(e.msg),
+        fingerprint: entryFingerprint(e.raw).toString('hex'),
+        seq: 0,
+        text: messageText(e.messages[0]!.args),
+      });
+    });
+  }, 120_000);
+
+  it('prints the rows read before a row the server fails on, then the one-line error, exit 2', async () => {
+    const url = await freshDatabase();
+    const failing = 'SELECT CASE WHEN i <= 1000 THEN i ELSE 1 / (i - i) END AS i FROM generate_series(1, 2500) AS g(i)';
+    const csv = await cli(url, ['query', '--format', 'csv', failing]);
+    expect(csv.stderr).toBe('wxlog query: division by zero\n');
+    expect(csv.status).toBe(2);
+    expect(csv.stdout).toBe(`i\r\n${Array.from({ length: 1000 }, (_, k) => `${k + 1}\r\n`).join('')}`);
+    // The table measures its columns first: nothing of it is printed.
+    const table = await cli(url, ['query', failing]);
+    expect(table.stderr).toBe('wxlog query: division by zero\n');
+    expect(table.status).toBe(2);
+    expect(table.stdout).toBe('');
+  });
+});
+
+describe('wxlog scenes on PostgreSQL and SQLite', () => {
+  let sim: Simulator | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it("stores and prints the simulator's scene list, field by field and in its order, the same on both engines", async () => {
+    const s = (sim = await startSimulator({ perDay: 10 }));
+    const url = await freshDatabase();
+    const dir = tempDir();
+    const onPostgres = simulatorEnv(s, dir, { WXLOG_DB: url });
+    const onSqlite = simulatorEnv(s, dir);
+    const lines = SIMULATED_SCENES.map((scene) => `${scene.value}\t${scene.name}\n`).join('');
+    const json = `${JSON.stringify(SIMULATED_SCENES.map((scene) => ({ name: scene.name, value: String(scene.value) })))}\n`;
+    for (const env of [onPostgres, onSqlite]) {
+      // Twice: the second run replaces the list rather than adding to it.
+      for (let run = 0; run < 2; run++) {
+        const text = await runCli(['scenes'], env);
+        expect(text.stderr).toBe('');
+        expect(text.status).toBe(0);
+        expect(text.stdout).toBe(lines);
+        const asJson = await runCli(['scenes', '--json'], env);
+        expect(asJson.status).toBe(0);
+        expect(asJson.stdout).toBe(json);
+      }
+    }
+    const appid = s.options.appid;
+    const stored = async (db: string, order: string) =>
+      JSON.parse(
+        (await cli(db, ['query', '--format', 'json', `SELECT appid, value, name FROM scenes ORDER BY ${order}`]))
+          .stdout,
+      ) as unknown;
+    const expected = SIMULATED_SCENES.map((scene) => ({ appid, value: String(scene.value), name: scene.name }));
+    expect(await stored(url, 'position')).toEqual(expected);
+    expect(await stored(onSqlite.WXLOG_DB!, 'rowid')).toEqual(expected);
+    // Each of the eight asked the simulator once.
+    expect(s.stats.sceneRequests).toBe(8);
+  }, 120_000);
+
+  it('names an unreachable server with its password masked, exit 2, before asking WeChat', async () => {
+    const s = (sim = await startSimulator({ perDay: 10 }));
+    const unreachable = new URL(await freshDatabase());
+    unreachable.port = '1';
+    const r = await runCli(['scenes'], simulatorEnv(s, tempDir(), { WXLOG_DB: unreachable.toString() }));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^wxlog scenes: cannot open postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/\w+: .*\n$/);
+    expect(r.stderr).not.toContain(PASSWORD);
+    expect(r.stdout).toBe('');
+    expect(s.stats.sceneRequests).toBe(0);
   });
 });
 

@@ -1,6 +1,5 @@
-import { listScenes, replaceScenes } from '../../store/scene-store.js';
+import { openStore } from '../../store/open-store.js';
 import { clientOptions } from '../client-options.js';
-import { Store } from '../../store/store.js';
 import { WechatError } from '../../wechat/errors.js';
 import { WechatClient } from '../../wechat/wechat-client.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -32,12 +31,13 @@ ${optionsHelp([...configHelp, ['--json', 'print the list as JSON'], ['--app APPI
     // The list is WeChat's, the same for every app: the first app asked answers it (--app chooses).
     const app = passApps(config, values.app)[0];
     if (app === undefined) throw new UsageError('no app is configured; set WXLOG_APPID or WXLOG_APPS_FILE');
+    // SQLite or PostgreSQL, as the setting says; opened (and migrated) before WeChat is asked anything.
+    const store = await openStore(config.db, { poolSize: 1 });
     const client = new WechatClient({ ...clientOptions(config, app, ctx.env), logger });
-    const store = Store.open(config.db);
     try {
       const scenes = await client.getSceneList(ctx.signal);
-      replaceScenes(store.db, app.appid, scenes, Math.floor(ctx.now() / 1000));
-      const stored = listScenes(store.db, app.appid);
+      await store.replaceScenes(app.appid, scenes, Math.floor(ctx.now() / 1000));
+      const stored = await store.listScenes(app.appid);
       ctx.stdout.write(
         values.json ? `${JSON.stringify(stored)}\n` : stored.map((s) => `${s.value}\t${s.name}\n`).join(''),
       );
@@ -47,7 +47,7 @@ ${optionsHelp([...configHelp, ['--json', 'print the list as JSON'], ['--app APPI
       ctx.stderr.write(`wxlog scenes: ${e.message}\n`);
       return e.kind === 'fatal' || e.kind === 'token' ? ExitCode.Fatal : ExitCode.Incomplete;
     } finally {
-      store.close();
+      await store.close();
       await client.close();
     }
   },

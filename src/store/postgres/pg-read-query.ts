@@ -1,4 +1,5 @@
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { QueryRefusedError, QuerySqlError, type QueryValue } from '../read-only-query.js';
 import type { QueryRows } from '../read-store.js';
 
@@ -50,32 +51,87 @@ const types: pg.CustomTypesConfig = {
 const READ_ONLY_TRANSACTION = '25006';
 const SYNTAX_ERROR = '42601';
 
+/** Rows fetched from the server at a time: what `wxlog query` holds of a result (the table format aside). */
+export const QUERY_BATCH_ROWS = 1000;
+
+/** The rows of a running `wxlog query`, and how to end it early. */
+export interface PgQuery extends QueryRows {
+  /** Ends the query and its connection (rolled back), whether its rows were read to the end or not. */
+  close(): Promise<void>;
+}
+
+type Fetch = { rows: QueryValue[][]; columns: string[] };
+
+function fetchRows(cursor: Cursor<QueryValue[]>, count: number): Promise<Fetch> {
+  return new Promise((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => {
+      if (error) reject(error);
+      else resolve({ rows, columns: result.fields.map((f) => f.name) });
+    });
+  });
+}
+
 /**
  * Runs one statement of `wxlog query` on its own connection to `url`, inside `BEGIN READ ONLY`, rolled back
- * afterwards. The statement goes through the extended protocol (a named prepared statement), which takes one
- * statement only: `SELECT 1; COMMIT; DELETE …` cannot leave the read-only transaction.
+ * when its rows have been read or it is closed. The statement goes through the extended protocol, whose Parse
+ * takes one statement only: `SELECT 1; COMMIT; DELETE …` cannot leave the read-only transaction. Its rows come
+ * through a cursor (pg-cursor: a portal executed `batchRows` rows at a time), so a result of millions of rows
+ * is never held whole. A refused write or bad SQL throws here, from the first fetch; an error the server
+ * meets later (a row that fails to compute) is thrown by the rows' iterator, where it is met.
  */
-export async function pgReadOnlyQuery(url: string, sql: string, redact: (text: string) => string): Promise<QueryRows> {
+export async function pgReadOnlyQuery(
+  url: string,
+  sql: string,
+  redact: (text: string) => string,
+  batchRows = QUERY_BATCH_ROWS,
+): Promise<PgQuery> {
   const client = new pg.Client({ connectionString: url, types });
   client.on('error', () => undefined);
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
   await client.connect();
+  const cursor = new Cursor<QueryValue[]>(sql, undefined, { rowMode: 'array', types });
+  // A cursor stopped half way is left suspended: its portal is closed before the transaction is rolled back.
+  // Closing waits for the server's answer, which a connection lost meanwhile never sends.
+  let suspended = false;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      if (suspended) await Promise.race([cursor.close().catch(() => undefined), ended]);
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    })());
+  let first: Fetch;
   try {
     await client.query('BEGIN READ ONLY');
-    const result = await client.query<QueryValue[]>({ name: 'wxlog-query', text: sql, rowMode: 'array' });
-    const columns = result.fields.map((f) => f.name);
-    const rows = result.rows;
-    return {
-      columns,
-      rows: (async function* () {
-        yield* rows;
-      })(),
-    };
+    client.query(cursor);
+    first = await fetchRows(cursor, batchRows);
   } catch (e: unknown) {
+    await close();
     throw refusal(e, redact);
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-    await client.end().catch(() => undefined);
   }
+  suspended = first.rows.length === batchRows;
+  let pending = first.rows;
+  async function* rows(): AsyncGenerator<QueryValue[]> {
+    try {
+      // Only the batch in hand is held: the first is let go once it has been read, as each later one is.
+      let batch = pending;
+      pending = [];
+      yield* batch;
+      while (suspended) {
+        try {
+          batch = (await fetchRows(cursor, batchRows)).rows;
+        } catch (e: unknown) {
+          suspended = false;
+          throw refusal(e, redact);
+        }
+        suspended = batch.length === batchRows;
+        yield* batch;
+      }
+    } finally {
+      await close();
+    }
+  }
+  return { columns: first.columns, rows: rows(), close };
 }
 
 function refusal(e: unknown, redact: (text: string) => string): unknown {

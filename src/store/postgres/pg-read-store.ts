@@ -17,7 +17,7 @@ import { createPool, redactDatabaseUrl } from './connection.js';
 import { PgCoverageReport } from './pg-coverage-report.js';
 import { pgSearchMessages } from './pg-message-search.js';
 import { pgCountPrunable, pgDatabaseBytes, pgPrune } from './pg-prune.js';
-import { pgReadOnlyQuery } from './pg-read-query.js';
+import { pgReadOnlyQuery, QUERY_BATCH_ROWS, type PgQuery } from './pg-read-query.js';
 import { pgLatestRunPerApp, pgRecentRuns, pgStoredApps } from './pg-run-reads.js';
 
 // SQLSTATE of "relation does not exist": a database wxlog has not migrated.
@@ -37,6 +37,11 @@ function passwordMask(url: string): (text: string) => string {
   };
 }
 
+export interface PgReadStoreOptions {
+  /** Rows `query` fetches from the server at a time (default {@link QUERY_BATCH_ROWS}); tests make it small. */
+  queryBatchRows?: number;
+}
+
 /**
  * {@link ReadStore} over a PostgreSQL database (docs/postgres.md): the reads of `query`, `search` and
  * `status`, and `prune` by month partitions. Never migrates: a database wxlog has not set up is refused.
@@ -44,17 +49,23 @@ function passwordMask(url: string): (text: string) => string {
 export class PgReadStore implements ReadStore {
   readonly label: string;
   private readonly coverage: PgCoverageReport;
+  // Queries whose rows may not have been read to the end: each holds a connection until closed.
+  private readonly queries = new Set<PgQuery>();
 
   private constructor(
     private readonly url: string,
     private readonly pool: pg.Pool,
     private readonly redact: (text: string) => string,
+    private readonly queryBatchRows: number,
   ) {
     this.label = redactDatabaseUrl(url);
     this.coverage = new PgCoverageReport(pool);
   }
 
-  static async open(url: string): Promise<PgReadStore> {
+  static async open(url: string, options: PgReadStoreOptions = {}): Promise<PgReadStore> {
+    const batchRows = options.queryBatchRows ?? QUERY_BATCH_ROWS;
+    if (!Number.isInteger(batchRows) || batchRows < 1)
+      throw new RangeError(`Expected \`queryBatchRows\` to be an integer >= 1, got ${batchRows}`);
     const redact = passwordMask(url);
     const label = redactDatabaseUrl(url);
     const pool = createPool(url, 4);
@@ -70,11 +81,24 @@ export class PgReadStore implements ReadStore {
       const message = e instanceof Error ? e.message : String(e);
       throw new DatabaseUnavailableError(`cannot open ${label}: ${redact(message)}`);
     }
-    return new PgReadStore(url, pool, redact);
+    return new PgReadStore(url, pool, redact, batchRows);
   }
 
-  query(sql: string): Promise<QueryRows> {
-    return pgReadOnlyQuery(this.url, sql, this.redact);
+  // The rows stream from a cursor on the query's own connection, inside its READ ONLY transaction.
+  async query(sql: string): Promise<QueryRows> {
+    const query = await pgReadOnlyQuery(this.url, sql, this.redact, this.queryBatchRows);
+    this.queries.add(query);
+    const queries = this.queries;
+    return {
+      columns: query.columns,
+      rows: (async function* () {
+        try {
+          yield* query.rows;
+        } finally {
+          queries.delete(query);
+        }
+      })(),
+    };
   }
 
   storedApps(): Promise<string[]> {
@@ -126,6 +150,8 @@ export class PgReadStore implements ReadStore {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.queries].map((q) => q.close()));
+    this.queries.clear();
     await this.pool.end();
   }
 }

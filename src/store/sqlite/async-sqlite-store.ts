@@ -1,6 +1,6 @@
 import type { AsyncStore, WriteFence } from '../async-store.js';
 import type { SaveResult } from '../entry-writer.js';
-import { replaceScenes } from '../scene-store.js';
+import { listScenes, replaceScenes } from '../scene-store.js';
 import type { PagePlace, Store } from '../store.js';
 import type { ServedEntry } from '../../wechat/served-entry.js';
 import type { Scene } from '../../wechat/types.js';
@@ -75,6 +75,10 @@ export class AsyncSqliteStore implements AsyncStore {
 
   async replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void> {
     replaceScenes(this.store.db, appid, scenes, at);
+  }
+
+  async listScenes(appid: string): Promise<Scene[]> {
+    return listScenes(this.store.db, appid);
   }
 
   async close(): Promise<void> {

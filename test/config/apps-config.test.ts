@@ -348,6 +348,31 @@ describe('new top-level settings', () => {
     expect(fromFile.message).not.toContain('mailto');
   });
 
+  it('refuses a token URL without {appid} that several apps would share, never echoing it', () => {
+    const url = 'https://tokens.example.com/token?key=k3y-in-url';
+    const error = fileRefusal({ apps: [{ appid: A }, { appid: B }, { appid: C }], tokenUrl: url }).error;
+    expect(error.setting).toBe('tokenUrl');
+    expect(error.message).toBe(
+      `tokenUrl: one URL without {appid} serves ${A}, ${B} and 1 more, so every app would get the same token; ` +
+        'put {appid} where the AppID goes (https://tokens.example.com/token?appid={appid})',
+    );
+    expect(error.message).not.toContain('k3y');
+    // One app per URL is fine: a service of its own, or the one-app form.
+    expect(
+      load(
+        {},
+        {
+          apps: [
+            { appid: A, tokenUrl: url },
+            { appid: B, tokenUrl: `${url}2` },
+          ],
+        },
+      ).apps,
+    ).toHaveLength(2);
+    expect(load({ WXLOG_APPID: A, WXLOG_TOKEN_URL: url }).tokenUrl).toBe(url);
+    expect(load({}, { apps: [{ appid: A }, { appid: B }], tokenUrl: `${url}&appid={appid}` }).apps).toHaveLength(2);
+  });
+
   it('takes a concurrency from 1 to 256', () => {
     expect(load({ WXLOG_APPID: A, WXLOG_SECRET: SECRET, WXLOG_CONCURRENCY: '1' }).concurrency).toBe(1);
     expect(refusal(() => load({ WXLOG_CONCURRENCY: '0' })).message).toBe(

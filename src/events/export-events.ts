@@ -6,8 +6,12 @@ import type { WechatApi, WechatErrorKind } from '../wechat/errors.js';
  * app-scoped event names its app; no event carries a secret or a token.
  */
 export type ExportEvent =
-  /** An HTTP request to WeChat was answered, or failed: `result` is `ok` or the error's kind. */
-  | { type: 'request'; appid: string; api: WechatApi; result: 'ok' | WechatErrorKind; durationMs: number }
+  /**
+   * An HTTP request to WeChat (or to a token service, or a run of a token command) that was sent has ended:
+   * each one sent ends in exactly one such event, and one aborted before it left (waiting for the rate budget
+   * or a connection) in none. `result` is `ok`, the error's kind, or `aborted`.
+   */
+  | { type: 'request'; appid: string; api: WechatApi; result: RequestResult; durationMs: number }
   /**
    * A search request waited for the rate budget before it left (see {@link BudgetWaitReason}); `untilMs`
    * is when it expected to go when the wait began.
@@ -79,6 +83,13 @@ export type ExportEvent =
   | { type: 'pass-started'; apps: number; at: number }
   /** A pass over every app ended. */
   | { type: 'pass-done'; exitCode: number; apps: number; appsFailed: number; startedAt: number; finishedAt: number };
+
+/**
+ * How a request sent ended: `ok`; the kind of the WechatError it failed with (a failure that is not WeChat's,
+ * a bug, counts as `fatal`); or `aborted`, when its signal was aborted before its answer was read (SIGTERM,
+ * a lost lease, the client closed), whatever WeChat made of it.
+ */
+export type RequestResult = 'ok' | 'aborted' | WechatErrorKind;
 
 /**
  * Why a search request waits: `budget` (this process's own calls filled the interval), `shared` (calls of

@@ -2,7 +2,7 @@ import type { Pool } from 'undici';
 import type { AppConfig } from '../config/app-config.js';
 import { filterKey } from '../config/filter-key.js';
 import { coerceError } from '../errors/coerce-error.js';
-import type { ExportEvents } from '../events/export-events.js';
+import { ExportEvents } from '../events/export-events.js';
 import type { Logger } from '../log/logger.js';
 import type { AsyncStore, WriteFence } from '../store/async-store.js';
 import { WechatClient, type WechatClientOptions } from '../wechat/wechat-client.js';
@@ -26,8 +26,12 @@ export interface AppExportContext {
   logger: Logger;
   now: () => number;
   signal?: AbortSignal;
+  /** Where every event of the apps' exports goes on to (the metrics, the progress line). */
   events?: ExportEvents;
-  /** Client settings for tests and the demo (timeouts, retry delays). */
+  /**
+   * Client settings for tests and the demo (timeouts, retry delays). Not its `events`: each app's client
+   * emits into the app's own stream, which passes every event on to `events`.
+   */
   client?: Partial<WechatClientOptions>;
   /** Environment of `command` token modes (the CLI's, with only what a token command needs). */
   tokenEnv?: Record<string, string | undefined>;
@@ -50,7 +54,7 @@ export interface AppOutcome {
   exitCode: ExitCode;
   /** Null when the export threw (a bug): `crash` holds the error. */
   result: ExportResult | null;
-  /** HTTP requests to userlog_search, retries included. */
+  /** HTTP requests to userlog_search, retries and aborted ones included: its `request` events. */
   searchCalls: number;
   /** The app's first error, secrets masked: what `apps.last_error` and the summary show. */
   error: string | null;
@@ -98,9 +102,19 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
   const started = now();
   const startedAt = Math.floor(started / 1000);
   const logger = ctx.logger.child({ appid: app.appid });
+  // The app's own stream, passed on to the pass's: its `runs` row counts its client's requests from it.
+  const events = new ExportEvents();
+  const passOn = ctx.events;
+  if (passOn) events.on((e) => passOn.emit(e));
+  const requests = { search: 0, rateLimited: 0 };
+  events.on((e) => {
+    if (e.type !== 'request') return;
+    if (e.api === 'search') requests.search += 1;
+    if (e.result === 'rate') requests.rateLimited += 1;
+  });
   await store.apps.seen(app.appid, startedAt);
   const runId = await store.runs.start(ctx.command, app.appid, ctx.pid, startedAt, ctx.worker);
-  ctx.events?.emit({
+  events.emit({
     type: 'app-started',
     appid: app.appid,
     days: app.lookbackDays,
@@ -119,7 +133,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
       intervalMs: ctx.rateIntervalMs,
       now,
       // Its waits: budget-waiting/budget-wait events, and a log line for each long one (docs/operations.md).
-      events: ctx.events,
+      events,
       logger,
     });
     client = new WechatClient({
@@ -128,6 +142,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
       logger,
       ...(ctx.httpPool ? { httpPool: ctx.httpPool } : {}),
       ...ctx.client,
+      events,
     });
     const api: ExportApi = ctx.follow ? ctx.follow(app.appid, client) : client;
     result = await runExport({
@@ -141,10 +156,10 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
       logger,
       now,
       ...(signal ? { signal } : {}),
-      events: ctx.events,
+      events,
       fence: lease.fence,
       onDayDone: (day) => {
-        ctx.events?.emit({ type: 'day-done', appid: app.appid, ...day });
+        events.emit({ type: 'day-done', appid: app.appid, ...day });
         ctx.onDayDone?.(app.appid, day);
       },
     });
@@ -158,7 +173,9 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
   }
 
   const finished = now();
-  const searchCalls = client?.stats.searchRequests ?? 0;
+  // Every request the client sent has ended by now (each ends in one `request` event, aborted ones too):
+  // what WeChat received, as `wxlog_search_requests_total` counts it.
+  const searchCalls = requests.search;
   const exitCode = result ? exitCodeFor(result) : ExitCode.Internal;
   const error = result
     ? (result.fatal?.message ?? result.errors[0] ?? null)
@@ -170,13 +187,13 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
     entriesSeen: result?.entriesSeen ?? 0,
     windowsComplete: result?.windowsComplete ?? null,
     windowsIncomplete: result?.windowsIncomplete ?? null,
-    rateLimited: client?.stats.rateLimited ?? 0,
+    rateLimited: requests.rateLimited,
     unexpectedShape: result?.unexpectedShape ?? 0,
     errors: result?.errors.length ?? 1,
     message: error,
   });
   await store.apps.finished(app.appid, startedAt, exitCode, error);
-  ctx.events?.emit({
+  events.emit({
     type: 'app-done',
     appid: app.appid,
     exitCode,

@@ -37,7 +37,7 @@ export function createMetrics(options: ExportMetricsOptions = {}): ExportMetrics
 
   const searchRequests = new Counter({
     name: 'wxlog_search_requests_total',
-    help: 'HTTP requests to userlog_search, retries included; result is ok or the error kind (token, rate, transient, quota, fatal, params).',
+    help: 'HTTP requests to userlog_search, retries and aborted ones included; result is ok, the error kind (token, rate, transient, quota, fatal, params), or aborted.',
     labelNames: ['appid', 'result'] as const,
     registers,
   });
@@ -49,7 +49,7 @@ export function createMetrics(options: ExportMetricsOptions = {}): ExportMetrics
   });
   const tokenRequests = new Counter({
     name: 'wxlog_token_requests_total',
-    help: 'HTTP requests to the token endpoints (stable_token, token); result is ok or the error kind.',
+    help: 'HTTP requests to the token endpoints (stable_token, token); result is ok, the error kind, or aborted.',
     labelNames: ['appid', 'result'] as const,
     registers,
   });
@@ -61,7 +61,7 @@ export function createMetrics(options: ExportMetricsOptions = {}): ExportMetrics
   });
   const searchDuration = new Histogram({
     name: 'wxlog_search_request_duration_seconds',
-    help: 'Time from sending a userlog_search request to having read its answer (rate budget waits excluded).',
+    help: 'Time from sending a userlog_search request to having read its answer or to its abort (rate budget waits excluded).',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers,
   });

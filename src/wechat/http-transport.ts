@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { WechatError, type WechatApi } from './errors.js';
 import { redactSecrets, sanitizeError } from './redact.js';
 
@@ -14,13 +14,29 @@ export interface HttpTransportOptions {
   timeouts: HttpTimeouts;
   /** Secrets known right now (the token changes), masked out of every error. */
   secrets: () => Iterable<string | undefined>;
-  /** Called right before each request is sent. */
-  onRequest?: (api: WechatApi) => void;
   /**
    * Connections to the API's origin shared with other transports ({@link sharedHttpPool}): many apps' clients
    * then use one bounded set of keep-alive connections. Its owner closes it; `close()` here leaves it open.
    */
   pool?: Pool;
+}
+
+/** An interceptor that calls `onSent` when undici has a connection for the request and is to write it. */
+function tellingWhenSent(onSent: () => void): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) =>
+    dispatch(options, {
+      onRequestStart: (controller, context: unknown) => {
+        onSent();
+        handler.onRequestStart?.(controller, context);
+      },
+      onRequestUpgrade: (controller, statusCode, headers, socket) =>
+        handler.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart: (controller, statusCode, headers, statusMessage) =>
+        handler.onResponseStart?.(controller, statusCode, headers, statusMessage),
+      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+    });
 }
 
 /**
@@ -49,6 +65,11 @@ export interface HttpCall {
   query?: URLSearchParams;
   json?: unknown;
   signal?: AbortSignal | undefined;
+  /**
+   * Called once the request leaves: it has a connection and is being written. One aborted before (while it
+   * waited for a connection of a shared pool) never reached WeChat.
+   */
+  onSent?: (() => void) | undefined;
 }
 
 /**
@@ -88,11 +109,17 @@ export class HttpTransport {
     const label = call.label ?? call.path.slice(call.path.lastIndexOf('/') + 1);
     const query = call.query === undefined ? '' : `?${call.query.toString()}`;
     call.signal?.throwIfAborted();
-    this.#options.onRequest?.(call.api);
 
     let response: Awaited<ReturnType<Pool['request']>>;
+    const { onSent, signal } = call;
+    // Undici starts a queued request even when its signal was aborted meanwhile, only to abort it before
+    // writing anything: that one never leaves.
+    const sent = (): void => {
+      if (!signal?.aborted) onSent?.();
+    };
+    const dispatcher = onSent ? this.#pool.compose(tellingWhenSent(sent)) : this.#pool;
     try {
-      response = await this.#pool.request({
+      response = await dispatcher.request({
         method: call.method,
         path: `${this.#prefix}${call.path}${query}`,
         headers:

@@ -27,8 +27,12 @@ export interface TokenProviderOptions {
   tokenCommandTimeoutMs?: number | undefined;
   /** For `command`: where its `PATH` and `HOME` come from (nothing else of it is passed on). Default: none. */
   tokenEnv?: Record<string, string | undefined> | undefined;
-  /** Right before each request to the token service or run of the command (the client counts them). */
-  onSourcedFetch?: (() => void) | undefined;
+  /**
+   * Wraps each attempt to get a token: one request to a token endpoint or the token service, or one run of
+   * the token command, which calls `onSent` as it leaves (the client tells of each in a `request` event).
+   * Default: the attempt as it is.
+   */
+  observeRequest?: ((fetch: (onSent: () => void) => Promise<string>) => Promise<string>) | undefined;
   /** For `url`: the client's header and body timeouts. Default 30 s each. */
   timeouts?: Pick<HttpTimeouts, 'headersMs' | 'bodyMs'> | undefined;
   transport: HttpTransport;
@@ -138,8 +142,9 @@ export class TokenProvider {
     let inflight = this.#inflight;
     // A normal fetch cannot stand in for a forced one.
     if (!inflight || (force && !inflight.force)) {
-      const { retryPolicy, retries, lifetime } = this.#options;
-      const promise = withRetries(retryPolicy, () => this.#fetch(force), {
+      const { retryPolicy, retries, lifetime, observeRequest } = this.#options;
+      const attempt = (onSent?: () => void): Promise<string> => this.#fetch(force, onSent);
+      const promise = withRetries(retryPolicy, observeRequest ? () => observeRequest(attempt) : () => attempt(), {
         ...retries,
         api: 'token',
         signal: lifetime,
@@ -154,9 +159,9 @@ export class TokenProvider {
     return withSignal(inflight.promise, signal);
   }
 
-  async #fetch(force: boolean): Promise<string> {
+  async #fetch(force: boolean, onSent?: () => void): Promise<string> {
     const { mode } = this.#options;
-    if (mode === 'url' || mode === 'command') return this.#fetchSourced(mode);
+    if (mode === 'url' || mode === 'command') return this.#fetchSourced(mode, onSent);
     const { appid, secret, transport, lifetime } = this.#options;
     if (!secret) throw new TypeError(`tokenMode "${mode}" needs a secret`);
     const startedAt = this.#options.now();
@@ -169,6 +174,7 @@ export class TokenProvider {
             path,
             json: { grant_type: 'client_credential', appid, secret, force_refresh: force },
             signal: lifetime,
+            onSent,
           })
         : await transport.call({
             api: 'token',
@@ -176,6 +182,7 @@ export class TokenProvider {
             path,
             query: new URLSearchParams({ grant_type: 'client_credential', appid, secret }),
             signal: lifetime,
+            onSent,
           });
     const label = path.slice(path.lastIndexOf('/') + 1);
     this.#throwIfErrcode(label, force, answer);
@@ -196,10 +203,13 @@ export class TokenProvider {
     return token;
   }
 
-  async #fetchSourced(mode: 'url' | 'command'): Promise<string> {
+  async #fetchSourced(mode: 'url' | 'command', onSent?: () => void): Promise<string> {
     const { appid, tokenUrl, tokenCommand, lifetime } = this.#options;
     const startedAt = this.#options.now();
-    this.#options.onSourcedFetch?.();
+    // It leaves now: the command starts at once, and undici's global agent opens a connection to the
+    // service for each request rather than queueing one. One already aborted does not leave.
+    lifetime.throwIfAborted();
+    onSent?.();
     let sourced: SourcedToken;
     if (mode === 'url') {
       if (!tokenUrl) throw new TypeError('tokenMode "url" needs a tokenUrl');

@@ -1,6 +1,6 @@
 import type { Pool } from 'undici';
 import { z } from 'zod';
-import type { ExportEvents } from '../events/export-events.js';
+import type { ExportEvents, RequestResult } from '../events/export-events.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortableSleep, type Sleep } from './abortable-sleep.js';
 import { apiQuotaAnswerSchema, toApiQuota, type ApiQuota } from './api-quota.js';
@@ -54,21 +54,11 @@ export interface WechatClientOptions {
   /** Unix milliseconds, for token expiry. Default `Date.now`. */
   now?: () => number;
   /**
-   * Where a `request` event goes for each HTTP request answered or failed (aborted ones excepted), and a
-   * `token` event for each token obtained or given up on; they name `appid` (docs/operations.md).
+   * Where a `request` event goes for each request sent, once it has ended (answered, failed or aborted), and
+   * a `token` event for each token obtained or given up on; they name `appid` (docs/operations.md). What the
+   * client did is told there only: the `runs` row, the metrics and the progress line count these events.
    */
   events?: ExportEvents | undefined;
-}
-
-export interface ClientStats {
-  searchRequests: number;
-  sceneRequests: number;
-  /** getApiQuota requests, retries included. */
-  quotaRequests: number;
-  tokenRequests: number;
-  retries: number;
-  rateLimited: number;
-  tokenRefreshes: number;
 }
 
 /** realtimelogSearch's path: the request path, and the `cgi_path` whose quota getApiQuota reports by default. */
@@ -87,16 +77,6 @@ const sceneAnswerSchema = z.looseObject({ scene: z.array(sceneSchema) });
  * failure as a `WechatError`; no error or log line it produces contains the token or the secret.
  */
 export class WechatClient {
-  readonly stats: ClientStats = {
-    searchRequests: 0,
-    sceneRequests: 0,
-    quotaRequests: 0,
-    tokenRequests: 0,
-    retries: 0,
-    rateLimited: 0,
-    tokenRefreshes: 0,
-  };
-
   readonly #options: WechatClientOptions;
   readonly #policy: RetryPolicy;
   readonly #transport: HttpTransport;
@@ -154,12 +134,6 @@ export class WechatClient {
       timeouts,
       secrets: () => this.#secrets(),
       ...(options.httpPool ? { pool: options.httpPool } : {}),
-      onRequest: (api) => {
-        if (api === 'search') this.stats.searchRequests++;
-        else if (api === 'scenes') this.stats.sceneRequests++;
-        else if (api === 'quota') this.stats.quotaRequests++;
-        else this.stats.tokenRequests++;
-      },
     });
     this.#tokens = new TokenProvider({
       mode: tokenMode,
@@ -170,8 +144,10 @@ export class WechatClient {
       tokenCommand: options.tokenCommand,
       tokenCommandTimeoutMs: commandTimeout,
       tokenEnv: options.tokenEnv,
-      onSourcedFetch: () => {
-        this.stats.tokenRequests++;
+      observeRequest: async (fetch) => {
+        const token = await this.#observedRequest('token', this.#lifetime.signal, fetch);
+        this.#options.events?.emit({ type: 'token', appid, mode: tokenMode, result: 'ok' });
+        return token;
       },
       timeouts,
       transport: this.#transport,
@@ -196,8 +172,15 @@ export class WechatClient {
       async (token) => {
         const query = buildSearchQuery(params, token);
         await gate?.acquire(signal);
-        return this.#observedRequest('search', async () => {
-          const answer = await this.#transport.call({ api: 'search', method: 'GET', path: SEARCH_PATH, query, signal });
+        return this.#observedRequest('search', signal, async (onSent) => {
+          const answer = await this.#transport.call({
+            api: 'search',
+            method: 'GET',
+            path: SEARCH_PATH,
+            query,
+            signal,
+            onSent,
+          });
           const envelope = this.#parse('search', 'userlog_search', answer, envelopeSchema, window);
           // Entry by entry, never the page as a whole: an entry of an undocumented shape is kept, not refused.
           const page = readSearchData(envelope['data']);
@@ -223,8 +206,15 @@ export class WechatClient {
       'scenes',
       async (token) => {
         const query = new URLSearchParams({ access_token: token });
-        return this.#observedRequest('scenes', async () => {
-          const answer = await this.#transport.call({ api: 'scenes', method: 'GET', path: SCENE_PATH, query, signal });
+        return this.#observedRequest('scenes', signal, async (onSent) => {
+          const answer = await this.#transport.call({
+            api: 'scenes',
+            method: 'GET',
+            path: SCENE_PATH,
+            query,
+            signal,
+            onSent,
+          });
           const parsed = this.#parse('scenes', 'get_scene', answer, sceneAnswerSchema);
           return parsed.scene.map((s) => ({ name: s.name, value: String(s.value) }));
         });
@@ -249,7 +239,7 @@ export class WechatClient {
       'quota',
       async (token) => {
         const query = new URLSearchParams({ access_token: token });
-        return this.#observedRequest('quota', async () => {
+        return this.#observedRequest('quota', signal, async (onSent) => {
           const answer = await this.#transport.call({
             api: 'quota',
             method: 'POST',
@@ -258,6 +248,7 @@ export class WechatClient {
             query,
             json: { cgi_path: cgiPath },
             signal,
+            onSent,
           });
           // 76021 and 76022 are about the path asked for: name it.
           return toApiQuota(this.#parse('quota', `${QUOTA_LABEL} (cgi_path ${cgiPath})`, answer, apiQuotaAnswerSchema));
@@ -315,13 +306,9 @@ export class WechatClient {
         signal,
         ...(extra.gateDelayMs && { gateDelayMs: extra.gateDelayMs }),
         atOnce: new Set<WechatErrorKind>(['token', ...(extra.atOnce ?? [])]),
-        onRateLimited: (error) => {
-          observed.onRateLimited?.(error);
-          extra.onRateLimited?.();
-        },
+        ...(extra.onRateLimited && { onRateLimited: extra.onRateLimited }),
         beforeRetry: async (error) => {
           if (error.kind !== 'token' || token === undefined) return;
-          this.stats.tokenRefreshes++;
           this.#log.info('access token rejected, getting a new one', { api, errcode: error.errcode });
           await this.#tokens.refresh(token, error, signal);
         },
@@ -330,51 +317,47 @@ export class WechatClient {
   }
 
   /**
-   * One HTTP request of `api` (sent, answered, its answer read): a `request` event with its outcome. An
-   * abort is no answer and emits nothing.
+   * One request of `api` (sent, answered, its answer read; `request` calls `onSent` as it leaves): once it
+   * has ended, one `request` event with how, `ok` or the error's kind, or `aborted` when `signal` was
+   * aborted after it left and before its answer was read. One aborted before it left (waiting for a
+   * connection) never reached WeChat and is not told of: so `wxlog_search_requests_total` and
+   * `runs.search_calls` are what WeChat received. The duration runs from its leaving.
    */
-  async #observedRequest<T>(api: WechatApi, request: () => Promise<T>): Promise<T> {
-    const events = this.#options.events;
-    if (events === undefined) return request();
+  async #observedRequest<T>(
+    api: WechatApi,
+    signal: AbortSignal | undefined,
+    request: (onSent: () => void) => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
+    let sentAt: number | undefined;
+    let result: RequestResult | undefined = 'ok';
     try {
-      const value = await request();
-      this.#emitRequest(api, undefined, performance.now() - started);
-      return value;
+      return await request(() => {
+        sentAt ??= performance.now();
+      });
     } catch (e: unknown) {
-      if (e instanceof WechatError) this.#emitRequest(api, e, performance.now() - started);
+      if (e instanceof WechatError) result = e.kind;
+      else if (signal?.aborted) result = sentAt === undefined ? undefined : 'aborted';
+      // Not WeChat's failure, and no abort: a bug, which no retry mends.
+      else result = 'fatal';
       throw e;
+    } finally {
+      const { appid, events } = this.#options;
+      const durationMs = performance.now() - (sentAt ?? started);
+      if (result !== undefined) events?.emit({ type: 'request', appid, api, result, durationMs });
     }
   }
 
-  #emitRequest(api: WechatApi, error: WechatError | undefined, durationMs: number): void {
-    const appid = this.#options.appid;
-    this.#options.events?.emit({ type: 'request', appid, api, result: error?.kind ?? 'ok', durationMs });
-  }
-
-  /** What every retried call of `api` reports: counts in `stats` and one log line per retry. */
+  /** What every retried call of `api` reports: one log line per retry, and a token fetch given up on. */
   #observedRetries(api: WechatApi): Omit<RetryRun, 'api' | 'signal'> {
     const { appid, tokenMode: mode } = this.#options;
-    // A token fetch is one request per attempt (token-provider.ts): its attempts are its requests.
-    const tokenEvents: Pick<RetryRun, 'onAttemptEnd' | 'onGiveUp'> =
-      api === 'token'
-        ? {
-            onAttemptEnd: (error, durationMs) => {
-              this.#emitRequest('token', error, durationMs);
-              if (error === undefined) this.#options.events?.emit({ type: 'token', appid, mode, result: 'ok' });
-            },
-            onGiveUp: () => this.#options.events?.emit({ type: 'token', appid, mode, result: 'error' }),
-          }
-        : {};
     return {
       sleep: this.#sleep,
       random: this.#random,
-      ...tokenEvents,
-      onRateLimited: () => {
-        this.stats.rateLimited++;
-      },
+      ...(api === 'token' && {
+        onGiveUp: () => this.#options.events?.emit({ type: 'token', appid, mode, result: 'error' }),
+      }),
       onRetry: ({ error, retry, of, delayMs, backoffMs, gateMs }) => {
-        this.stats.retries++;
         this.#log.warn('WeChat call failed; retrying', {
           api,
           kind: error.kind,

@@ -54,11 +54,6 @@ export interface RetryRun {
    * decided: it makes {@link RetryEvent.delayMs} the real gap rather than the table's backoff alone.
    */
   gateDelayMs?(): number;
-  /**
-   * After each attempt of `api` that succeeded (`error` undefined) or failed with a WechatError of `api`:
-   * one HTTP request answered or failed, where an attempt is one request (token fetches).
-   */
-  onAttemptEnd?(error: WechatError | undefined, durationMs: number): void;
   /** Right before the wait that precedes a retry (counting, logging). */
   onRetry?(event: RetryEvent): void;
   /** The table allows no more attempts of this kind: `error` is thrown next. */
@@ -73,14 +68,10 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
   const { api, signal } = run;
   const used: Partial<Record<WechatErrorKind, number>> = {};
   for (;;) {
-    const started = performance.now();
     try {
-      const value = await attempt();
-      run.onAttemptEnd?.(undefined, performance.now() - started);
-      return value;
+      return await attempt();
     } catch (e: unknown) {
       if (!(e instanceof WechatError) || signal?.aborted || e.api !== api) throw e;
-      run.onAttemptEnd?.(e, performance.now() - started);
       if (e.kind === 'rate') run.onRateLimited?.(e);
       const rule = policy[e.kind];
       const retry = (used[e.kind] ?? 0) + 1;

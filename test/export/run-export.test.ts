@@ -1,11 +1,15 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ExportEvents, type ExportEventOf } from '../../src/events/export-events.js';
+import { createMetrics } from '../../src/metrics/export-metrics.js';
 import { SIMULATED_SCENES } from '../../src/simulator/scenes.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
 import { cstDayOf } from '../../src/wechat/cst-day.js';
 import { expectExact, lowerBoundCalls, storedRows } from '../helpers/exact.js';
-import { clockFrom, configFor, MIDDAY_CST, pass, simulator } from '../helpers/export-fixture.js';
+import { clockFrom, configFor, fastClient, MIDDAY_CST, pass, simulator } from '../helpers/export-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { parseExposition, sumOf, valueOf } from '../metrics/scrape.js';
 
 let sim: Simulator | undefined;
 const originalTz = process.env.TZ;
@@ -196,6 +200,76 @@ describe('wxlog run against the simulator', () => {
     db.close();
     expect(run.rate_limited).toBe(sim.stats.searchRateLimited);
     expect(run.search_calls).toBe(sim.stats.searchArrivals.length);
+  });
+
+  it('counts every request WeChat received, faults, refusals and those aborted mid-request included', async () => {
+    const now = clockFrom(MIDDAY_CST);
+    // Refusals (WeChat allows 2 calls a second, the budget 10) and faults, until the answers are held.
+    const wechat = (sim = await simulator({
+      now,
+      perDay: 3000,
+      callsPerMinute: 2,
+      faults: { rate: 0.3, kinds: ['errcode-1', 'http-502', 'reset', 'truncated-json'] },
+    }));
+    const config = configFor(wechat, tempDir(), { WXLOG_CALLS_PER_MINUTE: '10' });
+    const events = new ExportEvents();
+    const metrics = createMetrics({ defaultMetrics: false });
+    events.on(metrics.listener);
+    const requests: ExportEventOf<'request'>[] = [];
+    let lastEnded = Date.now();
+    events.on((e) => {
+      if (e.type !== 'request' || e.api !== 'search') return;
+      requests.push(e);
+      lastEnded = Date.now();
+    });
+    const stop = new AbortController();
+    const running = pass(config, now, {
+      events,
+      signal: stop.signal,
+      // Retries enough for the faults; no headers timeout before the abort.
+      client: { ...fastClient, retryPolicy: { rate: { retries: 20 } }, timeouts: { headersMs: 60_000 } },
+    });
+    const { stats } = wechat;
+    const received = (): number => stats.searchArrivals.length;
+    // Pages served, refusals and faults (what is neither served nor refused before the stall is a fault).
+    await waitFor(
+      () =>
+        stats.searchServed >= 3 &&
+        stats.searchRateLimited >= 1 &&
+        received() > stats.searchServed + stats.searchRateLimited,
+      'pages served, refused and faulty',
+      30_000,
+    );
+    // From now on every answer is held until the exporter hangs up.
+    wechat.setFaults({ rate: 1, kinds: ['stall'], stallMs: 600_000 });
+    const armed = received();
+    await waitFor(() => received() > armed, 'a search request held', 10_000);
+    // Until every request in flight is held: what came before the stall was armed has been answered, and
+    // retries of refusals have got past WeChat's limit (1 s) into the stall.
+    await waitFor(() => Date.now() - lastEnded > 1500, 'every request in flight held', 20_000);
+    const held = requests.length;
+    stop.abort(new Error('SIGTERM'));
+    const outcome = await running;
+    expect(outcome.exitCode).toBe(1);
+
+    const s = parseExposition(await metrics.registry.metrics());
+    const appid = wechat.options.appid;
+    const arrivals = stats.searchArrivals.length;
+    // Each request the exporter sent is told of once: the held ones as aborted.
+    expect(requests).toHaveLength(arrivals);
+    expect(sumOf(s, 'wxlog_search_requests_total', { appid })).toBe(arrivals);
+    expect(valueOf(s, 'wxlog_search_requests_total', { appid, result: 'aborted' })).toBe(arrivals - held);
+    expect(arrivals - held).toBeGreaterThanOrEqual(1);
+    expect(valueOf(s, 'wxlog_search_requests_total', { appid, result: 'rate' })).toBe(stats.searchRateLimited);
+    expect(stats.searchRateLimited).toBeGreaterThan(0);
+    expect(valueOf(s, 'wxlog_search_requests_total', { appid, result: 'transient' })).toBeGreaterThan(0);
+    expect(valueOf(s, 'wxlog_search_requests_total', { appid, result: 'ok' })).toBe(stats.searchServed);
+    expect(outcome.searchCalls).toBe(arrivals);
+
+    const db = new BetterSqlite3(config.db, { readonly: true });
+    const run = db.prepare('SELECT rate_limited, search_calls, exit_code FROM runs').get();
+    db.close();
+    expect(run).toEqual({ rate_limited: stats.searchRateLimited, search_calls: arrivals, exit_code: 1 });
   });
 
   it('leaves days that fell out of retention as they are, and says so in the ledger', async () => {

@@ -130,19 +130,4 @@ describe('a retry logs its real delay', () => {
     expect(retries).toHaveLength(1);
     expect(retries[0]).toMatchObject({ delayMs: 15_000, backoffMs: 0, gateMs: 15_000 });
   });
-
-  it('tells of each attempt of its API that ended, with its outcome', async () => {
-    const ends: (string | undefined)[] = [];
-    let calls = 0;
-    await withRetries(
-      resolveRetryPolicy(),
-      async () => {
-        calls += 1;
-        if (calls === 1) throw new WechatError('stable_token: HTTP 502', { kind: 'transient', api: 'token' });
-        return 'token';
-      },
-      { api: 'token', sleep: async () => undefined, onAttemptEnd: (error) => ends.push(error?.kind) },
-    );
-    expect(ends).toEqual(['transient', undefined]);
-  });
 });

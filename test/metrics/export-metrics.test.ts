@@ -116,6 +116,19 @@ describe('createMetrics', () => {
       expect(sample.labels.appid).toBeUndefined();
   });
 
+  it('counts a request aborted mid-way under result aborted: the sum is every request sent', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.listener({ type: 'request', appid: A, api: 'search', result: 'ok', durationMs: 100 });
+    metrics.listener({ type: 'request', appid: A, api: 'search', result: 'aborted', durationMs: 2500 });
+    metrics.listener({ type: 'request', appid: A, api: 'token', result: 'aborted', durationMs: 40 });
+    const s = await scrape(metrics);
+    expect(valueOf(s, 'wxlog_search_requests_total', { appid: A, result: 'aborted' })).toBe(1);
+    expect(sumOf(s, 'wxlog_search_requests_total', { appid: A })).toBe(2);
+    expect(valueOf(s, 'wxlog_search_request_duration_seconds_count')).toBe(2);
+    expect(valueOf(s, 'wxlog_token_requests_total', { appid: A, result: 'aborted' })).toBe(1);
+    expect(valueOf(s, 'wxlog_requests_total', { appid: A, api: 'token', result: 'aborted' })).toBe(1);
+  });
+
   it('shows a pass in progress and the apps running', async () => {
     const metrics = createMetrics();
     for (const e of pass().slice(0, 4)) metrics.listener(e);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { apiQuotaAnswerSchema, toApiQuota } from '../../src/wechat/api-quota.js';
 import { WechatError } from '../../src/wechat/errors.js';
 import { WechatClient, type SearchGate } from '../../src/wechat/wechat-client.js';
-import { client, rejection, simulator, wholeDay } from './simulator-fixture.js';
+import { client, outcomes, rejection, simulator, wholeDay } from './simulator-fixture.js';
 
 /** A gate that lets everything through and counts what it sees. */
 function countingGate(): SearchGate & { acquired: number } {
@@ -30,7 +30,8 @@ describe('getApiQuota', () => {
       componentRateLimit: { callCount: 7, refreshSecond: 2 },
     });
     expect(sim.stats.quotaRequests).toBe(1);
-    expect(c.stats).toMatchObject({ quotaRequests: 1, searchRequests: 0, tokenRequests: 1, retries: 0 });
+    expect(outcomes(c)).toEqual({ ok: 2 });
+    expect([outcomes(c, 'quota'), outcomes(c, 'token')]).toEqual([{ ok: 1 }, { ok: 1 }]);
   });
 
   it('reports the large limit WeChat gives an app without a practical one', async () => {
@@ -52,7 +53,7 @@ describe('getApiQuota', () => {
     await c.searchLogs(wholeDay(30, 10));
     expect(await c.getApiQuota()).toMatchObject({ dailyLimit: 10, used: 4, remain: 6 });
     expect(gate.acquired).toBe(4);
-    expect(c.stats).toMatchObject({ searchRequests: 4, quotaRequests: 2 });
+    expect([outcomes(c, 'search'), outcomes(c, 'quota')]).toEqual([{ ok: 4 }, { ok: 2 }]);
   });
 
   it('shows a limit lowered by setDailyQuota on the next call', async () => {
@@ -74,7 +75,7 @@ describe('getApiQuota', () => {
       'openapi/quota/get (cgi_path /wxaapi/not-an-api): cgi_path not found: errcode 76021 (cgi_path not found)',
     );
     expect(sim.stats.quotaRequests).toBe(1);
-    expect(c.stats.retries).toBe(0);
+    expect(outcomes(c, 'quota')).toEqual({ fatal: 1 });
   });
 
   it('rejects a path without its leading "/" with a RangeError before any request', async () => {
@@ -92,7 +93,7 @@ describe('getApiQuota', () => {
     await c.getApiQuota();
     sim.expireTokens();
     expect(await c.getApiQuota()).toMatchObject({ dailyLimit: 100_000 });
-    expect(c.stats.tokenRefreshes).toBe(1);
+    expect(outcomes(c, 'quota')).toEqual({ ok: 2, token: 1 });
     expect(sim.stats.quotaRequests).toBe(3);
     expect(sim.stats.tokenRequests).toEqual({ stable: 2, classic: 0, forceRefresh: 0 });
   });
@@ -117,7 +118,7 @@ describe('getApiQuota', () => {
     const e = await rejection(c.getApiQuota());
     expect(e).toMatchObject({ kind: 'transient', api: 'quota' });
     expect((e as Error).message).toMatch(/^openapi\/quota\/get: request failed/);
-    expect(c.stats).toMatchObject({ quotaRequests: 3, retries: 2 });
+    expect(outcomes(c, 'quota')).toEqual({ transient: 3 });
   });
 
   it('accepts counts sent as strings of digits, and an answer without rate limits', async () => {

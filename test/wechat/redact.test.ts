@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import type { FaultKind, Simulator } from '../../src/simulator/simulator.js';
 import { WechatError } from '../../src/wechat/errors.js';
-import { client, rejection, simulator, wholeDay } from './simulator-fixture.js';
+import { client, outcomes, rejection, simulator, toldOf, wholeDay } from './simulator-fixture.js';
 import { redactSecrets, sanitizeError } from '../../src/wechat/redact.js';
 
 describe('redactSecrets', () => {
@@ -141,9 +141,11 @@ describe('no token or secret in errors or logs', () => {
     const c = client(sim, { logger });
     await c.searchLogs(wholeDay());
     await c.searchLogs(wholeDay());
-    expect(c.stats.tokenRefreshes).toBe(1);
+    expect(outcomes(c, 'search')).toEqual({ ok: 2, token: 1 });
     expect(text()).toMatch(/access token rejected/);
     expectClean(text(), [first, SECRET]);
+    // Nor in the events the client told of.
+    expectClean(JSON.stringify(toldOf(c)), [first, SECRET]);
   });
 
   it('when a supplied static token is refused', async () => {

@@ -1,6 +1,13 @@
 import { afterEach } from 'vitest';
+import {
+  ExportEvents,
+  type ExportEvent,
+  type ExportEventOf,
+  type RequestResult,
+} from '../../src/events/export-events.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
 import { cstDayBounds } from '../../src/wechat/cst-day.js';
+import type { WechatApi } from '../../src/wechat/errors.js';
 import type { SearchParams } from '../../src/wechat/types.js';
 import { WechatClient, type WechatClientOptions } from '../../src/wechat/wechat-client.js';
 import { MIDDAY_CST_MS } from '../helpers/fixed-now.js';
@@ -27,8 +34,16 @@ export async function simulator(options: SimulatorOptions = {}): Promise<Simulat
   return sim;
 }
 
-/** A stable-token client of `sim`'s app, closed after the test. */
+const toldBy = new WeakMap<WechatClient, ExportEvent[]>();
+
+/**
+ * A stable-token client of `sim`'s app, closed after the test. What it tells its event stream (`options.events`
+ * or one of its own) is kept: {@link requestsOf}, {@link outcomes}, {@link toldOf}.
+ */
 export function client(sim: Simulator, options: Partial<WechatClientOptions> = {}): WechatClient {
+  const events = options.events ?? new ExportEvents();
+  const told: ExportEvent[] = [];
+  events.on((e) => told.push(e));
   const c = new WechatClient({
     apiBase: sim.url,
     appid: sim.options.appid,
@@ -36,9 +51,37 @@ export function client(sim: Simulator, options: Partial<WechatClientOptions> = {
     tokenMode: 'stable',
     retryPolicy: FAST_RETRIES,
     ...options,
+    events,
   });
+  toldBy.set(c, told);
   cleanups.push(() => c.close());
   return c;
+}
+
+/** Every event a client of {@link client} has emitted so far, in order. */
+export function toldOf(c: WechatClient): ExportEvent[] {
+  const told = toldBy.get(c);
+  if (!told) throw new Error('not a client of the fixture');
+  return told;
+}
+
+/** The `request` events of `c` so far, those of `api` when given: one per request sent and ended. */
+export function requestsOf(c: WechatClient, api?: WechatApi): ExportEventOf<'request'>[] {
+  return toldOf(c).filter(
+    (e): e is ExportEventOf<'request'> => e.type === 'request' && (api === undefined || e.api === api),
+  );
+}
+
+/** How the requests of `c` (of `api`) ended so far, by result: `{ ok: 3, rate: 1 }`. */
+export function outcomes(c: WechatClient, api?: WechatApi): Partial<Record<RequestResult, number>> {
+  const counts: Partial<Record<RequestResult, number>> = {};
+  for (const e of requestsOf(c, api)) counts[e.result] = (counts[e.result] ?? 0) + 1;
+  return counts;
+}
+
+/** How many `token` events of `result` `c` emitted: tokens obtained (`ok`), or fetches given up on. */
+export function tokenEvents(c: WechatClient, result: 'ok' | 'error' = 'ok'): number {
+  return toldOf(c).filter((e) => e.type === 'token' && e.result === result).length;
 }
 
 /** The whole of `day` from `start`. */

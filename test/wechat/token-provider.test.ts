@@ -7,7 +7,7 @@ import { resolveRetryPolicy } from '../../src/wechat/retry-policy.js';
 import { TokenProvider } from '../../src/wechat/token-provider.js';
 import { WechatClient } from '../../src/wechat/wechat-client.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
-import { client, rejection, simulator, wholeDay } from './simulator-fixture.js';
+import { client, outcomes, rejection, simulator, tokenEvents, wholeDay } from './simulator-fixture.js';
 
 const tokenError = new WechatError('userlog_search: access token rejected', {
   kind: 'token',
@@ -45,8 +45,10 @@ describe('stable token (default)', () => {
     await c.getSceneList();
     await c.searchLogs(wholeDay(100));
     expect(sim.stats.tokenRequests).toEqual({ stable: 1, classic: 0, forceRefresh: 0 });
-    expect(c.stats.tokenRequests).toBe(1);
-    expect(c.stats.tokenRefreshes).toBe(0);
+    // One token request, told of with the token it obtained; no search met a refused token.
+    expect(outcomes(c, 'token')).toEqual({ ok: 1 });
+    expect(tokenEvents(c)).toBe(1);
+    expect(outcomes(c, 'search')).toEqual({ ok: 2 });
   });
 
   it('shares one in-flight fetch among concurrent callers', async () => {
@@ -61,7 +63,8 @@ describe('stable token (default)', () => {
     const c = client(sim);
     for (let i = 0; i < 10; i++) await c.searchLogs(wholeDay(i * 10, 10));
     // Each token serves 3 calls; the 4th answers 42001, a fresh token is fetched and the call retried.
-    expect(c.stats.tokenRefreshes).toBe(3);
+    expect(outcomes(c, 'search')).toEqual({ ok: 10, token: 3 });
+    expect(outcomes(c, 'token')).toEqual({ ok: 4 });
     expect(sim.stats.tokenRequests).toEqual({ stable: 4, classic: 0, forceRefresh: 0 });
     expect(sim.stats.searchArrivals).toHaveLength(13);
     expect(sim.stats.searchServed).toBe(10);
@@ -74,7 +77,7 @@ describe('stable token (default)', () => {
     sim.expireTokens();
     const page = await c.searchLogs(wholeDay());
     expect(page.list.length).toBeGreaterThan(0);
-    expect(c.stats.tokenRefreshes).toBe(1);
+    expect(outcomes(c, 'search')).toEqual({ ok: 2, token: 1 });
     expect(sim.stats.tokenRequests).toEqual({ stable: 2, classic: 0, forceRefresh: 0 });
   });
 
@@ -89,7 +92,9 @@ describe('stable token (default)', () => {
     now += 2;
     await c.searchLogs(wholeDay());
     expect(sim.stats.tokenRequests.stable).toBe(2);
-    expect(c.stats.tokenRefreshes).toBe(0);
+    // Renewed ahead of time: no search met a refused token.
+    expect(outcomes(c, 'search')).toEqual({ ok: 3 });
+    expect(tokenEvents(c)).toBe(2);
   });
 
   it('forces a refresh only when a normal request hands back the very token that was refused', async () => {
@@ -166,7 +171,8 @@ describe('classic token (opt-in)', () => {
     sim.expireTokens();
     await c.searchLogs(wholeDay());
     expect(sim.stats.tokenRequests).toEqual({ stable: 0, classic: 2, forceRefresh: 0 });
-    expect(c.stats.tokenRefreshes).toBe(1);
+    expect(outcomes(c, 'search')).toEqual({ ok: 2, token: 1 });
+    expect(outcomes(c, 'token')).toEqual({ ok: 2 });
   });
 });
 
@@ -191,7 +197,9 @@ describe('a second token error', () => {
     expect(e).toBeInstanceOf(WechatError);
     expect(e).toMatchObject({ kind: 'token', api: 'search', errcode: 40001 });
     expect(sim.stats.searchArrivals).toHaveLength(2);
-    expect(c.stats).toMatchObject({ searchRequests: 2, tokenRequests: 2, tokenRefreshes: 1 });
+    // Refused, refreshed once, refused again.
+    expect(outcomes(c, 'search')).toEqual({ token: 2 });
+    expect(outcomes(c, 'token')).toEqual({ ok: 2 });
   });
 });
 
@@ -206,7 +214,8 @@ describe('static token', () => {
     const page = await c.searchLogs(wholeDay());
     expect(page.list.length).toBeGreaterThan(0);
     expect(sim.stats.tokenRequests.stable).toBe(before);
-    expect(c.stats.tokenRequests).toBe(0);
+    expect(outcomes(c, 'token')).toEqual({});
+    expect(tokenEvents(c)).toBe(0);
   });
 
   it('turns a token error into a fatal error naming WXLOG_ACCESS_TOKEN, after one request', async () => {

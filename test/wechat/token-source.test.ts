@@ -12,7 +12,7 @@ import { WechatClient } from '../../src/wechat/wechat-client.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
 import { startTokenService, type TokenService, type TokenServiceOptions } from '../helpers/token-service.js';
 import { recordingLogger, type LoggedLine } from '../schedule/recording-logger.js';
-import { client, rejection, simulator, wholeDay } from './simulator-fixture.js';
+import { client, outcomes, rejection, simulator, tokenEvents, wholeDay } from './simulator-fixture.js';
 
 const APPID = 'wx1234567890abcdef';
 
@@ -208,7 +208,9 @@ describe('url mode through the client, against the simulator', () => {
     sim.expireTokens();
     expect((await c.searchLogs(wholeDay())).list.length).toBeGreaterThan(0);
     expect(s.requests.get(sim.options.appid)).toBe(2);
-    expect(c.stats).toMatchObject({ tokenRequests: 2, tokenRefreshes: 1 });
+    // Two requests to the service, each told of as a token request; one search met the refused token.
+    expect(outcomes(c, 'token')).toEqual({ ok: 2 });
+    expect(outcomes(c, 'search')).toEqual({ ok: 2, token: 1 });
     expectNoToken(s.issued, lines);
   });
 
@@ -326,6 +328,28 @@ describe('command mode', () => {
     const c = client(sim, { tokenMode: 'command', secret: undefined, tokenCommand: `echo ${token}`, tokenEnv: env });
     expect((await c.searchLogs(wholeDay())).list.length).toBeGreaterThan(0);
     expect(sim.stats.tokenRequests).toEqual({ stable: 0, classic: 1, forceRefresh: 0 });
+    // A run of the command is one token request.
+    expect(outcomes(c, 'token')).toEqual({ ok: 1 });
+  });
+
+  it('tells of a run the closing client killed as aborted, and of no token', async () => {
+    const sim = await simulator();
+    const c = client(sim, {
+      tokenMode: 'command',
+      secret: undefined,
+      tokenCommand: 'sleep 5; echo late',
+      tokenEnv: env,
+    });
+    const search = c.searchLogs(wholeDay());
+    // Until the command runs (it is spawned once the search asks for a token).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await c.close();
+    await expect(search).rejects.toThrow('WechatClient is closed');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(outcomes(c, 'token')).toEqual({ aborted: 1 });
+    expect(outcomes(c, 'search')).toEqual({});
+    expect([tokenEvents(c, 'ok'), tokenEvents(c, 'error')]).toEqual([0, 0]);
   });
 });
 

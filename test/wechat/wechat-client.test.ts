@@ -3,8 +3,10 @@ import { SIMULATED_SCENES } from '../../src/simulator/scenes.js';
 import type { FaultKind } from '../../src/simulator/simulator.js';
 import { addCstDays, cstDayBounds } from '../../src/wechat/cst-day.js';
 import { WechatError } from '../../src/wechat/errors.js';
+import { DEFAULT_HTTP_TIMEOUTS, sharedHttpPool } from '../../src/wechat/http-transport.js';
 import type { SearchGate } from '../../src/wechat/wechat-client.js';
-import { client, DAY, rejection, simulator, wholeDay } from './simulator-fixture.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { client, DAY, outcomes, rejection, requestsOf, simulator, wholeDay } from './simulator-fixture.js';
 
 /** `value` as JSON carries it (the simulator's entries hold -0, which goes over the wire as 0). */
 function asSent<T>(value: T): T {
@@ -36,7 +38,8 @@ describe('searchLogs', () => {
     expect(first.total).toBe(sim.countForDay(DAY));
     expect(first.list.map((e) => e.raw)).toEqual(expected.slice(0, 100));
     expect(second.list.map((e) => e.raw)).toEqual(expected.slice(100, 200));
-    expect(c.stats).toMatchObject({ searchRequests: 2, retries: 0, rateLimited: 0 });
+    // Two requests, both answered: no retry, no refusal.
+    expect(outcomes(c, 'search')).toEqual({ ok: 2 });
   });
 
   it('sends the filters under the API names (openid as id, traceId)', async () => {
@@ -92,7 +95,7 @@ describe('getSceneList', () => {
     expect(scenes).toContainEqual({ name: '全部', value: '@_all' });
     expect(scenes).toContainEqual({ name: '小程序历史列表', value: '1001' });
     expect(scenes.every((s) => typeof s.value === 'string')).toBe(true);
-    expect(c.stats.sceneRequests).toBe(1);
+    expect(outcomes(c, 'scenes')).toEqual({ ok: 1 });
   });
 });
 
@@ -121,7 +124,8 @@ describe('transient failures', () => {
       expect((e as Error).message).toMatch(message);
       expect(sim.stats.searchArrivals).toHaveLength(4);
       expect(gate.acquired).toBe(4);
-      expect(c.stats).toMatchObject({ searchRequests: 4, retries: 3 });
+      // The first request and its 3 retries, each told of.
+      expect(outcomes(c, 'search')).toEqual({ transient: 4 });
     },
   );
 
@@ -171,8 +175,10 @@ describe('transient failures', () => {
     }
     expect(sim.stats.searchArrivals.length).toBeGreaterThan(8);
     expect(gate.acquired).toBe(sim.stats.searchArrivals.length);
-    expect(c.stats.searchRequests).toBe(sim.stats.searchArrivals.length);
-    expect(c.stats.retries).toBe(sim.stats.searchArrivals.length - 8);
+    // Every request WeChat received is told of: 8 answered, the rest the faults that were retried.
+    const told = outcomes(c, 'search');
+    expect(told.ok).toBe(8);
+    expect(Object.values(told).reduce((a, b) => a + b, 0)).toBe(sim.stats.searchArrivals.length);
   });
 
   it('maps an unreachable server to transient', async () => {
@@ -184,7 +190,7 @@ describe('transient failures', () => {
       retryPolicy: { transient: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } },
     });
     await expect(c.getSceneList()).rejects.toMatchObject({ kind: 'transient', api: 'scenes' });
-    expect(c.stats.sceneRequests).toBe(2);
+    expect(outcomes(c, 'scenes')).toEqual({ transient: 2 });
   });
 });
 
@@ -216,7 +222,7 @@ describe('rate limiting (200010)', () => {
     expect(sim.stats.searchServed).toBe(4);
     expect(sim.stats.searchRateLimited).toBeGreaterThanOrEqual(1);
     expect(gate.rateLimited).toBe(sim.stats.searchRateLimited);
-    expect(c.stats.rateLimited).toBe(sim.stats.searchRateLimited);
+    expect(outcomes(c, 'search')).toEqual({ ok: 4, rate: sim.stats.searchRateLimited });
     expect(gate.acquired).toBe(sim.stats.searchArrivals.length);
     expect(sleeps).toEqual([]);
   });
@@ -227,8 +233,10 @@ describe('rate limiting (200010)', () => {
     await c.searchLogs(wholeDay());
     await c.searchLogs(wholeDay());
     expect(sim.stats.searchServed).toBe(2);
-    expect(c.stats.rateLimited).toBeGreaterThanOrEqual(1);
-    expect(c.stats.retries).toBe(c.stats.rateLimited);
+    // Each refusal retried: the requests are the two calls and one retry per refusal.
+    expect(outcomes(c, 'search')).toEqual({ ok: 2, rate: sim.stats.searchRateLimited });
+    expect(sim.stats.searchRateLimited).toBeGreaterThanOrEqual(1);
+    expect(sim.stats.searchArrivals).toHaveLength(2 + sim.stats.searchRateLimited);
   });
 
   it('gives up after 1 + retries attempts when the server never allows a call', async () => {
@@ -240,7 +248,7 @@ describe('rate limiting (200010)', () => {
     expect(sim.stats.searchArrivals).toHaveLength(7);
     expect(gate.acquired).toBe(7);
     expect(gate.rateLimited).toBe(7);
-    expect(c.stats.rateLimited).toBe(7);
+    expect(outcomes(c, 'search')).toEqual({ rate: 7 });
   });
 });
 
@@ -276,6 +284,68 @@ describe('aborting', () => {
     const e = await rejection(c.searchLogs(wholeDay(), controller.signal));
     expect(e).toBe(reason);
     expect(sim.stats.searchArrivals).toHaveLength(1);
+    // Sent, so told of, once: as aborted, after the time it was held.
+    const [aborted, ...more] = requestsOf(c, 'search');
+    expect(more).toEqual([]);
+    expect(aborted).toMatchObject({ type: 'request', appid: sim.options.appid, api: 'search', result: 'aborted' });
+    expect(aborted?.durationMs).toBeGreaterThanOrEqual(50);
+  });
+
+  it('tells of no request it did not send: aborted before the call, or while the gate held it', async () => {
+    const sim = await simulator();
+    const c = client(sim);
+    await expect(c.searchLogs(wholeDay(), AbortSignal.abort(new Error('stop')))).rejects.toThrow('stop');
+    const controller = new AbortController();
+    const held = client(sim, {
+      searchGate: {
+        acquire: (signal) =>
+          new Promise((_resolve, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+          ),
+      },
+    });
+    const waiting = held.searchLogs(wholeDay(), controller.signal);
+    setTimeout(() => controller.abort(new Error('stop')), 50);
+    await expect(waiting).rejects.toThrow('stop');
+    expect(sim.stats.searchArrivals).toHaveLength(0);
+    expect(requestsOf(c, 'search')).toEqual([]);
+    expect(requestsOf(held, 'search')).toEqual([]);
+  });
+
+  it('tells of a request aborted while it waited for a connection of a shared pool as never sent', async () => {
+    const sim = await simulator();
+    const pool = sharedHttpPool(sim.url, 1, DEFAULT_HTTP_TIMEOUTS);
+    try {
+      const c = client(sim, { httpPool: pool });
+      await c.getSceneList();
+      sim.setFaults({ rate: 1, kinds: ['stall'], stallMs: 10_000 });
+      const controller = new AbortController();
+      // The first holds the pool's one connection; the second waits for it.
+      const searches = [0, 100].map((start) => rejection(c.searchLogs(wholeDay(start), controller.signal)));
+      await waitFor(() => sim.stats.searchArrivals.length === 1, 'the first search held');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort(new Error('stop'));
+      expect(await Promise.all(searches)).toMatchObject([{ message: 'stop' }, { message: 'stop' }]);
+      expect(sim.stats.searchArrivals).toHaveLength(1);
+      expect(outcomes(c, 'search')).toEqual({ aborted: 1 });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sends nothing and tells of nothing when the signal aborts as the gate lets the request go', async () => {
+    const sim = await simulator();
+    const controller = new AbortController();
+    const c = client(sim, {
+      searchGate: {
+        acquire: async () => {
+          controller.abort(new Error('stop'));
+        },
+      },
+    });
+    await expect(c.searchLogs(wholeDay(), controller.signal)).rejects.toThrow('stop');
+    expect(sim.stats.searchArrivals).toHaveLength(0);
+    expect(requestsOf(c, 'search')).toEqual([]);
   });
 
   it('stops waiting for a retry', async () => {
@@ -285,5 +355,7 @@ describe('aborting', () => {
     setTimeout(() => controller.abort(new Error('stop')), 100);
     await expect(c.searchLogs(wholeDay(), controller.signal)).rejects.toThrow('stop');
     expect(sim.stats.searchArrivals).toHaveLength(1);
+    // The one request sent was answered: the abort came in the backoff.
+    expect(outcomes(c, 'search')).toEqual({ transient: 1 });
   });
 });

@@ -71,8 +71,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
     worker: thisWorker(),
     now,
     ...(o.signal ? { signal: o.signal } : {}),
-    // Each client emits a request event per HTTP request, and token events.
-    ...(o.client || events ? { client: { ...o.client, ...(events ? { events } : {}) } } : {}),
+    ...(o.client ? { client: o.client } : {}),
     ...(events ? { events } : {}),
     onDayDone: (_appid, day) => {
       o.onDayDone?.(day);

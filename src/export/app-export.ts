@@ -42,7 +42,7 @@ export interface AppExportContext {
 
 /** What one app's export adds to the pass's context. */
 export interface AppLease {
-  /** The lease every page write of the app is fenced by (PostgreSQL); none on SQLite. */
+  /** The lease every write of the app's data is fenced by (PostgreSQL: AsyncStore.fencedBy); none on SQLite. */
   fence?: WriteFence;
   /** Aborted when the lease is lost (the reason a LeaseLostError), or with the pass. */
   signal?: AbortSignal;
@@ -97,7 +97,8 @@ export function appClientOptions(
  * never thrown: the other apps of the pass go on.
  */
 export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: AppLease = {}): Promise<AppOutcome> {
-  const { store, now } = ctx;
+  const { now } = ctx;
+  const store = lease.fence ? ctx.store.fencedBy(app.appid, lease.fence) : ctx.store;
   const signal = lease.signal ?? ctx.signal;
   const started = now();
   const startedAt = Math.floor(started / 1000);
@@ -157,7 +158,6 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
       now,
       ...(signal ? { signal } : {}),
       events,
-      fence: lease.fence,
       onDayDone: (day) => {
         events.emit({ type: 'day-done', appid: app.appid, ...day });
         ctx.onDayDone?.(app.appid, day);

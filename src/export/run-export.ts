@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
 import type { ExportEvents } from '../events/export-events.js';
-import { LeaseLostError, type AsyncStore, type WindowRow, type WriteFence } from '../store/async-store.js';
+import { LeaseLostError, type AsyncStore, type WindowRow } from '../store/async-store.js';
 import { addCstDays, cstDayBounds, cstDayOf, recentCstDays } from '../wechat/cst-day.js';
 import { coerceError } from '../errors/coerce-error.js';
 import { WechatError } from '../wechat/errors.js';
@@ -28,6 +28,10 @@ export interface ExportOptions {
   lookbackDays: number;
   pageSize: number;
   api: ExportApi;
+  /**
+   * On PostgreSQL, the store fenced by the app's lease (AsyncStore.fencedBy): every write of the app's data
+   * then throws LeaseLostError once another worker took the app, and the run stops (`leaseLost`).
+   */
   store: AsyncStore;
   logger: Logger;
   /** Unix milliseconds; decides today's CST day. */
@@ -42,8 +46,6 @@ export interface ExportOptions {
   onDayDone?: (day: DayOutcome) => void;
   /** Where `page-stored` and `window-settled` go (docs/operations.md). */
   events?: ExportEvents | undefined;
-  /** The lease every page write is fenced by (PostgreSQL's leases); none on SQLite. */
-  fence?: WriteFence | undefined;
 }
 
 /**
@@ -153,12 +155,27 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     });
     return error.message;
   };
+  /**
+   * A write of the run outside any day's reconciliation (which absorbs its own errors): a lost lease stops
+   * the run as a refused page does, any other error is thrown as before. Once the lease is known lost,
+   * nothing more is tried. Undefined when the write did not happen.
+   */
+  const leased = async <T>(write: () => Promise<T>): Promise<T | undefined> => {
+    if (result.leaseLost) return undefined;
+    try {
+      return await write();
+    } catch (e: unknown) {
+      if (!(e instanceof LeaseLostError)) throw e;
+      absorb(e, 'lease');
+      return undefined;
+    }
+  };
 
   const today = cstDayOf(seconds());
   const lookback = Math.min(options.lookbackDays, MAX_LOOKBACK_DAYS);
   const days = recentCstDays(seconds(), lookback);
-  const expired = await store.windows.expireBefore(appid, addCstDays(today, -(lookback - 1)), seconds());
-  if (expired > 0) logger.info('days left the lookback; their entries are kept', { windows: expired });
+  const expired = await leased(() => store.windows.expireBefore(appid, addCstDays(today, -(lookback - 1)), seconds()));
+  if (expired) logger.info('days left the lookback; their entries are kept', { windows: expired });
   const retention = await RetentionBoundary.load(store.state, appid, now);
 
   try {
@@ -187,7 +204,6 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
       signal,
       counters,
       events: options.events,
-      fence: options.fence,
     });
     const servedNow = new Set<string>();
     const refusedNow = new Set<string>();
@@ -211,9 +227,17 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         } else if (e instanceof DayUnavailableError) {
           refusedNow.add(date);
           served = false;
-          await store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
-          await retention.refused(date, today);
-          logger.info('the server does not serve this day (out of its retention); recorded as unavailable', { date });
+          try {
+            await store.windows.markUnavailable(appid, filterKey, date, seconds(), e.message);
+            await retention.refused(date, today);
+            logger.info('the server does not serve this day (out of its retention); recorded as unavailable', {
+              date,
+            });
+          } catch (write: unknown) {
+            // Never out of readDay: the days after the first run in a queue, where a throw would be unhandled.
+            const message = absorb(write, `day ${date}`);
+            if (message !== undefined) dayErrors.set(date, message);
+          }
         } else {
           const message = absorb(e, `day ${date}`);
           if (message !== undefined) dayErrors.set(date, message);
@@ -228,7 +252,9 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     if (plan.probe !== undefined && (await readDay(plan.probe))) toRead = [...plan.skip, ...plan.read];
     else {
       for (const date of plan.skip) {
-        await store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day');
+        await leased(() =>
+          store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day'),
+        );
         options.onDayDone?.(await coverage(store, appid, filterKey, date));
       }
     }
@@ -243,7 +269,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     // Retention only cuts off the oldest days: a day refused while an older one was served was a passing
     // refusal, not the boundary (serving the older day has already forgotten the boundary).
     const oldestServed = [...servedNow].sort()[0];
-    if (oldestServed !== undefined) await retention.served(oldestServed);
+    if (oldestServed !== undefined) await leased(() => retention.served(oldestServed));
     for (const date of refusedNow) {
       if (oldestServed !== undefined && date > oldestServed) {
         dayErrors.set(date, `refused although the older ${oldestServed} was served; the next run tries again`);

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { ExportEvents } from '../events/export-events.js';
-import type { AsyncStore, WindowRow, WriteFence } from '../store/async-store.js';
+import type { AsyncStore, WindowRow } from '../store/async-store.js';
 import { cstDayBounds } from '../wechat/cst-day.js';
 import { WechatError } from '../wechat/errors.js';
 import type { SearchFilters, SearchPage, SearchParams } from '../wechat/types.js';
@@ -53,6 +53,7 @@ export interface WindowSyncOptions {
   filterKey: string;
   filters: SearchFilters;
   api: SearchApi;
+  /** On PostgreSQL, fenced by the app's lease (AsyncStore.fencedBy): its writes throw LeaseLostError once lost. */
   store: AsyncStore;
   pageSize: PageSize;
   endtime: EndtimeKnowledge;
@@ -62,8 +63,6 @@ export interface WindowSyncOptions {
   counters: SyncCounters;
   /** Where `page-stored` and `window-settled` go (docs/operations.md). */
   events?: ExportEvents | undefined;
-  /** The lease every page write is fenced by (PostgreSQL); none on SQLite, whose run lock has one writer. */
-  fence?: WriteFence | undefined;
 }
 
 /** What a read of a window's pages saw. */
@@ -104,7 +103,7 @@ export class WindowSync {
   }
 
   /**
-   * Stores a page served for `w` (one write, one transaction, fenced by the lease when there is one);
+   * Stores a page served for `w` (one write, one transaction, fenced by the lease when the store is);
    * returns how many of its entries were new.
    */
   private async save(
@@ -114,7 +113,7 @@ export class WindowSync {
   ): Promise<number> {
     const { store, appid, filterKey, events } = this.o;
     const place = { window: w, ...(progress && { progress: { ...progress, serverTotal: page.total } }) };
-    const result = await store.savePage(appid, filterKey, page.list, this.seconds(), place, this.o.fence);
+    const result = await store.savePage(appid, filterKey, page.list, this.seconds(), place);
     this.o.counters.entriesNew += result.inserted;
     this.o.counters.entriesSeen += result.seen;
     this.o.counters.unexpectedShape += page.unexpected;

@@ -19,8 +19,9 @@ export type { WindowCheck, WindowRow, WindowStatus } from './window-ledger.js';
 export { LeaseLostError } from './postgres/lease-lost-error.js';
 
 /**
- * The lease a page write is fenced by: written only while the app's lease still has this epoch
- * (src/store/postgres/leases.ts). Otherwise the write throws `LeaseLostError` and stores nothing.
+ * The lease an app's writes are fenced by (`AsyncStore.fencedBy`): written only while the app's lease still
+ * has this worker and epoch (src/store/postgres/fence.ts). Otherwise the write throws `LeaseLostError` and
+ * stores nothing.
  */
 export interface WriteFence {
   worker: string;
@@ -87,7 +88,7 @@ export interface AsyncStore {
   readonly apps: AsyncAppRegistry;
   /**
    * Stores a page's entries, their messages and the ledger's progress in one transaction (src/store/store.ts):
-   * a crash at any instant loses nothing and duplicates nothing. With `fence`, only while that lease holds.
+   * a crash at any instant loses nothing and duplicates nothing. On a fenced store, only while its lease holds.
    */
   savePage(
     appid: string,
@@ -95,11 +96,21 @@ export interface AsyncStore {
     entries: readonly ServedEntry[],
     seenAt: number,
     place?: PagePlace,
-    fence?: WriteFence,
   ): Promise<SaveResult>;
   /** Replaces the stored scene list of `appid` (src/store/scene-store.ts). */
   replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void>;
   /** The stored scene list of `appid`, in the order the server listed it (`wxlog scenes` prints it back). */
   listScenes(appid: string): Promise<Scene[]>;
+  /**
+   * The store as the holder of `appid`'s lease `fence` writes it (docs/postgres.md, "Leases and fencing"):
+   * on PostgreSQL, every write of the app's data, ledger and state (`savePage`, `replaceScenes`, the ledger's
+   * writes, `state.set`) checks the lease in its own statement or transaction and throws `LeaseLostError`,
+   * having written nothing, once another worker took the app; `apps.finished` then writes nothing, quietly.
+   * Not fenced: the shared rate budget (`requests`: a request sent always counts), the worker's own `runs`
+   * row, `apps.seen`, and every read. Such a store writes `appid` only (another app's writes are refused
+   * with RangeError). It shares the connections of the store it came from: closing it closes both. SQLite
+   * has one writer per file (the run lock), not leases: its store is returned as it is.
+   */
+  fencedBy(appid: string, fence: WriteFence): AsyncStore;
   close(): Promise<void>;
 }

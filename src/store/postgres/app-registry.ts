@@ -1,8 +1,17 @@
 import type pg from 'pg';
+import { LeaseLostError } from './lease-lost-error.js';
+import { checkFencedApp, writeFenced, type AppFence } from './fence.js';
 
-/** The `apps` table: src/store/app-registry.ts's writer, asynchronous. */
+/**
+ * The `apps` table: src/store/app-registry.ts's writer, asynchronous. With `fence` (a store from
+ * PgStore.fencedBy), `finished` is fenced by the app's lease and skipped quietly once the lease moved: the
+ * row is then the new holder's to write (docs/postgres.md, "Leases and fencing").
+ */
 export class PgAppRegistry {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly fence?: AppFence,
+  ) {}
 
   /** When each app's latest finished pass started: a pass serves the least recently run apps first. */
   async lastRunTimes(): Promise<Map<string, number>> {
@@ -12,7 +21,10 @@ export class PgAppRegistry {
     return new Map(rows.map((r) => [r.appid, r.lastRunAt]));
   }
 
-  /** An app's pass starts: the app is known from now on. */
+  /**
+   * An app's pass starts: the app is known from now on. Never fenced: it only adds a row that is missing,
+   * and overwrites nothing.
+   */
   async seen(appid: string, at: number): Promise<void> {
     await this.pool.query('INSERT INTO apps (appid, first_seen_at) VALUES ($1, $2) ON CONFLICT (appid) DO NOTHING', [
       appid,
@@ -20,13 +32,25 @@ export class PgAppRegistry {
     ]);
   }
 
-  /** An app's pass started at `startedAt` ended with `exitCode` and its first error, if any. */
+  /**
+   * An app's pass started at `startedAt` ended with `exitCode` and its first error, if any. Fenced, and the
+   * lease lost, nothing is written (the pass's own `runs` row still says how it ended).
+   */
   async finished(appid: string, startedAt: number, exitCode: number, error: string | null): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO apps (appid, first_seen_at, last_run_at, last_exit, last_error) VALUES ($1, $2, $2, $3, $4)
-       ON CONFLICT (appid) DO UPDATE SET last_run_at = excluded.last_run_at, last_exit = excluded.last_exit,
-         last_error = excluded.last_error`,
-      [appid, startedAt, exitCode, error],
-    );
+    checkFencedApp(this.fence, appid);
+    try {
+      await writeFenced(
+        this.pool,
+        this.fence,
+        (held) =>
+          `INSERT INTO apps (appid, first_seen_at, last_run_at, last_exit, last_error)
+           SELECT $1::text, $2::bigint, $2::bigint, $3::int, $4::text WHERE ${held}
+           ON CONFLICT (appid) DO UPDATE SET last_run_at = excluded.last_run_at, last_exit = excluded.last_exit,
+             last_error = excluded.last_error`,
+        [appid, startedAt, exitCode, error],
+      );
+    } catch (e: unknown) {
+      if (!(e instanceof LeaseLostError)) throw e;
+    }
   }
 }

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { Queryable } from './connection.js';
 import { LeaseLostError } from './lease-lost-error.js';
 
 /** A worker's hold on one app: valid while the row's epoch is still `epoch` (docs/postgres.md, "Leases and fencing"). */
@@ -19,7 +18,7 @@ const leaseColumns = (t: string): string =>
  * Which worker exports which app. A lease is taken when the app's row is free or expired, with
  * `FOR UPDATE SKIP LOCKED` as job queues take jobs (graphile-worker's get_job, pg-boss's fetch): workers
  * taking at once never wait for each other and never take the same app. Each taking adds one to the
- * epoch, which fences the previous holder's writes (`checkFence`). Expiry is on the database's clock, the
+ * epoch, which fences the previous holder's writes (./fence.ts). Expiry is on the database's clock, the
  * only clock all workers share.
  */
 export class Leases {
@@ -82,20 +81,6 @@ export class Leases {
     const { rows } = await this.pool.query<Lease>(`SELECT ${leaseColumns('leases')} FROM leases ORDER BY appid`);
     return rows;
   }
-}
-
-/**
- * The fence, inside a writing transaction (`db` is its client): throws LeaseLostError unless the app's
- * lease still has this worker and epoch. FOR SHARE holds the row until the transaction ends, so the lease
- * cannot be taken over between this check and the commit (a taker's FOR UPDATE SKIP LOCKED passes it by).
- */
-export async function checkFence(db: Queryable, appid: string, worker: string, epoch: number): Promise<void> {
-  const { rows } = await db.query({
-    name: 'wxlog_lease_fence',
-    text: 'SELECT 1 FROM leases WHERE appid = $1 AND worker = $2 AND epoch = $3 FOR SHARE',
-    values: [appid, worker, epoch],
-  });
-  if (rows.length === 0) throw new LeaseLostError(appid, worker, epoch);
 }
 
 function checkTtl(ttlMs: number): void {

@@ -6,15 +6,16 @@ import type { SaveResult } from '../entry-writer.js';
 import { SchemaError, type MigrationResult } from '../migrator.js';
 import type { PagePlace, ServedWindow } from '../store.js';
 import { PgAppRegistry } from './app-registry.js';
-import { createPool, inTransaction, redactDatabaseUrl } from './connection.js';
+import { createPool, redactDatabaseUrl } from './connection.js';
 import { pageTimestamps, saveEntries } from './entry-writer.js';
-import { checkFence, Leases } from './leases.js';
+import { checkFencedApp, inFencedTransaction, type AppFence } from './fence.js';
+import { Leases } from './leases.js';
 import { loadPostgresMigrations, migratePostgres } from './migrator.js';
 import { PostgresOpenError } from './postgres-open-error.js';
 import { PgRequestLog } from './request-log.js';
 import { PgRunHistory } from './run-history.js';
 import { PgStateStore } from './state-store.js';
-import { PgWindowLedger } from './window-ledger.js';
+import { PgWindowLedger, recordProgressOn } from './window-ledger.js';
 
 export interface PgStoreOptions {
   /** Migrations folder (tests); migrations/postgres/ by default. */
@@ -37,7 +38,8 @@ export function cstMonthStart(ts: number): number {
 
 /**
  * A wxlog database in PostgreSQL (docs/postgres.md): the parts of the SQLite `Store`, asynchronous, over a
- * connection pool, plus the app leases of several workers.
+ * connection pool, plus the app leases of several workers. `fencedBy` gives the same store with the writes
+ * of one app's data fenced by that app's lease.
  */
 export class PgStore implements AsyncStore {
   readonly engine = 'postgres' as const;
@@ -47,18 +49,22 @@ export class PgStore implements AsyncStore {
   readonly runs: PgRunHistory;
   readonly apps: PgAppRegistry;
   readonly leases: Leases;
-  // Months whose partitions this process has made sure of; see ensurePartitions.
-  private readonly months = new Set<number>();
 
+  /**
+   * `months`: the months whose partitions this process has made sure of (see ensurePartitions), shared by
+   * a store and its fenced views. `fence`: set on a view from `fencedBy`.
+   */
   private constructor(
     readonly pool: pg.Pool,
     readonly migrations: MigrationResult[],
+    private readonly months: Set<number>,
+    readonly fence?: AppFence,
   ) {
-    this.windows = new PgWindowLedger(pool);
-    this.state = new PgStateStore(pool);
+    this.windows = new PgWindowLedger(pool, fence);
+    this.state = new PgStateStore(pool, fence);
     this.requests = new PgRequestLog(pool);
     this.runs = new PgRunHistory(pool);
-    this.apps = new PgAppRegistry(pool);
+    this.apps = new PgAppRegistry(pool, fence);
     this.leases = new Leases(pool);
   }
 
@@ -78,7 +84,7 @@ export class PgStore implements AsyncStore {
           { cause: failed.error },
         );
       }
-      return new PgStore(pool, results);
+      return new PgStore(pool, results, new Set());
     } catch (e: unknown) {
       await pool.end().catch(() => undefined);
       if (e instanceof SchemaError) throw e;
@@ -88,9 +94,25 @@ export class PgStore implements AsyncStore {
   }
 
   /**
-   * Stores a page's entries, their messages and the ledger's progress in one transaction. With `fence`,
-   * the transaction first checks that the app's lease still has that worker and epoch, and throws
-   * LeaseLostError (storing nothing) if not.
+   * This store with every write of `appid`'s data, ledger and state fenced by the app's lease `fence`
+   * (docs/postgres.md, "Leases and fencing"): the ledger's writes, `state.set`, `replaceScenes`, `savePage`
+   * and `apps.finished` store something only while the lease row still has that worker and epoch, checked
+   * in the write's own statement or transaction, and otherwise throw LeaseLostError having written nothing
+   * (`apps.finished` then writes nothing quietly). The request log and `runs` are not fenced; reads never
+   * are. The view shares this store's pool: closing either closes both.
+   */
+  fencedBy(appid: string, fence: WriteFence): PgStore {
+    return new PgStore(this.pool, this.migrations, this.months, {
+      appid,
+      worker: fence.worker,
+      epoch: fence.epoch,
+    });
+  }
+
+  /**
+   * Stores a page's entries, their messages and the ledger's progress in one transaction. Fenced (a store
+   * from `fencedBy`), the transaction first checks that the app's lease still has the fence's worker and
+   * epoch, and throws LeaseLostError (storing nothing) if not: still one transaction.
    */
   async savePage(
     appid: string,
@@ -98,20 +120,18 @@ export class PgStore implements AsyncStore {
     entries: readonly ServedEntry[],
     seenAt: number,
     place?: PagePlace,
-    fence?: WriteFence,
   ): Promise<SaveResult> {
     if (place === undefined && entries.some((e) => e.timestamp === null)) {
       throw new RangeError('an entry without a timestamp can only be saved with the window it was served for');
     }
+    checkFencedApp(this.fence, appid);
     const window = place?.window ?? NO_WINDOW;
     const write = async (): Promise<SaveResult> => {
       await this.ensurePartitions(pageTimestamps(entries, window));
-      return inTransaction(this.pool, async (db) => {
-        if (fence) await checkFence(db, appid, fence.worker, fence.epoch);
+      return inFencedTransaction(this.pool, this.fence, async (db) => {
         const result = await saveEntries(db, appid, entries, seenAt, window, filterKey);
         const p = place?.progress;
-        if (place && p)
-          await this.windows.recordProgress(place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt, db);
+        if (place && p) await recordProgressOn(db, place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt);
         return result;
       });
     };
@@ -138,7 +158,8 @@ export class PgStore implements AsyncStore {
   }
 
   async replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void> {
-    await inTransaction(this.pool, async (db) => {
+    checkFencedApp(this.fence, appid);
+    await inFencedTransaction(this.pool, this.fence, async (db) => {
       await db.query('DELETE FROM scenes WHERE appid = $1', [appid]);
       for (const [position, s] of scenes.entries()) {
         await db.query(

@@ -1,8 +1,15 @@
 import type pg from 'pg';
+import { writeFenced, type AppFence } from './fence.js';
 
-/** Small facts learnt from the server and kept across runs: src/store/state-store.ts, asynchronous. */
+/**
+ * Small facts learnt from the server and kept across runs: src/store/state-store.ts, asynchronous. With
+ * `fence` (a store from PgStore.fencedBy), `set` is fenced by that app's lease, in its one statement.
+ */
 export class PgStateStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly fence?: AppFence,
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
@@ -15,9 +22,12 @@ export class PgStateStore {
   }
 
   async set(key: string, value: string | number, at: number): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO state (key, value, updated_at) VALUES ($1, $2, $3)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    await writeFenced(
+      this.pool,
+      this.fence,
+      (held) =>
+        `INSERT INTO state (key, value, updated_at) SELECT $1::text, $2::text, $3::bigint WHERE ${held}
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       [key, String(value), at],
     );
   }

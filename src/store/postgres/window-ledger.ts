@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { cstDayBounds } from '../../wechat/cst-day.js';
 import type { WindowCheck, WindowRow } from '../window-ledger.js';
-import { inTransaction, type Queryable } from './connection.js';
+import type { Queryable } from './connection.js';
+import { checkFencedApp, inFencedTransaction, writeFenced, type AppFence } from './fence.js';
 
 const COLUMNS = `id, appid, filter_key AS "filterKey", date, begintime, endtime, parent_id AS "parentId", status,
   server_total AS "serverTotal", stored_count AS "storedCount", next_start AS "nextStart", read_total AS "readTotal",
@@ -13,23 +14,54 @@ const INSERT = `
   ON CONFLICT (appid, filter_key, begintime, endtime) DO UPDATE SET parent_id = excluded.parent_id
   RETURNING ${COLUMNS}`;
 
-const PROGRESS = `
+// `held` is the fence's condition (writeFenced in ./fence.ts), `true` where the write is not fenced.
+const progress = (held: string): string => `
   UPDATE windows SET next_start = $1, read_total = $2, server_total = $3, checked_at = $4,
     status = CASE WHEN status = 'complete' THEN 'incomplete' ELSE status END
-  WHERE id = $5`;
+  WHERE id = $5 AND ${held}`;
+
+const PROGRESS = progress('true');
+
+/**
+ * Records how far a read got, on `db`: what savePage does in the page's transaction (fenced already when
+ * the store is).
+ */
+export async function recordProgressOn(
+  db: Queryable,
+  id: number,
+  nextStart: number,
+  readTotal: number,
+  serverTotal: number,
+  at: number,
+): Promise<void> {
+  await db.query({
+    name: 'wxlog_window_progress',
+    text: PROGRESS,
+    values: [nextStart, readTotal, serverTotal, at, id],
+  });
+}
 
 /**
  * The coverage ledger in PostgreSQL: src/store/window-ledger.ts's methods, asynchronous, with the same
- * statements. Multi-statement changes (split, markUnavailable) run in one transaction each.
+ * statements. Multi-statement changes (split, markUnavailable) run in one transaction each. With `fence`
+ * (a store from PgStore.fencedBy), every write is fenced by the app's lease: a single statement carries the
+ * fence in itself (writeFenced), a transaction checks it first (inFencedTransaction); either throws
+ * LeaseLostError and writes nothing once the lease moved. Reads are never fenced.
  */
 export class PgWindowLedger {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly fence?: AppFence,
+  ) {}
 
   async get(id: number): Promise<WindowRow> {
     return getWindow(this.pool, id);
   }
 
-  /** The top-level window of a day, created (covering the whole CST day) when the day is new. */
+  /**
+   * The top-level window of a day, created (covering the whole CST day) when the day is new. Fenced, a day
+   * already known costs the one read; creating it is a fenced transaction.
+   */
   async dayRoot(
     appid: string,
     filterKey: string,
@@ -37,7 +69,11 @@ export class PgWindowLedger {
     begintime: number,
     endtime: number,
   ): Promise<WindowRow> {
-    return dayRoot(this.pool, appid, filterKey, date, begintime, endtime);
+    if (!this.fence) return dayRoot(this.pool, appid, filterKey, date, begintime, endtime);
+    checkFencedApp(this.fence, appid);
+    const known = await findDayRoot(this.pool, appid, filterKey, date);
+    if (known) return known;
+    return inFencedTransaction(this.pool, this.fence, (db) => dayRoot(db, appid, filterKey, date, begintime, endtime));
   }
 
   async children(id: number): Promise<WindowRow[]> {
@@ -89,42 +125,46 @@ export class PgWindowLedger {
     return rows[0]?.t ?? undefined;
   }
 
-  /** Records how far a read got (savePage does it in the page's transaction, on that transaction's client). */
+  /** Records how far a read got (savePage records a page's in the page's own transaction: recordProgressOn). */
   async recordProgress(
     id: number,
     nextStart: number,
     readTotal: number,
     serverTotal: number,
     at: number,
-    db: Queryable = this.pool,
   ): Promise<void> {
-    await db.query({
-      name: 'wxlog_window_progress',
-      text: PROGRESS,
-      values: [nextStart, readTotal, serverTotal, at, id],
-    });
+    await writeFenced(
+      this.pool,
+      this.fence,
+      progress,
+      [nextStart, readTotal, serverTotal, at, id],
+      'wxlog_window_progress',
+    );
   }
 
   async recordCheck(id: number, check: WindowCheck): Promise<void> {
-    await this.pool.query(
-      `UPDATE windows SET status = $2, server_total = $3, stored_count = $4, checked_at = $5,
-         completed_at = CASE WHEN $2 = 'complete' THEN coalesce(completed_at, $5) ELSE NULL END,
-         next_start = CASE WHEN $2 = 'complete' THEN 0 ELSE next_start END,
-         read_total = CASE WHEN $2 = 'complete' THEN NULL ELSE read_total END,
-         note = $6
-       WHERE id = $1`,
+    await writeFenced(
+      this.pool,
+      this.fence,
+      (held) =>
+        `UPDATE windows SET status = $2, server_total = $3, stored_count = $4, checked_at = $5,
+           completed_at = CASE WHEN $2 = 'complete' THEN coalesce(completed_at, $5) ELSE NULL END,
+           next_start = CASE WHEN $2 = 'complete' THEN 0 ELSE next_start END,
+           read_total = CASE WHEN $2 = 'complete' THEN NULL ELSE read_total END,
+           note = $6
+         WHERE id = $1 AND ${held}`,
       [id, check.status, check.serverTotal, check.storedCount, check.at, check.note ?? null],
     );
   }
 
   /** Records the server's total for a window that is split (its children carry the status). */
   async recordSplitCheck(id: number, serverTotal: number, storedCount: number | null, at: number): Promise<void> {
-    await this.pool.query('UPDATE windows SET server_total = $1, stored_count = $2, checked_at = $3 WHERE id = $4', [
-      serverTotal,
-      storedCount,
-      at,
-      id,
-    ]);
+    await writeFenced(
+      this.pool,
+      this.fence,
+      (held) => `UPDATE windows SET server_total = $1, stored_count = $2, checked_at = $3 WHERE id = $4 AND ${held}`,
+      [serverTotal, storedCount, at, id],
+    );
   }
 
   /**
@@ -138,7 +178,7 @@ export class PgWindowLedger {
     at: number,
     note: string,
   ): Promise<WindowRow[]> {
-    return inTransaction(this.pool, async (db) => {
+    return inFencedTransaction(this.pool, this.fence, async (db) => {
       const parent = await getWindow(db, id);
       const children: WindowRow[] = [];
       let begin = parent.begintime;
@@ -177,7 +217,8 @@ export class PgWindowLedger {
 
   /** The server will not serve `date`: as src/store/window-ledger.ts's markUnavailable, in one transaction. */
   async markUnavailable(appid: string, filterKey: string, date: string, at: number, note: string): Promise<void> {
-    await inTransaction(this.pool, async (db) => {
+    checkFencedApp(this.fence, appid);
+    await inFencedTransaction(this.pool, this.fence, async (db) => {
       const { begin, end } = cstDayBounds(date);
       await dayRoot(db, appid, filterKey, date, begin, end);
       await db.query(
@@ -194,11 +235,13 @@ export class PgWindowLedger {
 
   /** Marks the windows of days before `oldestRetained` as out of WeChat's retention. Their data stays. */
   async expireBefore(appid: string, oldestRetained: string, at: number): Promise<number> {
-    const result = await this.pool.query(
-      'UPDATE windows SET expired_at = $1 WHERE appid = $2 AND date < $3 AND expired_at IS NULL',
+    checkFencedApp(this.fence, appid);
+    return writeFenced(
+      this.pool,
+      this.fence,
+      (held) => `UPDATE windows SET expired_at = $1 WHERE appid = $2 AND date < $3 AND expired_at IS NULL AND ${held}`,
       [at, appid, oldestRetained],
     );
-    return result.rowCount ?? 0;
   }
 }
 
@@ -217,12 +260,22 @@ async function dayRoot(
   begintime: number,
   endtime: number,
 ): Promise<WindowRow> {
+  const known = await findDayRoot(db, appid, filterKey, date);
+  if (known) return known;
+  const inserted = await db.query<WindowRow>(INSERT, [appid, filterKey, date, begintime, endtime, null]);
+  return inserted.rows[0]!;
+}
+
+async function findDayRoot(
+  db: Queryable,
+  appid: string,
+  filterKey: string,
+  date: string,
+): Promise<WindowRow | undefined> {
   const { rows } = await db.query<WindowRow>(
     `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date = $3 AND parent_id IS NULL
      ORDER BY begintime LIMIT 1`,
     [appid, filterKey, date],
   );
-  if (rows[0]) return rows[0];
-  const inserted = await db.query<WindowRow>(INSERT, [appid, filterKey, date, begintime, endtime, null]);
-  return inserted.rows[0]!;
+  return rows[0];
 }

@@ -57,19 +57,14 @@ export class AsyncSqliteStore implements AsyncStore {
     this.apps = promised(store.apps, ['lastRunTimes', 'seen', 'finished'] as const);
   }
 
-  /**
-   * As `Store.savePage`. SQLite has one writer per file (the run lock), not leases: a fence cannot be
-   * checked here, and is refused rather than ignored.
-   */
+  /** As `Store.savePage`. */
   async savePage(
     appid: string,
     filterKey: string,
     entries: readonly ServedEntry[],
     seenAt: number,
     place?: PagePlace,
-    fence?: WriteFence,
   ): Promise<SaveResult> {
-    if (fence) throw new RangeError('SQLite has no leases: savePage takes no fence (docs/postgres.md)');
     return this.store.savePage(appid, filterKey, entries, seenAt, place);
   }
 
@@ -79,6 +74,14 @@ export class AsyncSqliteStore implements AsyncStore {
 
   async listScenes(appid: string): Promise<Scene[]> {
     return listScenes(this.store.db, appid);
+  }
+
+  /**
+   * This store itself: SQLite has no leases to fence by, its run lock (src/store/run-lock.ts) already
+   * keeps every other writer out of the file for the whole pass.
+   */
+  fencedBy(_appid: string, _fence: WriteFence): AsyncSqliteStore {
+    return this;
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ export interface IngestRun {
   referenceResent: number;
 }
 
-function perDayFor(entries: number, at: number): number {
+export function perDayFor(entries: number, at: number): number {
   // The calendar stands at `at`: today is only partly over.
   const today = cstDayBounds(cstDayOf(Math.floor(at / 1000)));
   const todayShare = (Math.floor(at / 1000) - today.begin) / 86_400;

@@ -198,5 +198,6 @@ export function resolveSimulatorOptions(options: SimulatorOptions = {}): Resolve
     dailyQuota: first.dailyQuota,
     apps,
     tokenServiceFailures: tokenServiceFailures(options.tokenServiceFailures, apps),
+    latencyMs: integer('latencyMs', options.latencyMs ?? 0, 0, ANY),
   };
 }

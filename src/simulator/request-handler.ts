@@ -293,8 +293,14 @@ export function createRequestHandler(deps: RequestHandlerDeps): (req: IncomingMe
     }
   };
 
+  // The network's latency (options.latencyMs): the request is handled once it has passed.
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (options.latencyMs > 0 && !(await waitWhileConnected(options.latencyMs, res, deps.closing))) return;
+    await route(req, res);
+  };
+
   return (req, res) => {
-    route(req, res).catch(() => {
+    handle(req, res).catch(() => {
       // Unexpected errors never leak details (a token could be in them); the client sees a 500.
       if (!res.headersSent && !res.destroyed) send(res, 500, 'text/plain; charset=utf-8', 'Internal Server Error\n');
       else res.destroy();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -116,6 +117,12 @@ export interface SimulatorOptions {
    * Infinity (getApiQuota then reports a daily limit of 100 000).
    */
   dailyQuota?: number;
+  /**
+   * Every request (token, search, scenes, quota, token service) is handled this many milliseconds after it
+   * arrived, as if it had taken that long to reach WeChat: a cloud region's round trip is of the order of
+   * 200 ms. Stats stamp the request when it is handled. Default 0.
+   */
+  latencyMs?: number;
 }
 
 /**
@@ -231,6 +238,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stats = emptyStats();
   const apps = new AppRegistry(resolved, () => performance.now());
   const closing = new AbortController();
+  // Every request waiting (latencyMs, a stall) listens for the close: any number of them at once.
+  setMaxListeners(0, closing.signal);
   const handler = createRequestHandler({ options: resolved, apps, stats, closing: closing.signal });
 
   const sockets = new Set<Socket>();

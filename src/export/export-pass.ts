@@ -195,19 +195,21 @@ async function lockedPass(store: AsyncSqliteStore, o: PassOptions, started: numb
 
 /**
  * PostgreSQL: each app is exported under its lease (docs/postgres.md, "Leases and fencing"), taken when
- * its turn comes: an app another worker holds is left to it. The lease is renewed every third of its
+ * its turn comes: an app another worker holds, or took and finished since this pass began, is left to it. The lease is renewed every third of its
  * time; once lost, the app's export stops (its writes are fenced off anyway) and says so.
  */
 async function leasedPass(store: PgStore, o: PassOptions, started: number): Promise<PassOutcome> {
   const worker = workerName(o.worker);
   const ttlMs = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const elsewhere: string[] = [];
+  // An app another worker took and finished after this instant was exported in this pass: not again.
+  const doneSince = await store.leases.now();
   const outcome = await runApps(
     store,
     o,
     started,
     async (app, run) => {
-      const [taken] = await store.leases.tryLease(worker, [app.appid], ttlMs);
+      const [taken] = await store.leases.tryLease(worker, [app.appid], ttlMs, { doneSince });
       if (!taken) {
         elsewhere.push(app.appid);
         return undefined;
@@ -225,7 +227,7 @@ async function leasedPass(store: PgStore, o: PassOptions, started: number): Prom
     return {
       ...outcome,
       exitCode: ExitCode.Locked,
-      summary: `every app (${elsewhere.length}) is being exported by other workers; nothing done`,
+      summary: `every app (${elsewhere.length}) is being or has just been exported by other workers; nothing done`,
       leasedElsewhere: elsewhere,
     };
   }

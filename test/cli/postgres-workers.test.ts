@@ -150,6 +150,13 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
       // 4: every app it reached was held by another worker.
       expect([0, 4], out.stdout + out.stderr).toContain(out.status);
     }
+    // Three workers of one pass export each app once: an app another took and finished is not done again
+    // (only the victim's apps, whose leases lapsed unrenewed, may have been taken over).
+    const finishedOnce = await pgRows<{ appid: string; n: number }>(
+      db,
+      'SELECT appid, count(*) AS n FROM runs WHERE finished_at IS NOT NULL GROUP BY appid HAVING count(*) > 1',
+    );
+    expect(finishedOnce).toEqual([]);
     // The victim's leases expire unrenewed; then the apps it held are anyone's.
     await new Promise((resolve) => setTimeout(resolve, 3500));
     frozenAt = Date.now();

@@ -24,19 +24,38 @@ const leaseColumns = (t: string): string =>
 export class Leases {
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Now on the database's clock (unix milliseconds): the clock leases expire by, and `tryLease` compares with. */
+  async now(): Promise<number> {
+    const { rows } = await this.pool.query<{ now: number }>(
+      'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now',
+    );
+    return rows[0]?.now ?? Date.now();
+  }
+
   /**
    * Takes, for `worker`, every app of `appids` whose lease is free or expired and that no other worker is
    * taking at this instant, for `ttlMs`. Returns the leases taken (apps already held by anyone, this
-   * worker included, are left: renew those).
+   * worker included, are left: renew those). With `doneSince` (unix ms on the database's clock, from
+   * {@link now}), an app whose lease was taken at or after it and released since is left too: another
+   * worker exported it during this pass. One whose holder stopped renewing (expired, not released) is taken
+   * over at once.
    */
-  async tryLease(worker: string, appids: readonly string[], ttlMs: number): Promise<Lease[]> {
+  async tryLease(
+    worker: string,
+    appids: readonly string[],
+    ttlMs: number,
+    options: { doneSince?: number } = {},
+  ): Promise<Lease[]> {
     checkTtl(ttlMs);
     if (appids.length === 0) return [];
     await this.pool.query('INSERT INTO leases (appid) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [appids]);
     const { rows } = await this.pool.query<Lease>(
       `WITH free AS (
          SELECT appid FROM leases
-         WHERE appid = ANY($2::text[]) AND (worker IS NULL OR expires_at <= clock_timestamp())
+         WHERE appid = ANY($2::text[])
+           AND ((worker IS NULL AND ($4::bigint IS NULL OR taken_at IS NULL
+                                     OR taken_at < to_timestamp($4::bigint / 1000.0)))
+                OR expires_at <= clock_timestamp())
          ORDER BY appid
          FOR UPDATE SKIP LOCKED
        )
@@ -44,7 +63,7 @@ export class Leases {
          expires_at = clock_timestamp() + $3 * interval '1 millisecond'
        FROM free WHERE l.appid = free.appid
        RETURNING ${leaseColumns('l')}`,
-      [worker, appids, ttlMs],
+      [worker, appids, ttlMs, options.doneSince ?? null],
     );
     return rows.sort((a, b) => a.appid.localeCompare(b.appid));
   }

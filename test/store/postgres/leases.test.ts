@@ -48,6 +48,28 @@ describe('postgres leases', () => {
     expect(again.flat()).toEqual([]);
   });
 
+  it('leaves an app another worker took and released during this pass, and takes over one whose holder died', async () => {
+    const [a, b] = [await open(), await open()];
+    const [done, dead, before] = [freshAppid(), freshAppid(), freshAppid()];
+    // Released before b's pass began: b's to take.
+    const [early] = await a.leases.tryLease('host-a:1', [before], 60_000);
+    expect(await a.leases.release(early!)).toBe(true);
+    await sleep(5);
+    const passStart = await b.leases.now();
+    expect(Math.abs(passStart - Date.now())).toBeLessThan(60_000);
+    const [finished] = await a.leases.tryLease('host-a:1', [done], 60_000);
+    expect(await a.leases.release(finished!)).toBe(true);
+    await a.leases.tryLease('host-a:1', [dead], 300);
+    await sleep(400);
+    const taken = await b.leases.tryLease('host-b:1', [done, dead, before], 60_000, { doneSince: passStart });
+    // `done` was exported in this pass by a; `dead`'s holder stopped renewing; `before` was done earlier.
+    expect(taken.map((l) => l.appid).sort()).toEqual([dead, before].sort());
+    expect(taken.find((l) => l.appid === dead)).toMatchObject({ worker: 'host-b:1', epoch: 2 });
+    // The next pass takes it again.
+    const [next] = await b.leases.tryLease('host-b:1', [done], 60_000, { doneSince: await b.leases.now() });
+    expect(next).toMatchObject({ appid: done, worker: 'host-b:1', epoch: 2 });
+  });
+
   it('lets another worker take over an expired lease, and fences the old holder out of writing', async () => {
     const [a, b] = [await open(), await open()];
     const appid = freshAppid();

@@ -72,7 +72,7 @@ function fetchRows(cursor: Cursor<QueryValue[]>, count: number): Promise<Fetch> 
 }
 
 /**
- * Runs one statement of `wxlog query` on its own connection to `url`, inside `BEGIN READ ONLY`, rolled back
+ * Runs one statement of `wxlog query` on a connection of its own from `pool`, inside `BEGIN READ ONLY`, rolled back
  * when its rows have been read or it is closed. The statement goes through the extended protocol, whose Parse
  * takes one statement only: `SELECT 1; COMMIT; DELETE …` cannot leave the read-only transaction. Its rows come
  * through a cursor (pg-cursor: a portal executed `batchRows` rows at a time), so a result of millions of rows
@@ -80,15 +80,16 @@ function fetchRows(cursor: Cursor<QueryValue[]>, count: number): Promise<Fetch> 
  * meets later (a row that fails to compute) is thrown by the rows' iterator, where it is met.
  */
 export async function pgReadOnlyQuery(
-  url: string,
+  pool: pg.Pool,
   sql: string,
   redact: (text: string) => string,
   batchRows = QUERY_BATCH_ROWS,
 ): Promise<PgQuery> {
-  const client = new pg.Client({ connectionString: url, types });
+  // The connection the store opened to check the schema, when it is idle: no second connection to make.
+  const client = await pool.connect();
+  // A connection the server cuts while it is out of the pool errors here, not in the pool: ended below.
   client.on('error', () => undefined);
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-  await client.connect();
   const cursor = new Cursor<QueryValue[]>(sql, undefined, { rowMode: 'array', types });
   // A cursor stopped half way is left suspended: its portal is closed before the transaction is rolled back.
   // Closing waits for the server's answer, which a connection lost meanwhile never sends.
@@ -98,7 +99,8 @@ export async function pgReadOnlyQuery(
     (closing ??= (async () => {
       if (suspended) await Promise.race([cursor.close().catch(() => undefined), ended]);
       await client.query('ROLLBACK').catch(() => undefined);
-      await client.end().catch(() => undefined);
+      // Not back to the pool: a connection whose portal or transaction did not end cleanly is not reused.
+      client.release(true);
     })());
   let first: Fetch;
   try {

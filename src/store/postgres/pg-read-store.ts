@@ -53,7 +53,7 @@ export class PgReadStore implements ReadStore {
   private readonly queries = new Set<PgQuery>();
 
   private constructor(
-    private readonly url: string,
+    url: string,
     private readonly pool: pg.Pool,
     private readonly redact: (text: string) => string,
     private readonly queryBatchRows: number,
@@ -86,7 +86,7 @@ export class PgReadStore implements ReadStore {
 
   // The rows stream from a cursor on the query's own connection, inside its READ ONLY transaction.
   async query(sql: string): Promise<QueryRows> {
-    const query = await pgReadOnlyQuery(this.url, sql, this.redact, this.queryBatchRows);
+    const query = await pgReadOnlyQuery(this.pool, sql, this.redact, this.queryBatchRows);
     this.queries.add(query);
     const queries = this.queries;
     return {

@@ -20,8 +20,40 @@ describe('displayWidth', () => {
     ['🥲', 2],
     ['🫠', 2], // symbols and pictographs extended-A
     ['发布🚀 ok ⚠️', 2 * 2 + 2 + 4 + 2],
+    ['网络请求失败, code 404。「重试」', 6 * 2 + 10 + 2 + 2 * 4],
+    ['ｶﾞ', 1], // halfwidth ka and the sound mark U+FF9E that joins it: one symbol, as wide as ka
+    ['〇〡〪', 4], // the tone mark U+302A joins the numeral before it
   ])('%j takes %i columns', (text, width) => {
     expect(displayWidth(text)).toBe(width);
+  });
+
+  it('measures mixed text as the sum of its symbols, segmenting only what may join', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    const chars = [
+      '网',
+      '络',
+      '。',
+      '，',
+      '「',
+      'Ａ',
+      '１',
+      'a',
+      ' ',
+      '"',
+      '〇',
+      'ｶ',
+      '\uff9e',
+      '\u302a',
+      '🚀',
+      '⚠',
+      '\ufe0f',
+    ];
+    chars.push('e', '\u0301', '\r', '\n', '👍', '🏽', '\u200d', '👩', '🇨', '🇳', '\u2028', 'é', 'Ω', '\t');
+    for (let n = 0; n < 200; n += 1) {
+      const text = Array.from({ length: 1 + (n % 37) }, (_, i) => chars[(n * 7 + i * 3) % chars.length]).join('');
+      const bySymbol = [...segmenter.segment(text)].reduce((w, { segment }) => w + displayWidth(segment), 0);
+      expect(displayWidth(text), text).toBe(bySymbol);
+    }
   });
 });
 

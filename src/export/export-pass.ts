@@ -195,8 +195,9 @@ async function lockedPass(store: AsyncSqliteStore, o: PassOptions, started: numb
 
 /**
  * PostgreSQL: each app is exported under its lease (docs/postgres.md, "Leases and fencing"), taken when
- * its turn comes: an app another worker holds, or took and finished since this pass began, is left to it. The lease is renewed every third of its
- * time; once lost, the app's export stops (its writes are fenced off anyway) and says so.
+ * its turn comes: an app another worker holds, or took and finished since this pass began, is left to it.
+ * The lease is renewed every third of its time; once lost, the app's export stops (its writes are fenced
+ * off anyway) and says so.
  */
 async function leasedPass(store: PgStore, o: PassOptions, started: number): Promise<PassOutcome> {
   const worker = workerName(o.worker);

@@ -259,6 +259,7 @@ describe('wxlog simulator', () => {
       '--shape-drift',
       '--daily-quota',
       '--apps',
+      '--latency-ms',
     ]) {
       expect(run.stdout()).toContain(option);
     }

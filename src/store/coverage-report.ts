@@ -132,11 +132,7 @@ export class CoverageReport {
    * whose count the ledger does not hold (those not complete).
    */
   appDays(filterKey: string, appids: readonly string[], days: readonly CstDay[]): Map<string, DayCoverage[]> {
-    const out = new Map<string, DayCoverage[]>();
-    if (days.length === 0 || appids.length === 0) {
-      for (const appid of appids) out.set(appid, []);
-      return out;
-    }
+    if (days.length === 0 || appids.length === 0) return new Map(appids.map((appid) => [appid, []]));
     const sorted = [...days].sort();
     const rows = this.windowsPerApp.all({
       filterKey,
@@ -144,33 +140,14 @@ export class CoverageReport {
       last: sorted.at(-1),
       appids: JSON.stringify(appids),
     }) as WindowAggregate[];
-    const byKey = new Map(rows.map((r) => [`${r.appid ?? ''} ${r.date}`, r]));
-    const toCount: [string, number, number][] = [];
-    for (const appid of appids) {
-      for (const date of days) {
-        if (ledgerCount(byKey.get(`${appid} ${date}`)) === null) {
-          const { begin, end } = cstDayBounds(date);
-          toCount.push([appid, begin, end]);
-        }
-      }
-    }
-    const ranges = JSON.stringify(toCount);
+    const byKey = aggregatesByAppDay(rows);
+    const ranges = JSON.stringify(uncountedDays(appids, days, byKey));
     const counts: number[] = [];
     const counted = (
       filterKey === '' ? this.storedPerRange.all({ ranges }) : this.ledgerStoredPerRange.all({ ranges, filterKey })
     ) as { i: number; n: number }[];
     for (const { i, n } of counted) counts[i] = n;
-    let next = 0;
-    for (const appid of appids) {
-      out.set(
-        appid,
-        days.map((date) => {
-          const w = byKey.get(`${appid} ${date}`);
-          return dayCoverage(date, w, ledgerCount(w) ?? counts[next++] ?? 0);
-        }),
-      );
-    }
-    return out;
+    return appDayCoverage(appids, days, byKey, counts);
   }
 
   /** Entries of the scope stored with a timestamp before `before` (unix seconds). */
@@ -190,6 +167,53 @@ export class CoverageReport {
       ? this.stored.ofAllApps(scope.filterKey, begin, end)
       : this.stored.ofApp(scope.appid, scope.filterKey, begin, end);
   }
+}
+
+/** The ledger's aggregates by app and day, as {@link uncountedDays} and {@link appDayCoverage} look them up. */
+export function aggregatesByAppDay(rows: readonly WindowAggregate[]): Map<string, WindowAggregate> {
+  return new Map(rows.map((r) => [`${r.appid ?? ''} ${r.date}`, r]));
+}
+
+/**
+ * The app and CST day bounds of each day of `days` (for each of `appids`, in that order) whose count the
+ * ledger does not hold: what must be counted from the entries. Shared with postgres/pg-coverage-report.ts.
+ */
+export function uncountedDays(
+  appids: readonly string[],
+  days: readonly CstDay[],
+  byKey: ReadonlyMap<string, WindowAggregate>,
+): [string, number, number][] {
+  const ranges: [string, number, number][] = [];
+  for (const appid of appids) {
+    for (const date of days) {
+      if (ledgerCount(byKey.get(`${appid} ${date}`)) === null) {
+        const { begin, end } = cstDayBounds(date);
+        ranges.push([appid, begin, end]);
+      }
+    }
+  }
+  return ranges;
+}
+
+/** Each app's coverage of `days`: the ledger's counts, else `counts`, those of {@link uncountedDays} in order. */
+export function appDayCoverage(
+  appids: readonly string[],
+  days: readonly CstDay[],
+  byKey: ReadonlyMap<string, WindowAggregate>,
+  counts: readonly (number | undefined)[],
+): Map<string, DayCoverage[]> {
+  const out = new Map<string, DayCoverage[]>();
+  let next = 0;
+  for (const appid of appids) {
+    out.set(
+      appid,
+      days.map((date) => {
+        const w = byKey.get(`${appid} ${date}`);
+        return dayCoverage(date, w, ledgerCount(w) ?? counts[next++] ?? 0);
+      }),
+    );
+  }
+  return out;
 }
 
 // A complete day's entries as the ledger counted them when its windows were last checked; null when the

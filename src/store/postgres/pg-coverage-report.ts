@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { cstDayBounds, type CstDay } from '../../wechat/cst-day.js';
+import type { CstDay } from '../../wechat/cst-day.js';
 import {
-  dayCoverage,
-  ledgerCount,
+  aggregatesByAppDay,
+  appDayCoverage,
+  uncountedDays,
   type CoverageScope,
   type DayCoverage,
   type WindowAggregate as SharedAggregate,
@@ -54,37 +55,14 @@ export class PgCoverageReport {
     appids: readonly string[],
     days: readonly CstDay[],
   ): Promise<Map<string, DayCoverage[]>> {
-    const out = new Map<string, DayCoverage[]>();
-    if (days.length === 0 || appids.length === 0) {
-      for (const appid of appids) out.set(appid, []);
-      return out;
-    }
+    if (days.length === 0 || appids.length === 0) return new Map(appids.map((appid) => [appid, []]));
     const sorted = [...days].sort();
     const allApps = appids.length === 1 && appids[0] === '';
     const params: unknown[] = [filterKey, sorted[0], sorted.at(-1)];
     const { rows } = await this.db.query<WindowAggregate>(WINDOWS(!allApps), allApps ? params : [...params, appids]);
-    const byKey = new Map(rows.map((r) => [`${r.appid} ${r.date}`, r]));
-    const ranges: [string, number, number][] = [];
-    for (const appid of appids) {
-      for (const date of days) {
-        if (ledgerCount(byKey.get(`${appid} ${date}`)) === null) {
-          const { begin, end } = cstDayBounds(date);
-          ranges.push([appid, begin, end]);
-        }
-      }
-    }
-    const counts = await this.count(filterKey, ranges);
-    let next = 0;
-    for (const appid of appids) {
-      out.set(
-        appid,
-        days.map((date) => {
-          const w = byKey.get(`${appid} ${date}`);
-          return dayCoverage(date, w, ledgerCount(w) ?? counts[next++] ?? 0);
-        }),
-      );
-    }
-    return out;
+    const byKey = aggregatesByAppDay(rows);
+    const counts = await this.count(filterKey, uncountedDays(appids, days, byKey));
+    return appDayCoverage(appids, days, byKey, counts);
   }
 
   /** Entries of the scope stored with a timestamp before `before` (unix seconds). */

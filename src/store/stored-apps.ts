@@ -1,8 +1,11 @@
 import type { Database } from 'better-sqlite3';
 
-// The distinct appids of an index led by appid, one seek each (a loose index scan): a plain DISTINCT would
-// read every entry of the index, millions of them for log_entries.
-function distinctAppids(table: 'log_entries' | 'windows'): string {
+/**
+ * The distinct appids of an index led by appid, one seek each (a loose index scan): a plain DISTINCT would
+ * read every entry of the index, millions of them for log_entries. The same SQL on both engines
+ * (postgres/pg-run-reads.ts), whose subquery PostgreSQL wants named.
+ */
+export function distinctAppids(table: 'log_entries' | 'windows'): string {
   return `
     SELECT appid FROM (
       WITH RECURSIVE a(appid) AS (
@@ -11,7 +14,7 @@ function distinctAppids(table: 'log_entries' | 'windows'): string {
         SELECT (SELECT min(appid) FROM ${table} WHERE appid > a.appid) FROM a WHERE a.appid IS NOT NULL
       )
       SELECT appid FROM a
-    )`;
+    ) s`;
 }
 
 function hasTable(db: Database, name: string): boolean {

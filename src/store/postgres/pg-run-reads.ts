@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { AppLatestRun, RunRow } from '../run-history.js';
 import { runState, type RunState } from '../run-state.js';
 import type { RunWithState } from '../read-store.js';
+import { distinctAppids } from '../stored-apps.js';
 
 const COLUMNS = `r.id, r.command, r.appid, r.started_at AS "startedAt", r.finished_at AS "finishedAt",
   r.exit_code AS "exitCode", r.search_calls AS "searchCalls", r.entries_new AS "entriesNew", r.errors, r.message,
@@ -64,21 +65,10 @@ export async function pgLatestRunPerApp(
   }));
 }
 
-// Each app once, by a skip scan of the appid-leading indexes rather than reading every row.
-const distinct = (table: string): string => `
-  SELECT appid FROM (
-    WITH RECURSIVE a(appid) AS (
-      SELECT min(appid) FROM ${table}
-      UNION ALL
-      SELECT (SELECT min(appid) FROM ${table} WHERE appid > a.appid) FROM a WHERE a.appid IS NOT NULL
-    )
-    SELECT appid FROM a
-  ) s`;
-
 /** Every app the database holds, sorted: those of `apps`, and any with entries or windows but no pass. */
 export async function pgStoredApps(db: pg.Pool): Promise<string[]> {
   const { rows } = await db.query<{ appid: string }>(
-    `SELECT appid FROM (SELECT appid FROM apps UNION ${distinct('windows')} UNION ${distinct('log_entries')}) u
+    `SELECT appid FROM (SELECT appid FROM apps UNION ${distinctAppids('windows')} UNION ${distinctAppids('log_entries')}) u
      WHERE appid IS NOT NULL AND appid <> '' ORDER BY appid COLLATE "C"`,
   );
   return rows.map((r) => r.appid);

@@ -59,6 +59,18 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 
 }
 
 /** A fresh database of the test server, its URL with a password the server (trust) ignores. */
+/** Workers exporting every app of `sim` into the PostgreSQL database `db`, with this file's budget. */
+function workersEnv(sim: Simulator, dir: string, db: string, extra: Record<string, string>): Record<string, string> {
+  return {
+    WXLOG_DB: db,
+    ...appsFileEnv(sim, dir),
+    WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
+    WXLOG_CALLS_PER_MINUTE: String(CALLS),
+    WXLOG_PAGE_SIZE: '100',
+    ...extra,
+  };
+}
+
 async function database(): Promise<string> {
   const url = new URL(await createTestDatabase(inject('postgresUrl'), 'wxlog_workers'));
   url.password = PASSWORD;
@@ -80,14 +92,7 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
     sim = await startSimulator({ appCount: 2, perDay: 30, intervalMs: INTERVAL_MS, seed: 21, now: () => at });
     const dir = tempDir();
     const db = await database();
-    const env = {
-      WXLOG_DB: db,
-      ...appsFileEnv(sim, dir),
-      WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
-      WXLOG_CALLS_PER_MINUTE: String(CALLS),
-      WXLOG_PAGE_SIZE: '100',
-      WXLOG_LOG_LEVEL: 'info',
-    };
+    const env = workersEnv(sim, dir, db, { WXLOG_LOG_LEVEL: 'info' });
     const migrated = await spawnCli(['migrate'], env).exited;
     expect(migrated.stderr).toBe('');
     expect(migrated.status).toBe(0);
@@ -118,16 +123,11 @@ describe('several workers on one PostgreSQL database (subprocess)', () => {
     });
     const dir = tempDir();
     const db = await database();
-    const env = {
-      WXLOG_DB: db,
-      ...appsFileEnv(sim, dir),
-      WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
-      WXLOG_CALLS_PER_MINUTE: String(CALLS),
-      WXLOG_PAGE_SIZE: '100',
+    const env = workersEnv(sim, dir, db, {
       WXLOG_CONCURRENCY: '2',
       WXLOG_LEASE_TTL_MS: '3000',
       WXLOG_LOG_LEVEL: 'warn',
-    };
+    });
     // Three at once: they migrate the new database together, then share the apps.
     const workers = [spawnCli(['run'], env), spawnCli(['run'], env), spawnCli(['run'], env)];
     const [victim, ...others] = workers as [(typeof workers)[0], ...typeof workers];

@@ -6,7 +6,7 @@ import { formatMs, median, type Figure } from './figure-table.js';
 import { perDayFor } from './ingest-bench.js';
 import type { PgReferenceOptions } from './pg-reference-loop.js';
 import type { BenchPostgres } from './pg-server.js';
-import type { ReferenceResult } from './reference-loop.js';
+import type { ReferenceResult } from './reference-pages.js';
 import { servedEntries } from '../test/helpers/served-rows.js';
 
 // The ingest into PostgreSQL (issue 12): `wxlog run` with WXLOG_DB=postgres://… against the bare loop of

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { request } from 'undici';
 import { cstDayBounds, recentCstDays } from '../src/wechat/cst-day.js';
-import type { ReferenceResult } from './reference-loop.js';
+import { readEveryPage, type RawEntry, type ReferenceResult } from './reference-pages.js';
 
 /**
  * The bare reference wxlog's PostgreSQL ingest is compared with, as bench/reference-loop.ts is for SQLite:
@@ -13,8 +12,8 @@ import type { ReferenceResult } from './reference-loop.js';
  * turned back into rows by unnest, the cheapest way to send many rows with parameters), into an empty
  * database given wxlog's own schema (migrations/postgres/0001_init.sql: the same partitioned tables, indexes
  * and trigram index) and the partitions of the days it reads. No ledger, no rate budget, no lease, no retry
- * policy, no validation: the least work that leaves the same rows a user can query. As in SQLite's, a GET
- * whose keep-alive connection the server closed just then is sent once more.
+ * policy, no validation: the least work that leaves the same rows a user can query. Pages are read as
+ * bench/reference-pages.ts reads them, as in SQLite's.
  */
 
 export interface PgReferenceOptions {
@@ -27,19 +26,6 @@ export interface PgReferenceOptions {
   pageSize: number;
   /** Unix milliseconds deciding which CST days are read (the simulator's calendar). */
   now: number;
-}
-
-interface RawEntry {
-  timestamp: number;
-  traceid?: string;
-  level?: number;
-  platform?: number;
-  libraryVersion?: string;
-  clientVersion?: string;
-  id?: string;
-  url?: string;
-  filterMsg?: string;
-  msg?: { time?: number; level?: number; msg?: unknown[] }[];
 }
 
 const SCHEMA = fileURLToPath(new URL('../migrations/postgres/0001_init.sql', import.meta.url));
@@ -58,16 +44,6 @@ const INSERT_MESSAGES = `
   INSERT INTO log_messages (entry_id, entry_timestamp, seq, time, level, args, text, logged_at)
   SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
                        $8::bigint[])`;
-
-async function json(url: string, init?: { method: 'POST'; body: string }): Promise<unknown> {
-  const { body } = await request(url, init ? { ...init, headers: { 'content-type': 'application/json' } } : {});
-  return body.json();
-}
-
-function connectionClosed(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
-}
 
 const keyOf = (timestamp: number | string, fingerprint: Buffer): string =>
   `${String(timestamp)}:${fingerprint.toString('hex')}`;
@@ -119,40 +95,7 @@ export async function pgReferenceLoop(options: PgReferenceOptions): Promise<Refe
       await db.query('COMMIT');
     };
 
-    const token = (await json(`${options.apiBase}/cgi-bin/stable_token`, {
-      method: 'POST',
-      body: JSON.stringify({ grant_type: 'client_credential', appid: options.appid, secret: options.secret }),
-    })) as { access_token: string };
-    let entries = 0;
-    let calls = 0;
-    let resent = 0;
-    for (const date of days) {
-      const { begin, end } = cstDayBounds(date);
-      for (let start = 0; ;) {
-        const query = new URLSearchParams({
-          access_token: token.access_token,
-          date,
-          begintime: String(begin),
-          endtime: String(end),
-          start: String(start),
-          limit: String(options.pageSize),
-        });
-        calls += 1;
-        const url = `${options.apiBase}/wxaapi/userlog/userlog_search?${query.toString()}`;
-        const answer = (await json(url).catch((e: unknown) => {
-          if (!connectionClosed(e)) throw e;
-          resent += 1;
-          return json(url);
-        })) as { errcode: number; data: { list: RawEntry[]; total: number } };
-        if (answer.errcode !== 0) throw new Error(`the simulator answered errcode ${answer.errcode}`);
-        const { list, total } = answer.data;
-        await savePage(list, Math.floor(Date.now() / 1000));
-        entries += list.length;
-        start += list.length;
-        if (list.length === 0 || start >= total) break;
-      }
-    }
-    return { entries, calls, resent };
+    return await readEveryPage(options, days, savePage);
   } finally {
     await db.end();
   }

@@ -3,17 +3,17 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
-import { request } from 'undici';
-import { cstDayBounds, recentCstDays } from '../src/wechat/cst-day.js';
+import { recentCstDays } from '../src/wechat/cst-day.js';
+import { readEveryPage, type RawEntry, type ReferenceResult } from './reference-pages.js';
+
+export type { ReferenceResult } from './reference-pages.js';
 
 /**
  * The bare reference wxlog's ingest is compared with: fetch every page of every day with plain undici,
  * insert its entries and their messages in one transaction per page into a database with wxlog's own
  * tables, indexes and trigram full-text index (migrations/sqlite/0001_init.sql). No ledger, no rate budget, no
- * retry policy, no validation: the least work that leaves the same rows a user can query. The one
- * concession: a GET whose keep-alive connection the server closed just then is sent once more, as any
- * HTTP client must (Node's server drops connections idle for 5 s, and a slow disk can make a page's
- * insert take that long).
+ * retry policy, no validation: the least work that leaves the same rows a user can query. Pages are read
+ * as bench/reference-pages.ts reads them.
  */
 
 export interface ReferenceOptions {
@@ -27,37 +27,7 @@ export interface ReferenceOptions {
   now: number;
 }
 
-export interface ReferenceResult {
-  entries: number;
-  calls: number;
-  /** Requests sent again after the server closed their connection. */
-  resent: number;
-}
-
-interface RawEntry {
-  timestamp: number;
-  traceid?: string;
-  level?: number;
-  platform?: number;
-  libraryVersion?: string;
-  clientVersion?: string;
-  id?: string;
-  url?: string;
-  filterMsg?: string;
-  msg?: { time?: number; level?: number; msg?: unknown[] }[];
-}
-
 const SCHEMA = fileURLToPath(new URL('../migrations/sqlite/0001_init.sql', import.meta.url));
-
-async function json(url: string, init?: { method: 'POST'; body: string }): Promise<unknown> {
-  const { body } = await request(url, init ? { ...init, headers: { 'content-type': 'application/json' } } : {});
-  return body.json();
-}
-
-function connectionClosed(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
-}
 
 /** Reads every retention day of the simulator into `options.db`; the file must not exist yet. */
 export async function referenceLoop(options: ReferenceOptions): Promise<ReferenceResult> {
@@ -102,42 +72,9 @@ export async function referenceLoop(options: ReferenceOptions): Promise<Referenc
     }
   });
 
-  const token = (await json(`${options.apiBase}/cgi-bin/stable_token`, {
-    method: 'POST',
-    body: JSON.stringify({ grant_type: 'client_credential', appid: options.appid, secret: options.secret }),
-  })) as { access_token: string };
-  let entries = 0;
-  let calls = 0;
-  let resent = 0;
   try {
-    for (const date of recentCstDays(Math.floor(options.now / 1000), 7)) {
-      const { begin, end } = cstDayBounds(date);
-      for (let start = 0; ;) {
-        const query = new URLSearchParams({
-          access_token: token.access_token,
-          date,
-          begintime: String(begin),
-          endtime: String(end),
-          start: String(start),
-          limit: String(options.pageSize),
-        });
-        calls += 1;
-        const url = `${options.apiBase}/wxaapi/userlog/userlog_search?${query.toString()}`;
-        const answer = (await json(url).catch((e: unknown) => {
-          if (!connectionClosed(e)) throw e;
-          resent += 1;
-          return json(url);
-        })) as { errcode: number; data: { list: RawEntry[]; total: number } };
-        if (answer.errcode !== 0) throw new Error(`the simulator answered errcode ${answer.errcode}`);
-        const { list, total } = answer.data;
-        savePage(list, Math.floor(Date.now() / 1000));
-        entries += list.length;
-        start += list.length;
-        if (list.length === 0 || start >= total) break;
-      }
-    }
+    return await readEveryPage(options, recentCstDays(Math.floor(options.now / 1000), 7), savePage);
   } finally {
     db.close();
   }
-  return { entries, calls, resent };
 }

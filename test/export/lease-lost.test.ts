@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { exitCodeFor } from '../../src/export/app-export.js';
 import { ExitCode } from '../../src/export/exit-code.js';
-import { runExport, type ExportApi } from '../../src/export/run-export.js';
+import { runExport, type ExportApi, type ExportOptions, type ExportResult } from '../../src/export/run-export.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import { WechatError } from '../../src/wechat/errors.js';
@@ -19,6 +19,27 @@ afterEach(async () => {
   await store?.close();
   store = undefined;
 });
+
+/** Exports `appid` at midday CST through `api`, as the worker host-a:1 whose lease had `epoch`. */
+function exportAsA(
+  pg: PgStore,
+  appid: string,
+  epoch: number,
+  api: ExportApi,
+  options: Pick<ExportOptions, 'lookbackDays'> & Partial<ExportOptions>,
+): Promise<ExportResult> {
+  return runExport({
+    appid,
+    filters: {},
+    filterKey: '',
+    pageSize: 100,
+    api,
+    store: pg.fencedBy(appid, { worker: 'host-a:1', epoch }),
+    logger: silentLogger,
+    now: () => MIDDAY_CST_MS,
+    ...options,
+  });
+}
 
 describe('an export under a lease that another worker takes over', () => {
   it('stops at the next page write, stores nothing of it, and reports the lease lost', async () => {
@@ -41,18 +62,7 @@ describe('an export under a lease that another worker takes over', () => {
       },
       getSceneList: async () => [],
     };
-    const result = await runExport({
-      appid,
-      filters: {},
-      filterKey: '',
-      lookbackDays: 7,
-      pageSize: 100,
-      api,
-      store: pg.fencedBy(appid, { worker: 'host-a:1', epoch: mine!.epoch }),
-      logger: silentLogger,
-      now: () => MIDDAY_CST_MS,
-      scenes: false,
-    });
+    const result = await exportAsA(pg, appid, mine!.epoch, api, { lookbackDays: 7, scenes: false });
     expect(result.leaseLost).toBe(true);
     expect(result.aborted).toBe(false);
     expect(result.errors.join()).toMatch(/lease on wxleaselost0000001 held by host-a:1 .* was lost/);
@@ -91,16 +101,8 @@ describe('an export under a lease that another worker takes over', () => {
       },
       getSceneList: async () => [],
     };
-    const result = await runExport({
-      appid,
-      filters: {},
-      filterKey: '',
+    const result = await exportAsA(pg, appid, mine!.epoch, api, {
       lookbackDays: 3,
-      pageSize: 100,
-      api,
-      store: pg.fencedBy(appid, { worker: 'host-a:1', epoch: mine!.epoch }),
-      logger: silentLogger,
-      now: () => MIDDAY_CST_MS,
       scenes: false,
       // Both older days at once, in the run's queue: a throw there would be an unhandled rejection.
       concurrency: 2,
@@ -128,26 +130,17 @@ describe('an export under a lease that another worker takes over', () => {
     await pg.leases.release(mine!);
     expect(await pg.leases.tryLease('host-b:2', [appid], 60_000)).toHaveLength(1);
     const asked: SearchParams[] = [];
-    const result = await runExport({
-      appid,
-      filters: {},
-      filterKey: '',
-      lookbackDays: 3,
-      pageSize: 100,
-      api: {
-        searchLogs: async (params) => {
-          asked.push(params);
-          return { list: [], total: 0, unexpected: 0 };
-        },
-        getSceneList: async (signal) => {
-          signal?.throwIfAborted();
-          return [{ value: '1001', name: '主入口' }];
-        },
+    const api: ExportApi = {
+      searchLogs: async (params) => {
+        asked.push(params);
+        return { list: [], total: 0, unexpected: 0 };
       },
-      store: pg.fencedBy(appid, { worker: 'host-a:1', epoch: mine!.epoch }),
-      logger: silentLogger,
-      now: () => MIDDAY_CST_MS,
-    });
+      getSceneList: async (signal) => {
+        signal?.throwIfAborted();
+        return [{ value: '1001', name: '主入口' }];
+      },
+    };
+    const result = await exportAsA(pg, appid, mine!.epoch, api, { lookbackDays: 3 });
     expect(result.leaseLost).toBe(true);
     expect(result.aborted).toBe(false);
     expect(exitCodeFor(result)).toBe(ExitCode.Incomplete);

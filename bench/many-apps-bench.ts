@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Simulator } from '../src/simulator/simulator.js';
 import { frozenSimulator } from './bench-env.js';
 import { runCli, type CliRun } from './cli-process.js';
+import { appsFileEnv } from '../test/helpers/apps-file-env.js';
 import { exactProblems, servedEntries } from '../test/helpers/served-rows.js';
 import { formatMs, median, type Figure } from './figure-table.js';
 import type { TempDirs } from './temp-dirs.js';
@@ -47,15 +47,7 @@ function env(sim: Simulator, dir: string, extra: Record<string, string> = {}): R
 }
 
 function appsEnv(sim: Simulator, dir: string): Record<string, string> {
-  const file = join(dir, 'apps.txt');
-  writeFileSync(
-    file,
-    `${sim
-      .apps()
-      .map((a) => a.appid)
-      .join('\n')}\n`,
-  );
-  return env(sim, dir, { WXLOG_APPS_FILE: file, WXLOG_TOKEN_URL: sim.tokenServiceUrl });
+  return env(sim, dir, appsFileEnv(sim, dir));
 }
 
 function mb(run: CliRun): number | null {

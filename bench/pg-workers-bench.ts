@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appsFileEnv } from '../test/helpers/apps-file-env.js';
 import { performance } from 'node:perf_hooks';
 import { maxInAnyInterval } from '../src/simulator/sliding-limiter.js';
 import { frozenSimulator } from './bench-env.js';
@@ -108,18 +107,8 @@ export async function pgWorkersBench(pg: BenchPostgres, dirs: TempDirs, quick: b
     latencyMs: LATENCY_MS,
   });
   const dir = dirs.make('pg-workers');
-  const appsFile = join(dir, 'apps.txt');
-  writeFileSync(
-    appsFile,
-    `${sim
-      .apps()
-      .map((a) => a.appid)
-      .join('\n')}\n`,
-  );
   const env = {
-    WXLOG_API_BASE: sim.url,
-    WXLOG_APPS_FILE: appsFile,
-    WXLOG_TOKEN_URL: sim.tokenServiceUrl,
+    ...appsFileEnv(sim, dir),
     WXLOG_RATE_INTERVAL_MS: String(INTERVAL_MS),
     WXLOG_CALLS_PER_MINUTE: String(CALLS),
     WXLOG_CONCURRENCY: String(CONCURRENCY),

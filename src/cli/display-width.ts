@@ -46,27 +46,58 @@ function charWidth(char: string): number {
 
 // Code points drawn as emoji (two columns) without a selector: ⌚, ⚡, ✅, regional indicators, …
 const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}/u;
+const VS15 = '\ufe0e';
 const VS16 = '\ufe0f';
 // Nothing to segment: most of what a table holds (ids, numbers, URLs).
 const PLAIN = /^[\x20-\x7e]*$/;
 // Characters that never join a neighbour into one symbol: printable ASCII, CJK ideographs, CJK and fullwidth
 // punctuation (the ideographic tone marks U+302A–302F and the halfwidth sound marks U+FF9E–FF9F join the
 // character before them, and are left out). Chinese log text is mostly these; only the rest (emoji, marks,
-// line breaks) goes to the segmenter, which took ~100 ms on 100 KB of log text when given all of it.
+// line breaks) is looked at symbol by symbol, which took ~100 ms on 100 KB of log text when done to all of it.
 const NOT_SIMPLE = /[^\x20-\x7e\u3000-\u3029\u3030-\u303f\u4e00-\u9fff\uff00-\uff9d]+/g;
+// The two-column characters among those: CJK punctuation, ideographs, fullwidth forms.
+const SIMPLE_WIDE = /[\u3000-\u303e\u4e00-\u9fff\uff00-\uff60]/g;
+// What may join the code point before or after it (UAX #29): marks (VS16 among them), format characters
+// (ZWJ, tags), skin tones, regional indicators, Hangul jamo, the few letters that are spacing marks or prepend,
+// the halfwidth sound marks, and the historic Brahmic scripts. A run without any, but for one VS15 or VS16
+// after a code point, is a symbol per code point: what the log lines' 👍, 🚀 and ⚠️ are.
+const ONE_PER_CODE_POINT =
+  // eslint-disable-next-line no-misleading-character-class -- the class lists the characters that join, on purpose
+  /^(?:[^\p{M}\p{Cf}\p{Emoji_Modifier}\p{Regional_Indicator}\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff\u0d4e\u0e33\u0eb3\uff9e\uff9f\u{11000}-\u{11fff}](?:\ufe0e|\ufe0f)?)*$/u;
 
 /** Columns of `text[from, to)`, characters that never join (see NOT_SIMPLE): one symbol each. */
 function simpleWidth(text: string, from: number, to: number): number {
-  let width = 0;
-  for (let i = from; i < to; i += 1) width += text.charCodeAt(i) < 0x7f ? 1 : charWidth(text.charAt(i));
-  return width;
+  if (from >= to) return 0;
+  const part = text.slice(from, to);
+  return 2 * part.length - part.replace(SIMPLE_WIDE, '').length;
 }
-// Made on first use: building ICU's segmenter costs ~15 ms, which a command printing only ASCII (most
-// tables) should not pay at start-up.
+
+/** The symbols of a run matching ONE_PER_CODE_POINT, each with its columns, as {@link symbols} gives them. */
+function* codePointSymbols(run: string): Generator<{ text: string; width: number }> {
+  let pending: { text: string; width: number } | undefined;
+  for (const char of run) {
+    if (pending !== undefined && (char === VS16 || char === VS15)) {
+      // VS16 asks for the emoji form of a text symbol such as ⚠ or ❤; VS15 keeps the symbol as it is.
+      yield { text: pending.text + char, width: char === VS16 && pending.width === 1 ? 2 : pending.width };
+      pending = undefined;
+      continue;
+    }
+    if (pending !== undefined) yield pending;
+    pending = { text: char, width: charWidth(char) };
+  }
+  if (pending !== undefined) yield pending;
+}
+
+// Made on first use: ICU's first object (this segmenter) costs 20–30 ms, which a command printing only ASCII,
+// CJK text and lone emoji (nearly every table) does not pay.
 let graphemes: Intl.Segmenter | undefined;
 
 /** The symbols of `text` as a terminal draws them, each with its columns. */
 function* symbols(text: string): Generator<{ text: string; width: number }> {
+  if (ONE_PER_CODE_POINT.test(text)) {
+    yield* codePointSymbols(text);
+    return;
+  }
   graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(text)) {
     // A cluster is as wide as its first character (the rest are marks, joiners, modifiers), unless
@@ -103,10 +134,4 @@ export function truncateToWidth(text: string, width: number): string {
     used += symbol.width;
   }
   return `${out}…`;
-}
-
-/** `text` padded with spaces to `width` columns, on the right (`end`) or the left (`start`). */
-export function padToWidth(text: string, width: number, side: 'start' | 'end' = 'end'): string {
-  const pad = ' '.repeat(Math.max(0, width - displayWidth(text)));
-  return side === 'end' ? text + pad : pad + text;
 }

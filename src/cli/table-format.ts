@@ -1,4 +1,4 @@
-import { displayWidth, padToWidth, truncateToWidth } from './display-width.js';
+import { displayWidth, truncateToWidth } from './display-width.js';
 
 /** Output formats of `wxlog query`. */
 export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'ndjson'] as const;
@@ -51,21 +51,27 @@ export function formatTable(
   options: TableOptions = {},
 ): string {
   const texts = rows.map((row) => columns.map((_, i) => cellText(row[i] ?? null, options.nullText ?? 'NULL')));
-  let widths = columns.map((name, i) => Math.max(displayWidth(name), ...texts.map((t) => displayWidth(t[i] ?? ''))));
+  // Each cell is measured once: a table of log text spends most of its time measuring.
+  const textWidths = texts.map((cells) => cells.map(displayWidth));
+  const headerWidths = columns.map(displayWidth);
+  let widths = headerWidths.map((w, i) => textWidths.reduce((max, cells) => Math.max(max, cells[i] ?? 0), w));
   if (options.maxWidth !== undefined) widths = narrow(widths, options.maxWidth);
   const numeric = columns.map(
     (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || r[i] === undefined || typeof r[i] !== 'string'),
   );
-  const line = (cells: readonly string[], alignNumbers: boolean): string =>
+  const line = (cells: readonly string[], cellWidths: readonly number[], alignNumbers: boolean): string =>
     cells
       .map((text, i) => {
         const width = widths[i] ?? 0;
-        return padToWidth(truncateToWidth(text, width), width, alignNumbers && numeric[i] ? 'start' : 'end');
+        const cut = (cellWidths[i] ?? 0) > width;
+        const shown = cut ? truncateToWidth(text, width) : text;
+        const pad = ' '.repeat(Math.max(0, width - (cut ? displayWidth(shown) : (cellWidths[i] ?? 0))));
+        return alignNumbers && numeric[i] ? pad + shown : shown + pad;
       })
       .join(SEPARATOR)
       .trimEnd();
-  const out = [line(columns, false), widths.map((w) => '-'.repeat(w)).join('-+-')];
-  for (const t of texts) out.push(line(t, true));
+  const out = [line(columns, headerWidths, false), widths.map((w) => '-'.repeat(w)).join('-+-')];
+  texts.forEach((cells, r) => out.push(line(cells, textWidths[r] ?? [], true)));
   return `${out.join('\n')}\n`;
 }
 

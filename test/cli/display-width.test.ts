@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayWidth, padToWidth, truncateToWidth } from '../../src/cli/display-width.js';
+import { displayWidth, truncateToWidth } from '../../src/cli/display-width.js';
 
 describe('displayWidth', () => {
   it.each([
@@ -49,8 +49,31 @@ describe('displayWidth', () => {
       '\ufe0f',
     ];
     chars.push('e', '\u0301', '\r', '\n', '👍', '🏽', '\u200d', '👩', '🇨', '🇳', '\u2028', 'é', 'Ω', '\t');
-    for (let n = 0; n < 200; n += 1) {
-      const text = Array.from({ length: 1 + (n % 37) }, (_, i) => chars[(n * 7 + i * 3) % chars.length]).join('');
+    // What joins in other ways: a keycap, VS15, Hangul jamo after a syllable, a Devanagari conjunct, a Thai
+    // spacing mark, and what never joins: CJK extension B, Cyrillic, a pictograph without its selector.
+    chars.push(
+      '❤',
+      '0',
+      '\u20e3',
+      '\ufe0e',
+      '한',
+      '\u11a8',
+      'ᄀ',
+      '\u1161',
+      'क',
+      '्',
+      'ष',
+      'ก',
+      '\u0e33',
+      '𠀀',
+      'ж',
+      '😀',
+    );
+    for (let n = 0; n < 400; n += 1) {
+      const text = Array.from(
+        { length: 1 + (n % 37) },
+        (_, i) => chars[(n * 7 + i * (3 + (n % 5))) % chars.length],
+      ).join('');
       const bySymbol = [...segmenter.segment(text)].reduce((w, { segment }) => w + displayWidth(segment), 0);
       expect(displayWidth(text), text).toBe(bySymbol);
     }
@@ -67,14 +90,6 @@ describe('truncateToWidth', () => {
 
   it('keeps text that fits', () => {
     expect(truncateToWidth('🚀⚠️', 4)).toBe('🚀⚠️');
-  });
-});
-
-describe('padToWidth', () => {
-  it('pads emoji to the same column as ASCII', () => {
-    expect(padToWidth('🚀', 4)).toBe('🚀  ');
-    expect(padToWidth('⚠️', 4, 'start')).toBe('  ⚠️');
-    expect(padToWidth('ab', 4)).toBe('ab  ');
   });
 });
 

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/store/run-history.js';
 import { Store } from '../../src/store/store.js';
 import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
 import type { LogEntry } from '../../src/wechat/types.js';
 import { savePage } from '../helpers/save-page.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runCli } from './run-cli.js';
+import { runRecord } from '../helpers/run-record.js';
 
 const OK = 'wxaaaaaaaaaaaaaaaa';
 const FAILING = 'wxbbbbbbbbbbbbbbbb';
@@ -24,21 +24,6 @@ function cst(unixSeconds: number): string {
 
 function entry(timestamp: number): LogEntry {
   return { timestamp, level: 2, traceid: `t${timestamp}`, msg: [{ time: timestamp, level: 2, msg: ['x'] }] };
-}
-
-function record(exitCode: number, message: string | null): RunRecord {
-  return {
-    exitCode,
-    searchCalls: 1,
-    entriesNew: 0,
-    entriesSeen: 0,
-    windowsComplete: null,
-    windowsIncomplete: null,
-    rateLimited: 0,
-    unexpectedShape: 0,
-    errors: message === null ? 0 : 1,
-    message,
-  };
 }
 
 interface Built {
@@ -63,7 +48,7 @@ function fiveApps(): Built {
     const id = store.runs.start('daemon', appid, 1, at, worker);
     store.apps.seen(appid, at);
     if (exitCode !== null) {
-      store.runs.finishRun(id, at + 20, record(exitCode, message));
+      store.runs.finishRun(id, at + 20, runRecord(exitCode, message));
       store.apps.finished(appid, at, exitCode, message);
     }
     started[appid] = at;
@@ -283,7 +268,7 @@ describe('wxlog status of a database of many apps (subprocess)', () => {
         // A day of passes every ten minutes.
         for (let k = 144; k >= 1; k--) {
           const id = store.runs.start('daemon', appid, 1, now - k * 600, 'w:1');
-          store.runs.finishRun(id, now - k * 600 + 30, record(i % 10 === 0 ? 1 : 0, null));
+          store.runs.finishRun(id, now - k * 600 + 30, runRecord(i % 10 === 0 ? 1 : 0, null));
         }
         store.apps.seen(appid, now - 144 * 600);
       });

@@ -5,12 +5,12 @@ import { appState, appStatuses, type AppStatusScope } from '../../src/store/app-
 import { lockHolder } from '../../src/store/run-lock.js';
 import type { DayState } from '../../src/store/coverage-report.js';
 import { openDatabase } from '../../src/store/database.js';
-import type { RunRecord } from '../../src/store/run-history.js';
 import { storedApps } from '../../src/store/stored-apps.js';
 import { Store } from '../../src/store/store.js';
 import type { LogEntry } from '../../src/wechat/types.js';
 import { savePage } from '../helpers/save-page.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { runRecord } from '../helpers/run-record.js';
 
 // Midnights of 2026-11-21 and 2026-11-22 CST, written out rather than computed by the code under test;
 // "now" is noon of the 22nd.
@@ -23,21 +23,6 @@ function entry(timestamp: number): LogEntry {
   return { timestamp, level: 2, traceid: `t${timestamp}`, msg: [{ time: timestamp, level: 2, msg: ['x', timestamp] }] };
 }
 
-function record(exitCode: number, message: string | null = null): RunRecord {
-  return {
-    exitCode,
-    searchCalls: 1,
-    entriesNew: 0,
-    entriesSeen: 0,
-    windowsComplete: null,
-    windowsIncomplete: null,
-    rateLimited: 0,
-    unexpectedShape: 0,
-    errors: message === null ? 0 : 1,
-    message,
-  };
-}
-
 /** A day of `appid` read in full: one window, complete, the ledger's count `n`. */
 function completeDay(store: Store, appid: string, day: number, n: number, at: number): void {
   const date = day === D22 ? '20261122' : '20261121';
@@ -48,7 +33,7 @@ function completeDay(store: Store, appid: string, day: number, n: number, at: nu
 function finishedRun(store: Store, appid: string, startedAt: number, exitCode: number, message?: string): void {
   const id = store.runs.start('daemon', appid, 100, startedAt, `node-a:100`);
   store.apps.seen(appid, startedAt);
-  store.runs.finishRun(id, startedAt + 30, record(exitCode, message ?? null));
+  store.runs.finishRun(id, startedAt + 30, runRecord(exitCode, message ?? null));
   store.apps.finished(appid, startedAt, exitCode, message ?? null);
 }
 

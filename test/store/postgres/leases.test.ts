@@ -4,6 +4,7 @@ import { PgStore } from '../../../src/store/postgres/pg-store.js';
 import { cstDayBounds } from '../../../src/wechat/cst-day.js';
 import { readServedEntry } from '../../../src/wechat/served-entry.js';
 import { freshAppid, postgresTestDatabase } from './engines.js';
+import { runRecord } from '../../helpers/run-record.js';
 
 const { begin, end } = cstDayBounds('20251121');
 const page = (text: string) => [
@@ -173,18 +174,7 @@ describe('postgres leases', () => {
     expect(await fencedA.requests.tryTake(appid, 1000, 5, 1000)).toBe(0);
     expect(await a.requests.since(appid, 0)).toEqual([1000]);
     const run = await fencedA.runs.start('run', appid, 1, 9, 'host-a:1');
-    await fencedA.runs.finishRun(run, 10, {
-      exitCode: 1,
-      searchCalls: 1,
-      entriesNew: 0,
-      entriesSeen: 0,
-      windowsComplete: null,
-      windowsIncomplete: null,
-      rateLimited: 0,
-      unexpectedShape: 0,
-      errors: 1,
-      message: 'lost',
-    });
+    await fencedA.runs.finishRun(run, 10, runRecord(1, 'lost'));
     const runs = await a.pool.query('SELECT exit_code FROM runs WHERE id = $1', [run]);
     expect(runs.rows).toEqual([{ exit_code: 1 }]);
 

@@ -53,3 +53,15 @@ export const fastClient: PassOptions['client'] = {
   },
   timeouts: { connectMs: 1000, headersMs: 400, bodyMs: 400 },
 };
+
+/**
+ * Runs the two measurements of repeat `rep`, `reference` first on even repeats and `wxlog` first on odd ones, so
+ * that a machine slowing down or warming up does not favour either.
+ */
+export async function alternately(
+  rep: number,
+  reference: () => Promise<void>,
+  wxlog: () => Promise<void>,
+): Promise<void> {
+  for (const measure of rep % 2 === 0 ? [reference, wxlog] : [wxlog, reference]) await measure();
+}

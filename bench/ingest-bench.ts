@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Simulator } from '../src/simulator/simulator.js';
 import { cstDayBounds, cstDayOf } from '../src/wechat/cst-day.js';
-import { frozenSimulator, wxlogEnv } from './bench-env.js';
+import { alternately, frozenSimulator, wxlogEnv } from './bench-env.js';
 import { budgetUse } from './budget-use.js';
 import { runCli, spawnNode, type CliRun } from './cli-process.js';
 import { servedEntries } from '../test/helpers/served-rows.js';
@@ -130,14 +130,7 @@ export async function measureIngest(
         // At 1M entries a database is 2 GB: keep the disk's write-back out of the next measurement.
         for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
       };
-      // Alternate the order, so that a machine slowing down or warming up does not favour either.
-      if (rep % 2 === 0) {
-        await reference();
-        await wxlog();
-      } else {
-        await wxlog();
-        await reference();
-      }
+      await alternately(rep, reference, wxlog);
     }
     return run;
   } finally {

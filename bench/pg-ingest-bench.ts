@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { frozenSimulator, wxlogEnv } from './bench-env.js';
+import { alternately, frozenSimulator, wxlogEnv } from './bench-env.js';
 import { budgetUse } from './budget-use.js';
 import { runCli, spawnNode, type CliRun } from './cli-process.js';
 import { formatMs, median, type Figure } from './figure-table.js';
@@ -117,14 +117,7 @@ export async function pgIngestBench(pg: BenchPostgres, entries: number, reps: nu
     };
     for (let rep = 0; rep < reps; rep += 1) {
       step(`ingest ${served} entries into PostgreSQL (${rep + 1} of ${reps})`);
-      // Alternate the order, so that a machine slowing down or warming up does not favour either.
-      if (rep % 2 === 0) {
-        await reference();
-        await wxlog();
-      } else {
-        await wxlog();
-        await reference();
-      }
+      await alternately(rep, reference, wxlog);
     }
   } finally {
     await sim.close();

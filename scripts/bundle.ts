@@ -15,18 +15,52 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const BUNDLED = new Set(['zod', 'p-queue', 'eventemitter3', 'p-timeout', 'pg', 'pg-cursor']);
 const external = [...Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)), 'pg-native', 'pg-cloudflare'];
 
-// pg asks at load time whether it runs in a Cloudflare Worker by making a fetch `Response`, which on Node 20
-// loads Node's whole fetch implementation: 35 ms of every PostgreSQL command's start, for a runtime wxlog
-// never runs in. The test is answered "no" in the bundle; the build fails if pg no longer has it.
-const CLOUDFLARE_TEST = "if (typeof Response === 'function') {";
-const notCloudflare: Plugin = {
-  name: 'pg-not-cloudflare',
+// pg's source, changed where its load costs every PostgreSQL command time for something wxlog does not use; the
+// build fails if a text to change is no longer there (pg changed: look again).
+interface Patch {
+  file: RegExp;
+  from: string;
+  to: string;
+}
+
+// A `const name = require(path)` that loads the module when first used, not when pg loads.
+function lazyRequire(name: string, path: string): Patch['to'] {
+  return `let wxlogLoaded_${name}; const ${name} = new Proxy({}, { get: (_, key) => (wxlogLoaded_${name} ??= require('${path}'))[key] })`;
+}
+
+const pgFile = (path: string): RegExp =>
+  new RegExp(`[\\\\/]node_modules[\\\\/]pg[\\\\/]lib[\\\\/]${path.replace('/', '[\\\\/]')}\\.js$`);
+const PATCHES: Patch[] = [
+  // pg asks whether it runs in a Cloudflare Worker by making a fetch `Response`, which on Node 20 loads Node's
+  // whole fetch implementation: 35 ms, for a runtime wxlog never runs in. The test is answered "no".
+  { file: pgFile('stream'), from: "if (typeof Response === 'function') {", to: 'if (false) {' },
+  // Node's crypto and its WebCrypto (~3 ms) serve password authentication only: loaded when a server asks
+  // for a password, not by a connection the server trusts.
+  {
+    file: pgFile('client'),
+    from: "const crypto = require('./crypto/utils')",
+    to: lazyRequire('crypto', './crypto/utils'),
+  },
+  { file: pgFile('crypto/sasl'), from: "const crypto = require('./utils')", to: lazyRequire('crypto', './utils') },
+  // dns serves pg-native's connection string only (~1 ms, c-ares set up).
+  { file: pgFile('connection-parameters'), from: "const dns = require('dns')", to: lazyRequire('dns', 'dns') },
+];
+
+const applied = new Set<Patch>();
+const patchPg: Plugin = {
+  name: 'pg-patches',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(CLOUDFLARE_TEST))
-        throw new Error(`${args.path}: pg's Cloudflare test has changed; see scripts/bundle.ts`);
-      return { contents: source.replace(CLOUDFLARE_TEST, 'if (false) {'), loader: 'js' };
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/].*\.js$/ }, (args) => {
+      const patches = PATCHES.filter((p) => p.file.test(args.path));
+      if (patches.length === 0) return undefined;
+      let source = readFileSync(args.path, 'utf8');
+      for (const patch of patches) {
+        if (!source.includes(patch.from))
+          throw new Error(`${args.path}: no longer holds \`${patch.from}\`; see scripts/bundle.ts`);
+        source = source.replace(patch.from, patch.to);
+        applied.add(patch);
+      }
+      return { contents: source, loader: 'js' };
     });
   },
 };
@@ -44,7 +78,7 @@ await build({
   // code builds from import.meta.url (package.json, migrations/) are the same from src/ and from dist/.
   chunkNames: '[name]-[hash]',
   external,
-  plugins: [notCloudflare],
+  plugins: [patchPg],
   // pg is CommonJS: its require() of Node's modules needs a require in each ES module chunk.
   banner: {
     js: "import { createRequire as wxlogCreateRequire } from 'node:module';\nconst require = wxlogCreateRequire(import.meta.url);",
@@ -52,3 +86,9 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+const unapplied = PATCHES.filter((p) => !applied.has(p));
+if (unapplied.length > 0)
+  throw new Error(
+    `pg's files changed: ${unapplied.map((p) => `\`${p.from}\``).join(', ')} not found; see scripts/bundle.ts`,
+  );

@@ -11,7 +11,7 @@ function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
-    'wxlog: keep WeChat Mini Program realtime logs in SQLite',
+    'wxlog: keep WeChat Mini Program realtime logs in SQLite or PostgreSQL',
     '',
     'Usage: wxlog <command> [options]',
     '',

@@ -155,13 +155,13 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
         native = copy;
       }
     }
-    const auth = ['--auth=trust'];
+    let auth = ['--auth=trust'];
     if (options.password !== undefined) {
       if (options.dataDir !== undefined) throw new Error('a password is for a fresh cluster only');
       const pwfile = join(dir, 'pwfile');
       writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
       if (root) chownSync(pwfile, owner.uid!, owner.gid!);
-      auth.splice(0, 1, '--auth=scram-sha-256', `--pwfile=${pwfile}`);
+      auth = ['--auth=scram-sha-256', `--pwfile=${pwfile}`];
     }
     if (!existsSync(join(data, 'PG_VERSION')))
       await run(

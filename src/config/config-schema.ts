@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOKEN_MODES, type TokenMode } from '../wechat/token-mode.js';
 import type { SearchFilters } from '../wechat/types.js';
 import type { AppConfig } from './app-config.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * getApiQuota's answer (`POST /cgi-bin/openapi/quota/get`): an API's daily call quota and its rate

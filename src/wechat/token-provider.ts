@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { classifyErrcode, errcodeInfo, WechatError } from './errors.js';
 import type { HttpTimeouts, HttpTransport } from './http-transport.js';
 import { redactSecrets } from './redact.js';

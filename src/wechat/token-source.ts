@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { coerceError } from '../errors/coerce-error.js';
 import { classifyErrcode, WechatError } from './errors.js';
 import type { HttpTimeouts } from './http-transport.js';

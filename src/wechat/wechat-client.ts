@@ -1,5 +1,5 @@
 import type { Pool } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExportEvents, RequestResult } from '../events/export-events.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortableSleep, type Sleep } from './abortable-sleep.js';

@@ -88,9 +88,10 @@ const result = await build({
   logLevel: 'warning',
 });
 
-// zod's `z` namespace (`import { z } from 'zod'`) holds every locale's messages, which the bundle cannot leave out:
-// 64 locales, 560 KB of source whose Chinese and Japanese make it a two-byte string, compiled by every command's
-// start-up (40 ms of 170 ms). wxlog imports `* as z` and uses English, zod's default; a build with another locale in it fails.
+// zod's `z` (`import { z } from 'zod'`) is a namespace object holding every locale's messages, which the bundle
+// cannot leave out: 63 locales, 560 KB of source whose Chinese and Japanese make the chunk a two-byte string,
+// compiled in every command's start-up (about 30 ms on a slow machine: BENCHMARKS.md). wxlog imports
+// `* as z` and uses English, zod's default: a build with any other locale in it fails.
 const bundled = Object.values(result.metafile.outputs).flatMap((output) =>
   Object.entries(output.inputs)
     .filter(([, input]) => input.bytesInOutput > 0)

@@ -77,7 +77,8 @@ export class RateBudget {
    * request can leave a little after it was recorded (a busy event loop, a new connection's connect and TLS
    * handshake). A fiftieth of the interval, at least 200 ms (a process's first requests on a loaded machine
    * were seen arriving 100+ ms after they were recorded) or the interval itself when shorter (the
-   * benches' time-scaled 100 ms), and at most 1 s: 1 s at WeChat's minute.
+   * benches' time-scaled 100 ms), and at most 1 s: 1 s at WeChat's minute. Whole milliseconds, as the
+   * send times are in PostgreSQL's bigint column.
    */
   private readonly spanMs: number;
   private consecutiveRateLimits = 0;
@@ -104,7 +105,8 @@ export class RateBudget {
     this.sleep = options.sleep ?? abortableSleep;
     this.log = (options.logger ?? silentLogger).child({ component: 'rate-budget', appid: options.appid });
     this.spanMs =
-      options.intervalMs + Math.min(1000, Math.max(options.intervalMs / 50, Math.min(200, options.intervalMs)));
+      options.intervalMs +
+      Math.min(1000, Math.max(Math.ceil(options.intervalMs / 50), Math.min(200, options.intervalMs)));
   }
 
   private prune(beforeMs: number): void {

@@ -157,17 +157,27 @@ export class PgStore implements AsyncStore {
     }
   }
 
+  // One statement for the whole list (a run refreshes it: 20-odd scenes). A value listed twice keeps its first
+  // position and its last name, as one insert after another would.
   async replaceScenes(appid: string, scenes: readonly Scene[], at: number): Promise<void> {
     checkFencedApp(this.fence, appid);
+    const byValue = new Map<string, { name: string; position: number }>();
+    for (const [position, s] of scenes.entries())
+      byValue.set(s.value, { name: s.name, position: byValue.get(s.value)?.position ?? position });
     await inFencedTransaction(this.pool, this.fence, async (db) => {
       await db.query('DELETE FROM scenes WHERE appid = $1', [appid]);
-      for (const [position, s] of scenes.entries()) {
-        await db.query(
-          `INSERT INTO scenes (appid, value, name, updated_at, position) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (appid, value) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at`,
-          [appid, s.value, s.name, at, position],
-        );
-      }
+      if (byValue.size === 0) return;
+      await db.query(
+        `INSERT INTO scenes (appid, value, name, updated_at, position)
+         SELECT $1, s.value, s.name, $2, s.position FROM unnest($3::text[], $4::text[], $5::integer[]) AS s (value, name, position)`,
+        [
+          appid,
+          at,
+          [...byValue.keys()],
+          [...byValue.values()].map((v) => v.name),
+          [...byValue.values()].map((v) => v.position),
+        ],
+      );
     });
   }
 

@@ -216,4 +216,38 @@ describe.each(engines)('storage on $name', (engine) => {
     await store.requests.pruneBefore(1050);
     expect(await store.requests.since(appid, 0)).toEqual([1100]);
   });
+
+  it("replaces an app's scene list as listed: a value listed twice keeps its first place and its last name", async () => {
+    const { store } = await start();
+    const appid = freshAppid();
+    const other = freshAppid();
+    await store.replaceScenes(other, [{ value: '1001', name: '发现栏小程序主入口' }], 10);
+    await store.replaceScenes(
+      appid,
+      [
+        { value: '1001', name: '发现栏小程序主入口' },
+        { value: '1007', name: '单人聊天会话中的小程序消息卡片' },
+      ],
+      11,
+    );
+    await store.replaceScenes(
+      appid,
+      [
+        { value: '1089', name: '微信聊天主界面下拉' },
+        { value: '1001', name: 'old name' },
+        { value: '1011', name: '扫描二维码' },
+        { value: '1001', name: '发现栏小程序主入口' },
+      ],
+      12,
+    );
+    expect(await store.listScenes(appid)).toEqual([
+      { value: '1089', name: '微信聊天主界面下拉' },
+      { value: '1001', name: '发现栏小程序主入口' },
+      { value: '1011', name: '扫描二维码' },
+    ]);
+    await store.replaceScenes(appid, [], 13);
+    expect(await store.listScenes(appid)).toEqual([]);
+    // Another app's list is its own.
+    expect(await store.listScenes(other)).toEqual([{ value: '1001', name: '发现栏小程序主入口' }]);
+  });
 });

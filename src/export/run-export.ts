@@ -264,8 +264,11 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     const newest = toRead.at(-1);
     if (newest !== undefined) await readDay(newest);
     const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
-    for (const date of toRead.slice(0, -1)) void queue.add(() => readDay(date));
-    await queue.onIdle();
+    // Every day is waited for, then the first failure thrown (as the newest day's would be): one that failed
+    // outside its reconciliation (its coverage read) is neither unhandled nor left running behind the run.
+    const reads = await Promise.allSettled(toRead.slice(0, -1).map((date) => queue.add(() => readDay(date))));
+    const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // Retention only cuts off the oldest days: a day refused while an older one was served was a passing
     // refusal, not the boundary (serving the older day has already forgotten the boundary).
     const oldestServed = [...servedNow].sort()[0];

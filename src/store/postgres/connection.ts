@@ -47,6 +47,11 @@ export function createPool(url: string, max = 10): pg.Pool {
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // pg-pool listens for a checked-out client's errors no more: a connection the server cuts now (a restart,
+  // a failover, pg_terminate_backend) would be an unhandled 'error' event, which ends the process. The
+  // statement in flight fails with it all the same, and the client is dropped below.
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
   let broken = false;
   try {
     await client.query('BEGIN');
@@ -58,6 +63,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => (broken = true));
     throw e;
   } finally {
+    client.removeListener('error', ignore);
     client.release(broken);
   }
 }

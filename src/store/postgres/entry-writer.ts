@@ -31,6 +31,15 @@ const INSERT_MESSAGES = `
   FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bigint[])
        AS t(entry_id, entry_timestamp, seq, time, level, args, text, logged_at)`;
 
+/**
+ * `value` as a PostgreSQL text can hold it: text cannot hold U+0000, and a served string with one failed the
+ * whole page, every run, so that the rest of its day was never read. Each becomes U+FFFD in the text columns
+ * (docs/postgres.md, "Schema differences from SQLite"); msg, args and extra keep it exactly, as JSON's `\u0000`.
+ */
+export function pgText<T extends string | null>(value: T): T {
+  return (value === null || !value.includes('\0') ? value : value.replaceAll('\0', '\uFFFD')) as T;
+}
+
 const LINK_LEDGER = `
   INSERT INTO ledger_entries (filter_key, entry_id, timestamp)
   SELECT $1, t.entry_id, t.ts FROM unnest($2::bigint[], $3::bigint[]) AS t(entry_id, ts)
@@ -116,15 +125,15 @@ export async function saveEntries(
       values: [
         appid,
         seenAt,
-        col((p) => p.entry.traceid),
+        col((p) => pgText(p.entry.traceid)),
         col((p) => p.timestamp),
         col((p) => whole(p.entry.level)),
         col((p) => whole(p.entry.platform)),
-        col((p) => p.entry.libraryVersion),
-        col((p) => p.entry.clientVersion),
-        col((p) => p.entry.openid),
-        col((p) => p.entry.url),
-        col((p) => p.entry.filterMsg),
+        col((p) => pgText(p.entry.libraryVersion)),
+        col((p) => pgText(p.entry.clientVersion)),
+        col((p) => pgText(p.entry.openid)),
+        col((p) => pgText(p.entry.url)),
+        col((p) => pgText(p.entry.filterMsg)),
         col((p) => JSON.stringify(p.entry.msg)),
         col((p) => (p.entry.extra === null ? null : JSON.stringify(p.entry.extra))),
         col((p) => p.fingerprint),
@@ -173,7 +182,7 @@ async function insertMessages(db: Queryable, pending: readonly PendingEntry[], i
         time,
         whole(m.level),
         JSON.stringify(m.args ?? null),
-        messageText(m.args),
+        pgText(messageText(m.args)),
         time ?? p.timestamp,
       ]);
     });

@@ -70,4 +70,39 @@ describe('a PostgreSQL server that asks for a password (SCRAM-SHA-256)', () => {
     },
     30_000,
   );
+
+  // node-postgres also reads the password from the URL's query, where the user info's masking did not reach.
+  const inQuery = (password: string): string => {
+    const url = new URL(server.url);
+    url.password = '';
+    url.searchParams.set('password', password);
+    return url.href;
+  };
+
+  it('takes the password from the query (?password=) and never shows it', async () => {
+    const env = simulatorEnv(sim, tempDir(), { WXLOG_DB: inQuery(PASSWORD), WXLOG_LOG_LEVEL: 'warn' });
+    for (const args of [['migrate'], ['status'], ['query', 'SELECT 1 AS one']]) {
+      const r = await runCli(args, env);
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(shown(r.stdout), args.join(' ')).toBe(false);
+    }
+  }, 60_000);
+
+  it.each([['migrate'], ['query', 'SELECT 1'], ['status'], ['search', '请求']])(
+    'wxlog %s with a wrong password in the query: exit 2, the URL shown with password=***',
+    async (...args) => {
+      const wrong = 'Sup3rSecretQP';
+      const r = await runCli(args, { WXLOG_DB: inQuery(wrong), WXLOG_APPID: 'wxaaaaaaaaaaaaaaaa', WXLOG_SECRET: 'x' });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^wxlog ${args[0]}: .*postgres://postgres@127\\.0\\.0\\.1:${server.port}/postgres\\?password=\\*\\*\\*.*password authentication failed.*\\n$`,
+        ),
+      );
+      expect(r.stderr).not.toContain(wrong);
+    },
+    30_000,
+  );
 });

@@ -13,6 +13,7 @@ import {
   type RunWithState,
   type StatusScope,
 } from '../read-store.js';
+import { databaseUrlSecrets } from '../database-url.js';
 import { createPool, redactDatabaseUrl } from './connection.js';
 import { PgCoverageReport } from './pg-coverage-report.js';
 import { pgSearchMessages } from './pg-message-search.js';
@@ -25,15 +26,12 @@ const UNDEFINED_TABLE = '42P01';
 
 /** Masks the URL's password wherever a message might repeat it (it should not; this makes sure). */
 function passwordMask(url: string): (text: string) => string {
-  let password = '';
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    // Not parsable: redactDatabaseUrl masks what it can.
-  }
+  // Not parsable: no secrets found, and redactDatabaseUrl masks what it can.
+  const secrets = databaseUrlSecrets(url);
   return (text) => {
-    const masked = text.split(url).join(redactDatabaseUrl(url));
-    return password === '' ? masked : masked.split(password).join('***');
+    let masked = text.split(url).join(redactDatabaseUrl(url));
+    for (const secret of secrets) masked = masked.split(secret).join('***');
+    return masked;
   };
 }
 

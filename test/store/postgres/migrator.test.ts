@@ -114,5 +114,11 @@ describe('postgres migrator', () => {
       'postgresql://u:***@db.example:5432/wxlog',
     );
     expect(redactDatabaseUrl('postgres://u@host/db')).toBe('postgres://u@host/db');
+    expect(redactDatabaseUrl('postgres://u@host/db?sslmode=require&password=p%40ss&sslpassword=k3y')).toBe(
+      'postgres://u@host/db?sslmode=require&password=***&sslpassword=***',
+    );
+    expect(redactDatabaseUrl('postgres://u:pw@[bad/db?password=p@ss&x=1')).toBe(
+      'postgres://u:***@[bad/db?password=***&x=1',
+    );
   });
 });

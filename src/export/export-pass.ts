@@ -15,7 +15,7 @@ import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import { exportApp, type AppExportContext, type AppLease, type AppOutcome } from './app-export.js';
 import { ExitCode } from './exit-code.js';
 import { forgetOldSendTimes } from './rate-budget.js';
-import type { DayOutcome, ExportApi, ExportResult } from './run-export.js';
+import { DAYS_AT_ONCE, type DayOutcome, type ExportApi, type ExportResult } from './run-export.js';
 
 /** The process a pass runs in: it names the process in `runs.worker` and in the database's lock. */
 export interface WorkerIdentity {
@@ -290,7 +290,11 @@ async function runApps(
 ): Promise<PassOutcome> {
   const now = o.now ?? Date.now;
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...o.client?.timeouts };
-  const httpPool = sharedHttpPool(o.apiBase, Math.max(1, Math.min(64, o.concurrency)), timeouts);
+  // A connection for every call that can be in flight: each app reads DAYS_AT_ONCE days at once, and
+  // a token or scene-list call may go beside them. A search call is counted in its budget the moment before
+  // it leaves; one that then waited for a connection would reach WeChat up to a whole round trip later than
+  // counted, past the budget's margin. undici opens them only as calls need them.
+  const httpPool = sharedHttpPool(o.apiBase, DAYS_AT_ONCE * Math.max(1, o.concurrency) + 2, timeouts);
   const outcomes: AppOutcome[] = [];
   // The pass's own signal, followed by every app in flight: up to `concurrency` listeners at once (each app's
   // export removes its own), more than EventTarget's default warning threshold of 10.

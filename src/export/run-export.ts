@@ -20,6 +20,9 @@ export interface ExportApi extends SearchApi {
   getSceneList(signal?: AbortSignal): Promise<Scene[]>;
 }
 
+/** Days of one app read at the same time by default: each has a search call in flight. */
+export const DAYS_AT_ONCE = 2;
+
 export interface ExportOptions {
   appid: string;
   filters: SearchFilters;
@@ -38,7 +41,7 @@ export interface ExportOptions {
   now?: () => number;
   /** Aborting finishes the page in hand and returns what was done. */
   signal?: AbortSignal;
-  /** Days read at the same time (their requests still share one budget). */
+  /** Days read at the same time (their requests still share one budget); default {@link DAYS_AT_ONCE}. */
   concurrency?: number;
   /** Refresh the scene list too (one call). */
   scenes?: boolean;
@@ -263,7 +266,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     // they leave the server's retention first.
     const newest = toRead.at(-1);
     if (newest !== undefined) await readDay(newest);
-    const queue = new PQueue({ concurrency: options.concurrency ?? 2 });
+    const queue = new PQueue({ concurrency: options.concurrency ?? DAYS_AT_ONCE });
     // Every day is waited for, then the first failure thrown (as the newest day's would be): one that failed
     // outside its reconciliation (its coverage read) is neither unhandled nor left running behind the run.
     const reads = await Promise.allSettled(toRead.slice(0, -1).map((date) => queue.add(() => readDay(date))));

@@ -1,4 +1,5 @@
 import type { PruneCounts } from '../../store/prune.js';
+import { DatabaseUnavailableError } from '../../store/read-store.js';
 import { addCstDays, cstDayBounds, cstDayOf, dashedCstDay, formatCst } from '../../wechat/cst-day.js';
 import { configHelp, commandConfig, configOptions } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -89,7 +90,10 @@ ${optionsHelp([
         );
         return ExitCode.Ok;
       }
-      const outcome = await store.prune(before, 'prune');
+      const outcome = await store.prune(before, 'prune').catch((e: unknown) => {
+        // PostgreSQL's log tables kept locked by other sessions: nothing pruned, try again (exit 2).
+        throw e instanceof DatabaseUnavailableError ? new UsageError(e.message, { cause: e }) : e;
+      });
       if (!outcome.pruned) {
         ctx.stderr.write(`wxlog prune: ${lockHeldMessage(outcome.holder, `holds ${store.label}`)}\n`);
         return ExitCode.Locked;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { cstDayOf } from '../../wechat/cst-day.js';
 import type { PruneCounts } from '../prune.js';
+import { DatabaseUnavailableError } from '../read-store.js';
 import { inTransaction } from './connection.js';
 
 interface Partition {
@@ -40,14 +41,49 @@ export async function pgCountPrunable(db: pg.ClientBase | pg.Pool, before: numbe
   };
 }
 
+// SQLSTATEs of a prune that met the writers' locks: deadlock_detected, lock_not_available (lock_timeout).
+const BUSY = new Set(['40P01', '55P03']);
+const TRIES = 5;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Deletes every entry logged before `before` (a CST midnight), in one transaction: each month partition that
  * ends by then is dropped whole (the messages' first, which reference the entries'), the rows of the month the
  * cut falls in are deleted, and so are the filtered-ledger rows and the coverage windows of the days removed.
  * Returns the counts and the partitions dropped. A writer that later needs a dropped month makes it again.
+ *
+ * Workers may be writing pages meanwhile. The transaction first locks log_entries and then log_messages, the
+ * order a page's transaction takes them in: taken the other way round, as detaching the messages' partitions
+ * first did, a prune and a page each held one table and waited for the other, and PostgreSQL ended one of
+ * them as a deadlock. A prune that still meets one (a reader's join may lock the tables the other way), or
+ * waits longer than the lock timeout, starts again, up to {@link TRIES} times, then throws
+ * DatabaseUnavailableError having pruned nothing.
  */
 export async function pgPrune(pool: pg.Pool, before: number): Promise<{ counts: PruneCounts; dropped: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pruneOnce(pool, before);
+    } catch (e: unknown) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code !== 'string' || !BUSY.has(code)) throw e;
+      if (attempt >= TRIES) {
+        throw new DatabaseUnavailableError(
+          `cannot prune now: other sessions kept the log tables locked through ${TRIES} tries ` +
+            `(${code === '40P01' ? 'a deadlock' : 'the lock timeout'} each time); nothing was pruned, try again`,
+          { cause: e },
+        );
+      }
+      await sleep(200 * 2 ** attempt);
+    }
+  }
+}
+
+function pruneOnce(pool: pg.Pool, before: number): Promise<{ counts: PruneCounts; dropped: string[] }> {
   return inTransaction(pool, async (db) => {
+    // Waiting for the lock holds every later reader and writer of the tables behind it: not for long.
+    await db.query("SET LOCAL lock_timeout = '10s'");
+    await db.query('LOCK TABLE log_entries, log_messages IN ACCESS EXCLUSIVE MODE');
     const counts = await pgCountPrunable(db, before);
     const gone = (p: Partition) => p.upper <= before;
     const messageParts = (await partitions(db, 'log_messages')).filter(gone);

@@ -32,12 +32,28 @@ function socket(): Socket {
   return s;
 }
 
+export interface PoolOptions {
+  /**
+   * Run every transaction of the pool's connections at READ COMMITTED, whatever the database's or the role's
+   * default_transaction_isolation says: the writers' locking relies on it (docs/postgres.md, "Rate budget").
+   */
+  readCommitted?: boolean;
+}
+
 /** A connection pool for `url`, with wxlog's type parsers. */
-export function createPool(url: string, max = 10): pg.Pool {
+export function createPool(url: string, max = 10, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, types, stream: socket });
   // An idle client's error (the server restarted) would otherwise crash the process; the next query fails
   // on its own and says why.
   pool.on('error', () => undefined);
+  // Under REPEATABLE READ, a transaction's snapshot is its first statement's: one that waited for the rate
+  // budget's row lock did not see what the holder had just recorded, and two takers both took the last slot;
+  // workers migrating at once collided in schema_migrations. Queued on the new connection before anything
+  // else is sent on it (a failure shows in the statement after it).
+  if (options.readCommitted)
+    pool.on('connect', (client) => {
+      client.query("SET default_transaction_isolation = 'read committed'").catch(() => undefined);
+    });
   return pool;
 }
 

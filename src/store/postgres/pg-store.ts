@@ -75,7 +75,7 @@ export class PgStore implements AsyncStore {
    * search Chinese, SchemaError.
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
-    const pool = createPool(url, options.poolSize);
+    const pool = createPool(url, options.poolSize, { readCommitted: true });
     try {
       const results = await migratePostgres(pool, loadPostgresMigrations(options.migrationsDir));
       const failed = results.find((r) => r.status === 'error');

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import { PgStore } from '../../../src/store/postgres/pg-store.js';
+import { createTestDatabase } from '../../helpers/postgres-server.js';
 import { freshAppid, postgresTestDatabase } from './engines.js';
 
 describe('postgres rate budget', () => {
@@ -32,6 +34,36 @@ describe('postgres rate budget', () => {
       }
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('holds under a database whose default isolation is REPEATABLE READ: workers migrate at once, one slot is one take', async () => {
+    const url = await createTestDatabase(inject('postgresUrl'), 'wxlog_budget_rr');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(
+        `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_isolation = 'repeatable read'`,
+      );
+    } finally {
+      await admin.end();
+    }
+    // Opened together: their migrations wait for one another's advisory lock, then read the history again.
+    const stores = await Promise.all([1, 2, 3, 4, 5, 6].map(() => PgStore.open(url)));
+    try {
+      for (let round = 0; round < 20; round++) {
+        const appid = freshAppid();
+        await stores[0]!.requests.tryTake(appid, 0, 1, 1);
+        // Six takers of the one slot at once: each must see the slot another took while it waited for the lock.
+        const waits = await Promise.all(stores.map((s) => s.requests.tryTake(appid, 1_000_000, 1, 1_000)));
+        expect(
+          waits.filter((w) => w === 0),
+          `round ${round}`,
+        ).toHaveLength(1);
+        expect(await stores[0]!.requests.since(appid, 1)).toEqual([1_000_000]);
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
     }
   });
 });

@@ -25,6 +25,8 @@ export interface AppExportContext {
   httpPool?: Pool;
   logger: Logger;
   now: () => number;
+  /** The clock of the rate budgets, shared by every worker (shared-clock.ts); default `now`. */
+  budgetNow?: () => number;
   signal?: AbortSignal;
   /** Where every event of the apps' exports goes on to (the metrics, the progress line). */
   events?: ExportEvents;
@@ -132,7 +134,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
       appid: app.appid,
       limit: app.callsPerMinute,
       intervalMs: ctx.rateIntervalMs,
-      now,
+      now: ctx.budgetNow ?? now,
       // Its waits: budget-waiting/budget-wait events, and a log line for each long one (docs/operations.md).
       events,
       logger,

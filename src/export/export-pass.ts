@@ -15,6 +15,7 @@ import type { WechatClientOptions } from '../wechat/wechat-client.js';
 import { exportApp, type AppExportContext, type AppLease, type AppOutcome } from './app-export.js';
 import { ExitCode } from './exit-code.js';
 import { forgetOldSendTimes } from './rate-budget.js';
+import { sharedClock } from './shared-clock.js';
 import { DAYS_AT_ONCE, type DayOutcome, type ExportApi, type ExportResult } from './run-export.js';
 
 /** The process a pass runs in: it names the process in `runs.worker` and in the database's lock. */
@@ -205,6 +206,8 @@ async function leasedPass(store: PgStore, o: PassOptions, started: number): Prom
   const elsewhere: string[] = [];
   // An app another worker took and finished after this instant was exported in this pass: not again.
   const doneSince = await store.leases.now();
+  // Send times are shared with workers on other machines: counted on the database's clock, not this one's.
+  const budgetNow = await sharedClock(() => store.leases.now(), o.now ?? Date.now);
   const outcome = await runApps(
     store,
     o,
@@ -223,6 +226,7 @@ async function leasedPass(store: PgStore, o: PassOptions, started: number): Prom
       }
     },
     () => elsewhere.length,
+    budgetNow,
   );
   if (outcome.apps.length === 0 && elsewhere.length > 0) {
     return {
@@ -287,6 +291,7 @@ async function runApps(
   started: number,
   start: AppStarter,
   elsewhere: () => number = () => 0,
+  budgetNow?: () => number,
 ): Promise<PassOutcome> {
   const now = o.now ?? Date.now;
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...o.client?.timeouts };
@@ -316,6 +321,7 @@ async function runApps(
       httpPool,
       logger: o.logger,
       now,
+      ...(budgetNow ? { budgetNow } : {}),
       signal,
       ...(o.events ? { events: o.events } : {}),
       ...(o.client ? { client: o.client } : {}),
@@ -323,7 +329,7 @@ async function runApps(
       ...(o.follow ? { follow: o.follow } : {}),
       ...(o.onDayDone ? { onDayDone: o.onDayDone } : {}),
     };
-    forgetOldSendTimes(store.requests, now() - 10 * o.rateIntervalMs, o.logger);
+    forgetOldSendTimes(store.requests, (budgetNow ?? now)() - 10 * o.rateIntervalMs, o.logger);
     const lastRun = await store.apps.lastRunTimes();
     const order = [...o.apps].sort((a, b) => (lastRun.get(a.appid) ?? -1) - (lastRun.get(b.appid) ?? -1));
     const queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });

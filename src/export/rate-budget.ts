@@ -137,9 +137,12 @@ export class RateBudget {
   onRateLimited(): void {
     const now = this.now();
     this.rateLimited += 1;
-    // Complaints more than an interval apart are separate incidents: start the pause over.
-    this.consecutiveRateLimits =
-      now - this.lastRateLimitAt > this.options.intervalMs ? 1 : this.consecutiveRateLimits + 1;
+    // A complaint more than an interval after the last pause ended is a separate incident: start the pause
+    // over. Measured from the pause's end, not the complaint: after a full interval's pause, the next request
+    // (and its complaint) always comes more than an interval after the last complaint, and the pause would
+    // start over at an eighth while the AppID stayed saturated.
+    const quietSince = Math.max(this.lastRateLimitAt, this.blockedUntil);
+    this.consecutiveRateLimits = now - quietSince > this.options.intervalMs ? 1 : this.consecutiveRateLimits + 1;
     this.lastRateLimitAt = now;
     const pause = Math.min(
       this.options.intervalMs,

@@ -88,6 +88,30 @@ describe('rate budget', () => {
     store.close();
   });
 
+  it('keeps pausing a full interval while every request is refused, and starts over after a quiet interval', async () => {
+    const store = Store.open(join(tempDir(), 'wxlog.db'));
+    const clock = fakeClock();
+    const budget = new RateBudget({ requests: store.requests, appid: 'wxa', limit: 45, intervalMs: 60_000, ...clock });
+    // Another service keeps the AppID saturated: every request is refused 80 ms after it leaves.
+    const pauses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = clock.now();
+      await budget.acquire();
+      pauses.push(clock.now() - before);
+      await clock.sleep(80);
+      budget.onRateLimited();
+    }
+    expect(pauses).toEqual([0, 7_500, 15_000, 30_000, 60_000, 60_000, 60_000, 60_000]);
+    // The AppID quiet for more than an interval after the last pause: a new complaint starts over.
+    await budget.acquire();
+    await clock.sleep(60_001);
+    budget.onRateLimited();
+    const before = clock.now();
+    await budget.acquire();
+    expect(clock.now() - before).toBe(7_500);
+    store.close();
+  });
+
   it('rejects bad limits with exact messages', () => {
     const store = Store.open(join(tempDir(), 'wxlog.db'));
     expect(() => new RateBudget({ requests: store.requests, appid: 'a', limit: 0, intervalMs: 1 })).toThrow(

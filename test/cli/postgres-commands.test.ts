@@ -7,6 +7,7 @@ import type { AsyncStore } from '../../src/store/async-store.js';
 import { entryFingerprint } from '../../src/store/fingerprint.js';
 import { messageText } from '../../src/store/message-text.js';
 import { openStore } from '../../src/store/open-store.js';
+import { loadPostgresMigrations } from '../../src/store/postgres/migrator.js';
 import { PgStore } from '../../src/store/postgres/pg-store.js';
 import type { RunRecord } from '../../src/store/run-history.js';
 import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
@@ -505,5 +506,30 @@ describe('a PostgreSQL URL with a password', () => {
     expect(mysql.stderr).toBe(
       'wxlog status: WXLOG_DB: mysql:// URLs are not supported; wxlog stores into SQLite (a file path) or PostgreSQL (a postgres:// or postgresql:// URL)\n',
     );
+  });
+
+  it('refuses a schema newer than this wxlog in every read command, exit 2, pruning nothing', async () => {
+    const url = await freshDatabase();
+    await fill(url, (store) => store.savePage(APP_A, '', [served(now() - 90 * DAY, 'old', [])], now()));
+    await fill(url, (store) =>
+      store.pool.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)"),
+    );
+    const known = loadPostgresMigrations().length;
+    for (const args of [['status'], ['query', 'SELECT 1'], ['search', 'x'], ['prune', '--older-than', '30']]) {
+      const r = await cli(url, args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr).toBe(
+        `wxlog ${args[0]}: the database's schema is version 99, newer than this wxlog (knows ${known}): upgrade wxlog\n`,
+      );
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM log_entries');
+      expect(rows).toEqual([{ n: '1' }]);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../read-store.js';
 import { databaseUrlSecrets } from '../database-url.js';
 import { createPool, redactDatabaseUrl } from './connection.js';
+import { loadPostgresMigrations } from './migrator.js';
 import { PgCoverageReport } from './pg-coverage-report.js';
 import { pgSearchMessages } from './pg-message-search.js';
 import { pgCountPrunable, pgDatabaseBytes, pgPrune } from './pg-prune.js';
@@ -67,8 +68,10 @@ export class PgReadStore implements ReadStore {
     const redact = passwordMask(url);
     const label = redactDatabaseUrl(url);
     const pool = createPool(url, 4);
+    let newest: number;
     try {
-      await pool.query('SELECT max(version) FROM schema_migrations');
+      const { rows } = await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+      newest = rows[0]?.v ?? 0;
     } catch (e: unknown) {
       await pool.end().catch(() => undefined);
       if ((e as { code?: unknown }).code === UNDEFINED_TABLE) {
@@ -78,6 +81,14 @@ export class PgReadStore implements ReadStore {
       }
       const message = e instanceof Error ? e.message : String(e);
       throw new DatabaseUnavailableError(`cannot open ${label}: ${redact(message)}`);
+    }
+    // Refused even for reading, as SQLite's is: a newer schema's tables may mean something else.
+    const known = loadPostgresMigrations().length;
+    if (newest > known) {
+      await pool.end().catch(() => undefined);
+      throw new SchemaError(
+        `the database's schema is version ${newest}, newer than this wxlog (knows ${known}): upgrade wxlog`,
+      );
     }
     return new PgReadStore(url, pool, redact, batchRows);
   }

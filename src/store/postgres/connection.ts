@@ -40,20 +40,33 @@ export interface PoolOptions {
   readCommitted?: boolean;
 }
 
+// Sent in each connection's startup packet, before the URL's own `options` (which may set what they like).
+const READ_COMMITTED = '-c default_transaction_isolation=read\\ committed';
+
+/** `url` with READ_COMMITTED in its `options` parameter, the one node-postgres sends at startup. */
+function readCommittedUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // Not a URL this parser reads: the driver will say what is wrong with it.
+    return url;
+  }
+  const theirs = u.searchParams.get('options');
+  u.searchParams.set('options', theirs === null || theirs === '' ? READ_COMMITTED : `${READ_COMMITTED} ${theirs}`);
+  return u.toString();
+}
+
 /** A connection pool for `url`, with wxlog's type parsers. */
 export function createPool(url: string, max = 10, options: PoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, stream: socket });
+  // Under REPEATABLE READ, a transaction's snapshot is its first statement's: one that waited for the rate
+  // budget's row lock did not see what the holder had just recorded, and two takers both took the last slot;
+  // workers migrating at once collided in schema_migrations.
+  const connectionString = options.readCommitted ? readCommittedUrl(url) : url;
+  const pool = new pg.Pool({ connectionString, max, types, stream: socket });
   // An idle client's error (the server restarted) would otherwise crash the process; the next query fails
   // on its own and says why.
   pool.on('error', () => undefined);
-  // Under REPEATABLE READ, a transaction's snapshot is its first statement's: one that waited for the rate
-  // budget's row lock did not see what the holder had just recorded, and two takers both took the last slot;
-  // workers migrating at once collided in schema_migrations. Queued on the new connection before anything
-  // else is sent on it (a failure shows in the statement after it).
-  if (options.readCommitted)
-    pool.on('connect', (client) => {
-      client.query("SET default_transaction_isolation = 'read committed'").catch(() => undefined);
-    });
   return pool;
 }
 

@@ -65,5 +65,17 @@ describe('postgres rate budget', () => {
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
+    // The URL's own startup options still apply, beside wxlog's.
+    const withOptions = new URL(url);
+    withOptions.searchParams.set('options', '-c statement_timeout=12345');
+    const store = await PgStore.open(withOptions.toString());
+    try {
+      const { rows } = await store.pool.query<{ iso: string; timeout: string }>(
+        "SELECT current_setting('transaction_isolation') AS iso, current_setting('statement_timeout') AS timeout",
+      );
+      expect(rows).toEqual([{ iso: 'read committed', timeout: '12345ms' }]);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -163,7 +163,12 @@ type AppStarter = (app: AppConfig, run: (lease: AppLease) => Promise<AppOutcome>
  */
 export async function exportPass(o: PassOptions): Promise<PassOutcome> {
   const started = (o.now ?? Date.now)();
-  const store = await openStore(o.db, { poolSize: Math.max(4, Math.min(20, o.concurrency + 2)) });
+  const store = await openStore(o.db, {
+    poolSize: Math.max(4, Math.min(20, o.concurrency + 2)),
+    // A worker stopped inside a transaction loses its session, and its lock on the lease row, before the
+    // lease itself expires (docs/postgres.md, "Leases and fencing").
+    idleInTransactionMs: Math.floor((o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 2),
+  });
   try {
     return store instanceof PgStore ? await leasedPass(store, o, started) : await lockedPass(store, o, started);
   } finally {

@@ -15,6 +15,8 @@ export type OpenedStore = AsyncSqliteStore | PgStore;
 export interface OpenStoreOptions {
   /** PostgreSQL only: the pool's connections (default 10). */
   poolSize?: number;
+  /** PostgreSQL only: see PgStoreOptions.idleInTransactionMs. */
+  idleInTransactionMs?: number;
 }
 
 /**
@@ -24,7 +26,10 @@ export interface OpenStoreOptions {
  */
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   if (isPostgresUrl(db)) {
-    const pg: PgStoreOptions = options.poolSize === undefined ? {} : { poolSize: options.poolSize };
+    const pg: PgStoreOptions = {
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+      ...(options.idleInTransactionMs === undefined ? {} : { idleInTransactionMs: options.idleInTransactionMs }),
+    };
     return PgStore.open(db, pg);
   }
   return new AsyncSqliteStore(Store.open(db));

@@ -38,13 +38,16 @@ export interface PoolOptions {
    * default_transaction_isolation says: the writers' locking relies on it (docs/postgres.md, "Rate budget").
    */
   readCommitted?: boolean;
+  /** idle_in_transaction_session_timeout of the pool's sessions, in milliseconds. */
+  idleInTransactionMs?: number;
 }
 
 // Sent in each connection's startup packet, before the URL's own `options` (which may set what they like).
 const READ_COMMITTED = '-c default_transaction_isolation=read\\ committed';
 
-/** `url` with READ_COMMITTED in its `options` parameter, the one node-postgres sends at startup. */
-function readCommittedUrl(url: string): string {
+/** `url` with `ours` before its `options` parameter's own, the startup options node-postgres sends. */
+function withStartupOptions(url: string, ours: readonly string[]): string {
+  if (ours.length === 0) return url;
   let u: URL;
   try {
     u = new URL(url);
@@ -53,7 +56,7 @@ function readCommittedUrl(url: string): string {
     return url;
   }
   const theirs = u.searchParams.get('options');
-  u.searchParams.set('options', theirs === null || theirs === '' ? READ_COMMITTED : `${READ_COMMITTED} ${theirs}`);
+  u.searchParams.set('options', [...ours, ...(theirs === null || theirs === '' ? [] : [theirs])].join(' '));
   return u.toString();
 }
 
@@ -62,7 +65,13 @@ export function createPool(url: string, max = 10, options: PoolOptions = {}): pg
   // Under REPEATABLE READ, a transaction's snapshot is its first statement's: one that waited for the rate
   // budget's row lock did not see what the holder had just recorded, and two takers both took the last slot;
   // workers migrating at once collided in schema_migrations.
-  const connectionString = options.readCommitted ? readCommittedUrl(url) : url;
+  const idle = options.idleInTransactionMs;
+  if (idle !== undefined && (!Number.isInteger(idle) || idle < 1))
+    throw new RangeError(`Expected \`idleInTransactionMs\` to be an integer >= 1, got ${idle}`);
+  const connectionString = withStartupOptions(url, [
+    ...(options.readCommitted ? [READ_COMMITTED] : []),
+    ...(idle !== undefined ? [`-c idle_in_transaction_session_timeout=${idle}`] : []),
+  ]);
   const pool = new pg.Pool({ connectionString, max, types, stream: socket });
   // An idle client's error (the server restarted) would otherwise crash the process; the next query fails
   // on its own and says why.

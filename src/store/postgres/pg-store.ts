@@ -23,6 +23,13 @@ export interface PgStoreOptions {
   migrationsDir?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * The server ends a session of this store's that sits inside a transaction doing nothing for this long
+   * (idle_in_transaction_session_timeout), releasing its locks: a worker stopped inside a page's
+   * transaction (a stopped VM, a long GC) otherwise kept its lease row locked, so no other worker could take
+   * the app over. The export sets half its lease time. Default: the server's setting.
+   */
+  idleInTransactionMs?: number;
 }
 
 // Never used for an entry (savePage refuses untimed entries without a window); only fills the parameter.
@@ -75,7 +82,10 @@ export class PgStore implements AsyncStore {
    * search Chinese, SchemaError.
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
-    const pool = createPool(url, options.poolSize, { readCommitted: true });
+    const pool = createPool(url, options.poolSize, {
+      readCommitted: true,
+      ...(options.idleInTransactionMs === undefined ? {} : { idleInTransactionMs: options.idleInTransactionMs }),
+    });
     try {
       const results = await migratePostgres(pool, loadPostgresMigrations(options.migrationsDir));
       const failed = results.find((r) => r.status === 'error');

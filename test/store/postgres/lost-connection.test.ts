@@ -94,4 +94,31 @@ describe('a PostgreSQL connection lost', () => {
     await expect(run).rejects.toThrow('Connection terminated unexpectedly');
     await sleep(200);
   });
+
+  it('ended by the server when its transaction sits idle: a stopped worker cannot keep its app from the others', async () => {
+    const url = await createTestDatabase(inject('postgresUrl'), 'wxlog_lost');
+    store = await PgStore.open(url, { idleInTransactionMs: 300 });
+    const other = await PgStore.open(url);
+    try {
+      const appid = freshAppid();
+      const [lease] = await store.leases.tryLease('host-a:1', [appid], 600);
+      expect(lease).toBeDefined();
+      // A page's transaction holds the lease row FOR SHARE (src/store/postgres/fence.ts); then the worker stops.
+      const stopped = inTransaction(store.pool, async (db) => {
+        await db.query('SELECT 1 FROM leases WHERE appid = $1 FOR SHARE', [appid]);
+        await sleep(1_500);
+        await db.query('SELECT 1');
+      }).then(
+        () => 'committed',
+        (e: unknown) => String(e),
+      );
+      await sleep(900);
+      // The lease expired at 600 ms; the server ended the idle session at 300 ms, and its lock with it.
+      const taken = await other.leases.tryLease('host-b:1', [appid], 60_000);
+      expect(taken.map((l) => l.appid)).toEqual([appid]);
+      expect(await stopped).toMatch(/connection|terminat|idle/i);
+    } finally {
+      await other.close();
+    }
+  });
 });

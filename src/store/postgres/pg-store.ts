@@ -160,13 +160,24 @@ export class PgStore implements AsyncStore {
   /**
    * Makes sure the month partitions for `timestamps` exist: created on demand by the writer (not ahead by
    * a migration), each in its own short transaction before the page's, so that page transactions never
-   * hold the partition lock. Known months are cached for the life of the store.
+   * hold the partition lock. Known months are cached for the life of the store. The month after each is
+   * made too, while nobody needs it yet: making a month waits for every open reader of the tables, and
+   * at most 2 s (migrations/postgres/0002), so one made on its first day could fail a page behind a long
+   * query; one made ahead failing costs nothing (it is tried again at its month's first page).
    */
   private async ensurePartitions(timestamps: readonly number[]): Promise<void> {
     for (const month of new Set(timestamps.map(cstMonthStart))) {
       if (this.months.has(month)) continue;
       await this.pool.query('SELECT wxlog_ensure_month_partition($1)', [month]);
       this.months.add(month);
+      const next = cstMonthStart(month + 32 * 86_400);
+      if (this.months.has(next)) continue;
+      try {
+        await this.pool.query('SELECT wxlog_ensure_month_partition($1)', [next]);
+        this.months.add(next);
+      } catch {
+        // Ahead of need: its first page makes it, or says why it cannot.
+      }
     }
   }
 

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import { cstMonthStart, PgStore } from '../../../src/store/postgres/pg-store.js';
 import { readServedEntry } from '../../../src/wechat/served-entry.js';
+import { createTestDatabase } from '../../helpers/postgres-server.js';
 import { freshAppid, postgresTestDatabase } from './engines.js';
 
 const served = (entries: readonly object[]) => entries.map((e) => readServedEntry(JSON.parse(JSON.stringify(e))));
@@ -59,6 +61,48 @@ describe('postgres partitions', () => {
         `FOR VALUES FROM ('${FIRST_OF_DECEMBER}') TO ('${cstMonthStart(FIRST_OF_DECEMBER + 40 * 86400)}')`,
       );
     } finally {
+      await store.close();
+    }
+  });
+
+  it("makes next month's partitions ahead, and a new month's page waits at most 2 s behind an open reader", async () => {
+    const url = await createTestDatabase(inject('postgresUrl'), 'wxlog_partitions');
+    const store = await PgStore.open(url);
+    const other = await PgStore.open(url);
+    const reader = new pg.Client({ connectionString: url });
+    await reader.connect();
+    try {
+      const appid = freshAppid();
+      const at = (ts: number, trace: string) => served([{ timestamp: ts, traceid: trace, msg: [] }]);
+      await store.savePage(appid, '', at(LAST_OF_NOVEMBER, 'november'), 1);
+      const parts = await store.pool.query<{ name: string }>(
+        "SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname LIKE 'log_entries_p%' ORDER BY 1",
+      );
+      expect(parts.rows.map((r) => r.name)).toEqual(['log_entries_p202511', 'log_entries_p202512']);
+      // An analyst's query left open (a cursor behind a pager): it holds log_entries for as long as it is open.
+      await reader.query('BEGIN READ ONLY');
+      await reader.query('SELECT count(*) FROM log_entries');
+      // December was made ahead: its first page needs no lock on the parent.
+      expect(await other.savePage(appid, '', at(FIRST_OF_DECEMBER, 'december'), 2)).toEqual({ inserted: 1, seen: 1 });
+      // A month nobody made: its page gives up after the lock timeout; other pages wait for that long at most.
+      const far = Date.UTC(2030, 5, 15) / 1000;
+      const began = performance.now();
+      const farPage = store.savePage(appid, '', at(far, 'far'), 3).then(
+        () => 'stored',
+        (e: unknown) => (e as { code?: string }).code,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await other.savePage(appid, '', at(FIRST_OF_DECEMBER + 1, 'december 2'), 4)).toEqual({
+        inserted: 1,
+        seen: 1,
+      });
+      expect(await farPage).toBe('55P03');
+      expect(performance.now() - began).toBeLessThan(10_000);
+      await reader.query('ROLLBACK');
+      expect(await store.savePage(appid, '', at(far, 'far'), 5)).toEqual({ inserted: 1, seen: 1 });
+    } finally {
+      await reader.end();
+      await other.close();
       await store.close();
     }
   });

@@ -34,3 +34,28 @@ BEGIN
   RETURN 0;
 END
 $$;
+
+-- Making a month's partitions needs an ACCESS EXCLUSIVE lock on log_entries and log_messages, which waits
+-- for every open reader of them (a Grafana query, a `wxlog query` piped to a pager), and every later reader
+-- and writer of any app waits behind it. Now: nothing is locked for a month whose partitions exist, and the
+-- wait is at most 2 s (lock_timeout, this statement's transaction only): a page that could not make its
+-- month fails, and its day is read again by the next pass. The writer also makes next month's partitions
+-- ahead, when nobody needs them yet (src/store/postgres/pg-store.ts).
+CREATE OR REPLACE FUNCTION wxlog_ensure_month_partition(ts bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  lo bigint := wxlog_cst_month_start(ts);
+  hi bigint := wxlog_cst_month_start(lo + 32 * 86400);
+  suffix text := to_char(to_timestamp(lo) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYYMM');
+BEGIN
+  IF to_regclass('log_entries_p' || suffix) IS NOT NULL AND to_regclass('log_messages_p' || suffix) IS NOT NULL THEN
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtext('wxlog partitions'));
+  PERFORM set_config('lock_timeout', '2s', true);
+  EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF log_entries FOR VALUES FROM (%s) TO (%s)',
+                 'log_entries_p' || suffix, lo, hi);
+  EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF log_messages FOR VALUES FROM (%s) TO (%s)',
+                 'log_messages_p' || suffix, lo, hi);
+END
+$$;

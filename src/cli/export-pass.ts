@@ -62,7 +62,7 @@ export async function exportPass(o: PassOptions): Promise<PassOutcome> {
       budget: { calls: only?.callsPerMinute ?? config.callsPerMinute, intervalMs: config.rateIntervalMs },
       now,
     });
-  const unfollow = progress && events?.on(progress.listener);
+  const unfollow = progress && events?.on(progress.listener, { dayFigures: () => true });
   const outcome = await runPass({
     ...passSettings(config, apps),
     command: o.command,

@@ -108,8 +108,18 @@ export type ExportListener = (event: ExportEvent) => void;
  * a bug of that listener: the error goes to `onListenerError` (default: rethrown asynchronously, so that
  * the export itself is never stopped by an observer).
  */
+export interface ListenOptions {
+  /**
+   * Whether this listener reads `page-stored`'s day figures (`dayStored`, `dayServerTotal`), asked at each
+   * page: they cost the export two reads of the database per page, made only when some listener wants them
+   * (the progress line does; the metrics and the runs row do not).
+   */
+  dayFigures?: () => boolean;
+}
+
 export class ExportEvents {
   readonly #listeners = new Set<ExportListener>();
+  readonly #dayFigures = new Set<() => boolean>();
 
   constructor(
     private readonly onListenerError: (e: unknown) => void = (e) =>
@@ -119,9 +129,20 @@ export class ExportEvents {
   ) {}
 
   /** Subscribes; the function returned unsubscribes. */
-  on(listener: ExportListener): () => void {
+  on(listener: ExportListener, options: ListenOptions = {}): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    const { dayFigures } = options;
+    if (dayFigures) this.#dayFigures.add(dayFigures);
+    return () => {
+      this.#listeners.delete(listener);
+      if (dayFigures) this.#dayFigures.delete(dayFigures);
+    };
+  }
+
+  /** Whether a listener wants `page-stored`'s day figures now (see {@link ListenOptions}). */
+  get wantsDayFigures(): boolean {
+    for (const wants of this.#dayFigures) if (wants()) return true;
+    return false;
   }
 
   emit(event: ExportEvent): void {

@@ -108,7 +108,7 @@ export async function exportApp(app: AppConfig, ctx: AppExportContext, lease: Ap
   // The app's own stream, passed on to the pass's: its `runs` row counts its client's requests from it.
   const events = new ExportEvents();
   const passOn = ctx.events;
-  if (passOn) events.on((e) => passOn.emit(e));
+  if (passOn) events.on((e) => passOn.emit(e), { dayFigures: () => passOn.wantsDayFigures });
   const requests = { search: 0, rateLimited: 0 };
   events.on((e) => {
     if (e.type !== 'request') return;

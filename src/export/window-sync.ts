@@ -118,19 +118,20 @@ export class WindowSync {
     this.o.counters.entriesSeen += result.seen;
     this.o.counters.unexpectedShape += page.unexpected;
     if (events) {
-      // The day's figures cost two reads per page: only when someone listens (the progress line).
-      const { begin, end } = cstDayBounds(w.date);
-      const dayStored = await store.windows.countStored(appid, filterKey, begin, end);
-      const root = await store.windows.dayRoot(appid, filterKey, w.date, begin, end);
-      events.emit({
+      const stored = {
         type: 'page-stored',
         appid,
         date: w.date,
         entriesSeen: result.seen,
         entriesNew: result.inserted,
-        dayStored,
-        dayServerTotal: root.serverTotal,
-      });
+      } as const;
+      if (events.wantsDayFigures) {
+        // The day's figures cost two reads per page: only when a listener wants them (the progress line).
+        const { begin, end } = cstDayBounds(w.date);
+        const dayStored = await store.windows.countStored(appid, filterKey, begin, end);
+        const root = await store.windows.dayRoot(appid, filterKey, w.date, begin, end);
+        events.emit({ ...stored, dayStored, dayServerTotal: root.serverTotal });
+      } else events.emit(stored);
     }
     return result.inserted;
   }

@@ -6,7 +6,9 @@ import { ExportEvents, type ExportEvent } from '../../src/events/export-events.j
 import { exportPass, type PassOptions } from '../../src/export/export-pass.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Simulator } from '../../src/simulator/simulator.js';
+import { cstDayBounds } from '../../src/wechat/cst-day.js';
 import { clockFrom, fastClient, MIDDAY_CST, simulator } from '../helpers/export-fixture.js';
+import { MIDDAY_CST_DAY } from '../helpers/fixed-now.js';
 import { expectExact } from '../helpers/exact.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -57,6 +59,54 @@ function options(s: Simulator, db: string, apps: AppConfig[], extra: Partial<Pas
     ...extra,
   };
 }
+
+describe("page-stored's day figures", () => {
+  it('are read only while a listener wants them, and then are the day as stored', async () => {
+    sim = await simulator({ now: clockFrom(MIDDAY_CST), appCount: 2, perDay: 250, callsPerMinute: 50 });
+    const apps = sim.apps().map((a) => app(a.appid, { secret: a.secret, lookbackDays: 2 }));
+    const db = join(tempDir(), 'wxlog.db');
+    const events = new ExportEvents();
+    const plain: ExportEvent[] = [];
+    const figured: ExportEvent[] = [];
+    events.on((e) => plain.push(e));
+    let wanted = false;
+    events.on((e) => figured.push(e), { dayFigures: () => wanted });
+    expect(events.wantsDayFigures).toBe(false);
+    // First pass: nobody wants them, and no page-stored event carries them.
+    expect((await exportPass(options(sim, db, apps, { events }))).exitCode).toBe(0);
+    const pages = plain.filter((e) => e.type === 'page-stored');
+    expect(pages.length).toBeGreaterThanOrEqual(apps.length * 2 * 2);
+    expect(pages.filter((e) => 'dayStored' in e || 'dayServerTotal' in e)).toEqual([]);
+    // Second pass, after new entries: wanted, so every page carries the day as it stands after that page.
+    wanted = true;
+    expect(events.wantsDayFigures).toBe(true);
+    figured.length = 0;
+    for (const a of apps) sim.addEntries(MIDDAY_CST_DAY, 120, undefined, a.appid);
+    expect((await exportPass(options(sim, db, apps, { events }))).exitCode).toBe(0);
+    const withFigures = figured.filter((e) => e.type === 'page-stored');
+    expect(withFigures.length).toBeGreaterThan(0);
+    const sqlite = new BetterSqlite3(db, { readonly: true });
+    try {
+      for (const e of withFigures) {
+        expect(e.dayStored).toEqual(expect.any(Number));
+        expect(e.dayServerTotal).toEqual(expect.any(Number));
+      }
+      // The last page of each app's day: what the day holds now.
+      const last = new Map(withFigures.map((e) => [`${e.appid} ${e.date}`, e]));
+      for (const e of last.values()) {
+        const { begin, end } = cstDayBounds(e.date);
+        const { n } = sqlite
+          .prepare<[string, number, number], { n: number }>(
+            'SELECT count(*) AS n FROM log_entries WHERE appid = ? AND timestamp BETWEEN ? AND ?',
+          )
+          .get(e.appid, begin, end)!;
+        expect(e.dayStored, `${e.appid} ${e.date}`).toBe(n);
+      }
+    } finally {
+      sqlite.close();
+    }
+  });
+});
 
 describe('a pass over many apps (in process, simulator over loopback)', () => {
   it('exports 50+ apps exactly, each within its own budget; a wrong secret fails that app alone', async () => {

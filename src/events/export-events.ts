@@ -103,11 +103,6 @@ export type ExportEventOf<T extends ExportEvent['type']> = Extract<ExportEvent, 
 
 export type ExportListener = (event: ExportEvent) => void;
 
-/**
- * A synchronous fan-out of events to listeners, in the order they subscribed. A listener that throws is
- * a bug of that listener: the error goes to `onListenerError` (default: rethrown asynchronously, so that
- * the export itself is never stopped by an observer).
- */
 export interface ListenOptions {
   /**
    * Whether this listener reads `page-stored`'s day figures (`dayStored`, `dayServerTotal`), asked at each
@@ -117,6 +112,11 @@ export interface ListenOptions {
   dayFigures?: () => boolean;
 }
 
+/**
+ * A synchronous fan-out of events to listeners, in the order they subscribed. A listener that throws is
+ * a bug of that listener: the error goes to `onListenerError` (default: rethrown asynchronously, so that
+ * the export itself is never stopped by an observer).
+ */
 export class ExportEvents {
   readonly #listeners = new Set<ExportListener>();
   readonly #dayFigures = new Set<() => boolean>();

@@ -24,7 +24,7 @@ export function redactDatabaseUrl(url: string): string {
 }
 
 /** The secrets `url` holds, decoded as the driver uses them: what no message may repeat. */
-export function databaseUrlSecrets(url: string): string[] {
+function databaseUrlSecrets(url: string): string[] {
   try {
     const u = new URL(url);
     const secrets = [decodeURIComponent(u.password), ...SECRET_PARAMS.flatMap((key) => u.searchParams.getAll(key))];
@@ -32,6 +32,21 @@ export function databaseUrlSecrets(url: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Masks `url` and every secret it holds wherever a message might repeat them (the driver's should not; this
+ * makes sure): the URL as {@link redactDatabaseUrl} shows it, each secret as `***`.
+ */
+export function databaseSecretsMask(url: string): (text: string) => string {
+  // Not parsable: no secrets found, and redactDatabaseUrl masks what it can.
+  const secrets = databaseUrlSecrets(url);
+  const shown = redactDatabaseUrl(url);
+  return (text) => {
+    let masked = text.split(url).join(shown);
+    for (const secret of secrets) masked = masked.split(secret).join('***');
+    return masked;
+  };
 }
 
 /** True for a `postgres://` or `postgresql://` URL: what selects the PostgreSQL store (docs/postgres.md). */

@@ -13,7 +13,7 @@ import {
   type RunWithState,
   type StatusScope,
 } from '../read-store.js';
-import { databaseUrlSecrets } from '../database-url.js';
+import { databaseSecretsMask } from '../database-url.js';
 import { createPool, redactDatabaseUrl } from './connection.js';
 import { loadPostgresMigrations } from './migrator.js';
 import { PgCoverageReport } from './pg-coverage-report.js';
@@ -24,17 +24,6 @@ import { pgLatestRunPerApp, pgRecentRuns, pgStoredApps } from './pg-run-reads.js
 
 // SQLSTATE of "relation does not exist": a database wxlog has not migrated.
 const UNDEFINED_TABLE = '42P01';
-
-/** Masks the URL's password wherever a message might repeat it (it should not; this makes sure). */
-function passwordMask(url: string): (text: string) => string {
-  // Not parsable: no secrets found, and redactDatabaseUrl masks what it can.
-  const secrets = databaseUrlSecrets(url);
-  return (text) => {
-    let masked = text.split(url).join(redactDatabaseUrl(url));
-    for (const secret of secrets) masked = masked.split(secret).join('***');
-    return masked;
-  };
-}
 
 export interface PgReadStoreOptions {
   /** Rows `query` fetches from the server at a time (default {@link QUERY_BATCH_ROWS}); tests make it small. */
@@ -65,7 +54,7 @@ export class PgReadStore implements ReadStore {
     const batchRows = options.queryBatchRows ?? QUERY_BATCH_ROWS;
     if (!Number.isInteger(batchRows) || batchRows < 1)
       throw new RangeError(`Expected \`queryBatchRows\` to be an integer >= 1, got ${batchRows}`);
-    const redact = passwordMask(url);
+    const redact = databaseSecretsMask(url);
     const label = redactDatabaseUrl(url);
     const pool = createPool(url, 4);
     let newest: number;

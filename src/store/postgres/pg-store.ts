@@ -3,7 +3,7 @@ import type { ServedEntry } from '../../wechat/served-entry.js';
 import type { Scene } from '../../wechat/types.js';
 import type { AsyncStore, WriteFence } from '../async-store.js';
 import type { SaveResult } from '../entry-writer.js';
-import { databaseUrlSecrets } from '../database-url.js';
+import { databaseSecretsMask } from '../database-url.js';
 import { SchemaError, type MigrationResult } from '../migrator.js';
 import type { PagePlace, ServedWindow } from '../store.js';
 import { PgAppRegistry } from './app-registry.js';
@@ -99,9 +99,7 @@ export class PgStore implements AsyncStore {
     } catch (e: unknown) {
       await pool.end().catch(() => undefined);
       if (e instanceof SchemaError) throw e;
-      let message = e instanceof Error ? e.message : String(e);
-      // The driver's messages should not repeat a password; this makes sure.
-      for (const secret of databaseUrlSecrets(url)) message = message.split(secret).join('***');
+      const message = databaseSecretsMask(url)(e instanceof Error ? e.message : String(e));
       throw new PostgresOpenError(redactDatabaseUrl(url), message, { cause: e });
     }
   }

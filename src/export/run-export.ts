@@ -130,6 +130,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   const counters: SyncCounters = { entriesNew: 0, entriesSeen: 0, unexpectedShape: 0, windowsRead: 0, splits: 0 };
 
   const dayErrors = new Map<string, string>();
+  /** Each day's outcome as reported when the run was done with it, and the error it was reported with. */
+  const reported = new Map<string, { error: string | undefined; outcome: DayOutcome }>();
   /** Sorts an error into the result; a fatal or quota error stops the whole run. */
   const absorb = (e: unknown, where: string): string | undefined => {
     if (e instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
@@ -210,6 +212,12 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     });
     const servedNow = new Set<string>();
     const refusedNow = new Set<string>();
+    /** Reports a day as it is now, once this run is done with it (the run's own result reuses the report). */
+    const dayDone = async (date: string, error?: string): Promise<void> => {
+      const outcome = await coverage(store, appid, filterKey, date, error);
+      reported.set(date, { error, outcome });
+      options.onDayDone?.(outcome);
+    };
     /** Reconciles one day; false when the server would not serve it. */
     const readDay = async (date: string): Promise<boolean> => {
       if (signal.aborted) return true;
@@ -246,7 +254,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
           if (message !== undefined) dayErrors.set(date, message);
         }
       }
-      options.onDayDone?.(await coverage(store, appid, filterKey, date, dayErrors.get(date)));
+      await dayDone(date, dayErrors.get(date));
       return served;
     };
     const plan = retention.plan(days, today);
@@ -258,7 +266,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         await leased(() =>
           store.windows.markUnavailable(appid, filterKey, date, seconds(), 'the server refused a newer day'),
         );
-        options.onDayDone?.(await coverage(store, appid, filterKey, date));
+        await dayDone(date);
       }
     }
     // The newest day alone first: it is the one most surely served, and what it teaches (the page-size
@@ -294,7 +302,15 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   if (counters.unexpectedShape > 0) {
     logger.warn('entries of an undocumented shape were stored as served', { entries: counters.unexpectedShape });
   }
-  for (const d of days) result.days.push(await coverage(store, appid, filterKey, d, dayErrors.get(d)));
+  for (const d of days) {
+    // A day's windows are written only while the run reads it: what was reported then still holds (two reads
+    // fewer a day), unless an error was found for the day since.
+    const error = dayErrors.get(d);
+    const known = reported.get(d);
+    result.days.push(
+      known !== undefined && known.error === error ? known.outcome : await coverage(store, appid, filterKey, d, error),
+    );
+  }
   for (const d of result.days) {
     result.windowsComplete += d.windowsComplete;
     result.windowsIncomplete += d.windowsIncomplete;

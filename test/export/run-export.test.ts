@@ -31,6 +31,12 @@ describe('wxlog run against the simulator', () => {
       expect(first.exitCode).toBe(0);
       expectExact(config.db, sim);
       expect(first.result?.windowsIncomplete).toBe(0);
+      // Each day's figures (reported as the day was done, and reused by the run's result) are the simulator's.
+      const perDay = new Map<string, number>();
+      for (const e of sim.allEntries()) perDay.set(cstDayOf(e.timestamp), (perDay.get(cstDayOf(e.timestamp)) ?? 0) + 1);
+      expect(first.result?.days.map((d) => [d.date, d.stored, d.serverTotal, d.windowsIncomplete, d.error])).toEqual(
+        [...perDay].sort().map(([date, n]) => [date, n, n, 0, null]),
+      );
       expect(first.searchCalls).toBeLessThanOrEqual(Math.ceil(lowerBoundCalls(sim, 100) * 1.1));
       // The scene list is refreshed with one call per run, values kept as text.
       expect(sim.stats.sceneRequests).toBe(1);

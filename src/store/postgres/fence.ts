@@ -82,6 +82,38 @@ export async function writeFenced(
   return row.written;
 }
 
+/**
+ * As {@link writeFenced}, for a write whose rows come back: `write(held)` ends in `RETURNING` the columns
+ * wanted. Returns the rows written; throws LeaseLostError, having written nothing, when the lease moved.
+ */
+export async function writeFencedRows<T extends object>(
+  pool: pg.Pool,
+  fence: AppFence | undefined,
+  write: (held: string) => string,
+  values: readonly unknown[],
+  name: string,
+): Promise<T[]> {
+  if (!fence) {
+    const { rows } = await pool.query<T>({ name, text: write('true'), values: [...values] });
+    return rows;
+  }
+  const n = values.length;
+  // One row whatever was written: the fence's answer, with the written row's columns beside it (null if none).
+  const text = `WITH wxlog_fence AS (
+      SELECT 1 FROM leases WHERE appid = $${n + 1} AND worker = $${n + 2} AND epoch = $${n + 3} FOR SHARE
+    ), wxlog_write AS (${write('EXISTS (SELECT 1 FROM wxlog_fence)')}, 1 AS wxlog_written)
+    SELECT (SELECT count(*) FROM wxlog_fence)::int AS wxlog_held, w.* FROM (VALUES (1)) AS one LEFT JOIN wxlog_write w ON true`;
+  const { rows } = await pool.query<T & { wxlog_held: number; wxlog_written: number | null }>({
+    name: `${name}_fenced`,
+    text,
+    values: [...values, fence.appid, fence.worker, fence.epoch],
+  });
+  if (rows[0]?.wxlog_held !== 1) throw new LeaseLostError(fence.appid, fence.worker, fence.epoch);
+  return rows
+    .filter((r) => r.wxlog_written === 1)
+    .map(({ wxlog_held: _held, wxlog_written: _written, ...row }) => row as unknown as T);
+}
+
 /** Refuses a write of another app than the lease's: a fenced store writes its own app only. */
 export function checkFencedApp(fence: AppFence | undefined, appid: string): void {
   if (fence && fence.appid !== appid)

@@ -12,7 +12,11 @@ export class PgStateStore {
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM state WHERE key = $1', [key]);
+    const { rows } = await this.pool.query<{ value: string }>({
+      name: 'wxlog_state_get',
+      text: 'SELECT value FROM state WHERE key = $1',
+      values: [key],
+    });
     return rows[0]?.value;
   }
 

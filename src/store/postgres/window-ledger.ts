@@ -2,19 +2,21 @@ import type pg from 'pg';
 import { cstDayBounds } from '../../wechat/cst-day.js';
 import type { WindowCheck, WindowRow } from '../window-ledger.js';
 import type { Queryable } from './connection.js';
-import { checkFencedApp, inFencedTransaction, writeFenced, type AppFence } from './fence.js';
+import { checkFencedApp, inFencedTransaction, writeFenced, writeFencedRows, type AppFence } from './fence.js';
 
 const COLUMNS = `id, appid, filter_key AS "filterKey", date, begintime, endtime, parent_id AS "parentId", status,
   server_total AS "serverTotal", stored_count AS "storedCount", next_start AS "nextStart", read_total AS "readTotal",
   checked_at AS "checkedAt", completed_at AS "completedAt", expired_at AS "expiredAt", note`;
 
-const INSERT = `
+// `held` is the fence's condition (writeFenced in ./fence.ts), `true` where the write is not fenced.
+const insert = (held: string): string => `
   INSERT INTO windows (appid, filter_key, date, begintime, endtime, parent_id, status)
-  VALUES ($1, $2, $3, $4, $5, $6, 'pending')
+  SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, 'pending' WHERE ${held}
   ON CONFLICT (appid, filter_key, begintime, endtime) DO UPDATE SET parent_id = excluded.parent_id
   RETURNING ${COLUMNS}`;
 
-// `held` is the fence's condition (writeFenced in ./fence.ts), `true` where the write is not fenced.
+const INSERT = insert('true');
+
 const progress = (held: string): string => `
   UPDATE windows SET next_start = $1, read_total = $2, server_total = $3, checked_at = $4,
     status = CASE WHEN status = 'complete' THEN 'incomplete' ELSE status END
@@ -60,7 +62,7 @@ export class PgWindowLedger {
 
   /**
    * The top-level window of a day, created (covering the whole CST day) when the day is new. Fenced, a day
-   * already known costs the one read; creating it is a fenced transaction.
+   * already known costs the one read; creating it is one fenced statement.
    */
   async dayRoot(
     appid: string,
@@ -73,14 +75,23 @@ export class PgWindowLedger {
     checkFencedApp(this.fence, appid);
     const known = await findDayRoot(this.pool, appid, filterKey, date);
     if (known) return known;
-    return inFencedTransaction(this.pool, this.fence, (db) => dayRoot(db, appid, filterKey, date, begintime, endtime));
+    // Only the lease's holder writes the app's windows, so nobody can have made the day since the read.
+    const [root] = await writeFencedRows<WindowRow>(
+      this.pool,
+      this.fence,
+      insert,
+      [appid, filterKey, date, begintime, endtime, null],
+      'wxlog_window_insert',
+    );
+    return root!;
   }
 
   async children(id: number): Promise<WindowRow[]> {
-    const { rows } = await this.pool.query<WindowRow>(
-      `SELECT ${COLUMNS} FROM windows WHERE parent_id = $1 ORDER BY begintime`,
-      [id],
-    );
+    const { rows } = await this.pool.query<WindowRow>({
+      name: 'wxlog_window_children',
+      text: `SELECT ${COLUMNS} FROM windows WHERE parent_id = $1 ORDER BY begintime`,
+      values: [id],
+    });
     return rows;
   }
 
@@ -88,16 +99,18 @@ export class PgWindowLedger {
   async countStored(appid: string, filterKey: string, begintime: number, endtime: number): Promise<number> {
     const { rows } =
       filterKey === ''
-        ? await this.pool.query<{ n: number }>(
-            'SELECT count(*) AS n FROM log_entries WHERE appid = $1 AND timestamp BETWEEN $2 AND $3',
-            [appid, begintime, endtime],
-          )
-        : await this.pool.query<{ n: number }>(
-            `SELECT count(*) AS n FROM ledger_entries l
+        ? await this.pool.query<{ n: number }>({
+            name: 'wxlog_count_stored',
+            text: 'SELECT count(*) AS n FROM log_entries WHERE appid = $1 AND timestamp BETWEEN $2 AND $3',
+            values: [appid, begintime, endtime],
+          })
+        : await this.pool.query<{ n: number }>({
+            name: 'wxlog_count_stored_filtered',
+            text: `SELECT count(*) AS n FROM ledger_entries l
              JOIN log_entries e ON e.timestamp = l.timestamp AND e.id = l.entry_id
              WHERE l.filter_key = $1 AND l.timestamp BETWEEN $2 AND $3 AND e.appid = $4`,
-            [filterKey, begintime, endtime, appid],
-          );
+            values: [filterKey, begintime, endtime, appid],
+          });
     return rows[0]?.n ?? 0;
   }
 
@@ -154,6 +167,7 @@ export class PgWindowLedger {
            note = $6
          WHERE id = $1 AND ${held}`,
       [id, check.status, check.serverTotal, check.storedCount, check.at, check.note ?? null],
+      'wxlog_window_check',
     );
   }
 
@@ -207,11 +221,12 @@ export class PgWindowLedger {
 
   /** Every window of the days from `firstDate` to `lastDate` (YYYYMMDD, inclusive). */
   async windowsForDays(appid: string, filterKey: string, firstDate: string, lastDate: string): Promise<WindowRow[]> {
-    const { rows } = await this.pool.query<WindowRow>(
-      `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date >= $3 AND date <= $4
+    const { rows } = await this.pool.query<WindowRow>({
+      name: 'wxlog_windows_for_days',
+      text: `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date >= $3 AND date <= $4
        ORDER BY date, begintime`,
-      [appid, filterKey, firstDate, lastDate],
-    );
+      values: [appid, filterKey, firstDate, lastDate],
+    });
     return rows;
   }
 
@@ -246,7 +261,11 @@ export class PgWindowLedger {
 }
 
 async function getWindow(db: Queryable, id: number): Promise<WindowRow> {
-  const { rows } = await db.query<WindowRow>(`SELECT ${COLUMNS} FROM windows WHERE id = $1`, [id]);
+  const { rows } = await db.query<WindowRow>({
+    name: 'wxlog_window_get',
+    text: `SELECT ${COLUMNS} FROM windows WHERE id = $1`,
+    values: [id],
+  });
   const row = rows[0];
   if (!row) throw new Error(`window ${id} does not exist`);
   return row;
@@ -272,10 +291,11 @@ async function findDayRoot(
   filterKey: string,
   date: string,
 ): Promise<WindowRow | undefined> {
-  const { rows } = await db.query<WindowRow>(
-    `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date = $3 AND parent_id IS NULL
+  const { rows } = await db.query<WindowRow>({
+    name: 'wxlog_day_root',
+    text: `SELECT ${COLUMNS} FROM windows WHERE appid = $1 AND filter_key = $2 AND date = $3 AND parent_id IS NULL
      ORDER BY begintime LIMIT 1`,
-    [appid, filterKey, date],
-  );
+    values: [appid, filterKey, date],
+  });
   return rows[0];
 }

@@ -415,6 +415,29 @@ describe('wxlog status of unfinished runs on PostgreSQL', () => {
       [APP_B]: 'interrupted',
     });
   });
+
+  it('shows the run of a SIGKILLed container as interrupted once its restart, of the same host:pid, runs the app', async () => {
+    // A container's process is pid 1 and a restart keeps the pod's hostname: the new process has the old one's name.
+    const url = await freshDatabase();
+    const nowSeconds = now();
+    await fill(url, async (store) => {
+      await store.apps.seen(APP_A, nowSeconds - 120);
+      const dead = await store.runs.start('daemon', APP_A, 1, nowSeconds - 120, 'wxlog-0:1');
+      expect(await store.leases.tryLease('wxlog-0:1', [APP_A], 1)).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The restart takes the app over (the old lease expired) and starts its own run.
+      expect(await store.leases.tryLease('wxlog-0:1', [APP_A], 60_000)).toMatchObject([{ epoch: 2 }]);
+      const live = await store.runs.start('daemon', APP_A, 1, nowSeconds - 5, 'wxlog-0:1');
+      expect(live).toBeGreaterThan(dead);
+    });
+    const r = await cli(url, ['status', '--json']);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout) as { runs: { startedAt: number; state: string }[] };
+    expect(json.runs.map((run) => [run.startedAt, run.state])).toEqual([
+      [nowSeconds - 5, 'running'],
+      [nowSeconds - 120, 'interrupted'],
+    ]);
+  });
 });
 
 describe('wxlog prune on PostgreSQL', () => {

@@ -9,9 +9,14 @@ const COLUMNS = `r.id, r.command, r.appid, r.started_at AS "startedAt", r.finish
   r.worker`;
 
 // A run not finished is running while its worker still holds the app's lease (docs/postgres.md, "Leases"),
-// on the database's clock; otherwise it was interrupted (SIGKILL, a node lost) and its app is taken over.
-const LEASE_HELD = `EXISTS (SELECT 1 FROM leases l WHERE l.appid = r.appid AND l.worker = r.worker AND l.expires_at > now())
-  AS "leaseHeld"`;
+// on the database's clock; otherwise it was interrupted (SIGKILL, a node lost) and its app is taken over. A
+// worker runs an app once at a time, so a later run of the app by the same name means this one died: a
+// container's restart keeps its host name and pid 1, and takes the app over under the same `host:pid`.
+const LEASE_HELD = `CASE WHEN r.finished_at IS NULL THEN
+    EXISTS (SELECT 1 FROM leases l WHERE l.appid = r.appid AND l.worker = r.worker AND l.expires_at > now())
+    AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.appid = r.appid AND n.worker = r.worker
+                    AND n.started_at >= r.started_at AND n.id > r.id)
+  ELSE false END AS "leaseHeld"`;
 
 type Row = RunRow & { leaseHeld: boolean };
 

@@ -45,51 +45,102 @@ export async function pgCountPrunable(db: pg.ClientBase | pg.Pool, before: numbe
 const BUSY = new Set(['40P01', '55P03']);
 const TRIES = 5;
 
+/** Entries deleted a statement in the month the cut falls in (their messages and ledger rows with them). */
+export const PRUNE_BATCH_ENTRIES = 5000;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * Deletes every entry logged before `before` (a CST midnight), in one transaction: each month partition that
- * ends by then is dropped whole (the messages' first, which reference the entries'), the rows of the month the
- * cut falls in are deleted, and so are the filtered-ledger rows and the coverage windows of the days removed.
- * Returns the counts and the partitions dropped. A writer that later needs a dropped month makes it again.
- *
- * Workers may be writing pages meanwhile. The transaction first locks log_entries and then log_messages, the
- * order a page's transaction takes them in: taken the other way round, as detaching the messages' partitions
- * first did, a prune and a page each held one table and waited for the other, and PostgreSQL ended one of
- * them as a deadlock. A prune that still meets one (a reader's join may lock the tables the other way), or
- * waits longer than the lock timeout, starts again, up to {@link TRIES} times, then throws
- * DatabaseUnavailableError having pruned nothing.
- */
-export async function pgPrune(pool: pg.Pool, before: number): Promise<{ counts: PruneCounts; dropped: string[] }> {
+const busy = (e: unknown): string | undefined => {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && BUSY.has(code) ? code : undefined;
+};
+
+/** `step`, tried again while it meets the writers' locks, up to {@link TRIES} times; then `giveUp(code)` is thrown. */
+async function retried<T>(step: () => Promise<T>, giveUp: (code: string, cause: unknown) => Error): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pruneOnce(pool, before);
+      return await step();
     } catch (e: unknown) {
-      const code = (e as { code?: unknown }).code;
-      if (typeof code !== 'string' || !BUSY.has(code)) throw e;
-      if (attempt >= TRIES) {
-        throw new DatabaseUnavailableError(
-          `cannot prune now: other sessions kept the log tables locked through ${TRIES} tries ` +
-            `(${code === '40P01' ? 'a deadlock' : 'the lock timeout'} each time); nothing was pruned, try again`,
-          { cause: e },
-        );
-      }
+      const code = busy(e);
+      if (code === undefined) throw e;
+      if (attempt >= TRIES) throw giveUp(code, e);
       await sleep(200 * 2 ** attempt);
     }
   }
 }
 
-function pruneOnce(pool: pg.Pool, before: number): Promise<{ counts: PruneCounts; dropped: string[] }> {
+const why = (code: string): string => (code === '40P01' ? 'a deadlock' : 'the lock timeout');
+
+export interface PgPruneOptions {
+  /** Entries deleted a statement in the month the cut falls in (default {@link PRUNE_BATCH_ENTRIES}). */
+  batchEntries?: number;
+}
+
+/**
+ * Deletes every entry logged before `before` (a CST midnight) while workers may go on writing pages
+ * (docs/postgres.md, "Partitions"). Each month partition that ends by then is dropped whole (the messages'
+ * first, which reference the entries'), in one short transaction that locks log_entries and then
+ * log_messages, the order a page's transaction takes them in: taken the other way round, as detaching the
+ * messages' partitions first did, a prune and a page each held one table and waited for the other, and
+ * PostgreSQL ended one of them as a deadlock. That transaction, when it still meets one (a reader's join may
+ * lock the tables the other way) or waits longer than the lock timeout, starts again, up to {@link TRIES}
+ * times, then throws DatabaseUnavailableError having pruned nothing.
+ *
+ * The rows of the month the cut falls in are then deleted a batch of entries at a time, each with its
+ * messages and ledger rows in one statement that locks only the rows it deletes: pages and reads go on
+ * meanwhile, where one transaction locking the tables held every worker for as long as a month's rows took to
+ * delete. The coverage windows of the days removed go last. A prune stopped half way has removed only rows
+ * older than the cut, and the next one finishes it. Returns the counts (taken first) and the partitions dropped.
+ */
+export async function pgPrune(
+  pool: pg.Pool,
+  before: number,
+  options: PgPruneOptions = {},
+): Promise<{ counts: PruneCounts; dropped: string[] }> {
+  const batch = options.batchEntries ?? PRUNE_BATCH_ENTRIES;
+  if (!Number.isInteger(batch) || batch < 1)
+    throw new RangeError(`Expected \`batchEntries\` to be an integer >= 1, got ${batch}`);
+  const counts = await pgCountPrunable(pool, before);
+  const dropped = await retried(
+    () => dropWholeMonths(pool, before),
+    (code, cause) =>
+      new DatabaseUnavailableError(
+        `cannot prune now: other sessions kept the log tables locked through ${TRIES} tries ` +
+          `(${why(code)} each time); nothing was pruned, try again`,
+        { cause },
+      ),
+  );
+  for (;;) {
+    const deleted = await retried(
+      () => deleteOlderRows(pool, before, batch),
+      (code, cause) =>
+        new DatabaseUnavailableError(
+          `cannot finish the prune: deleting the rows before the cut met ${why(code)} ${TRIES} times; ` +
+            `${dropped.length > 0 ? 'the whole months were dropped, ' : ''}run it again to finish`,
+          { cause },
+        ),
+    );
+    if (deleted < batch) break;
+  }
+  // Parents and their split children share a date: one statement removes whole trees, and the parent_id
+  // foreign key is checked at its end.
+  await pool.query('DELETE FROM windows WHERE date < $1', [cstDayOf(before)]);
+  return { counts, dropped };
+}
+
+/** Detaches and drops every month partition that ends by `before`, in one transaction; returns their names. */
+function dropWholeMonths(pool: pg.Pool, before: number): Promise<string[]> {
   return inTransaction(pool, async (db) => {
-    // Waiting for the lock holds every later reader and writer of the tables behind it: not for long.
-    await db.query("SET LOCAL lock_timeout = '10s'");
-    await db.query('LOCK TABLE log_entries, log_messages IN ACCESS EXCLUSIVE MODE');
-    const counts = await pgCountPrunable(db, before);
     const gone = (p: Partition) => p.upper <= before;
     const messageParts = (await partitions(db, 'log_messages')).filter(gone);
     const entryParts = (await partitions(db, 'log_entries')).filter(gone);
+    if (messageParts.length === 0 && entryParts.length === 0) return [];
+    // Waiting for the lock holds every later reader and writer of the tables behind it: not for long.
+    await db.query("SET LOCAL lock_timeout = '10s'");
+    await db.query('LOCK TABLE log_entries, log_messages IN ACCESS EXCLUSIVE MODE');
     // The ledger rows reference the entries: out of the way first, so that the partitions can go.
-    await db.query('DELETE FROM ledger_entries WHERE timestamp < $1', [before]);
+    const upper = Math.max(...[...messageParts, ...entryParts].map((p) => p.upper));
+    await db.query('DELETE FROM ledger_entries WHERE timestamp < $1', [upper]);
     // Detached before the drop: the foreign keys that reference log_entries (from log_messages and
     // ledger_entries) depend on each of its partitions, and DETACH checks that no row references it any more.
     for (const [parent, parts] of [
@@ -101,14 +152,26 @@ function pruneOnce(pool: pg.Pool, before: number): Promise<{ counts: PruneCounts
         await db.query(`DROP TABLE ${quoted(p.name)}`);
       }
     }
-    // The month the cut falls in: its older rows only.
-    await db.query('DELETE FROM log_messages WHERE entry_timestamp < $1', [before]);
-    await db.query('DELETE FROM log_entries WHERE timestamp < $1', [before]);
-    // Parents and their split children share a date: one statement removes whole trees, and the parent_id
-    // foreign key is checked at its end.
-    await db.query('DELETE FROM windows WHERE date < $1', [cstDayOf(before)]);
-    return { counts, dropped: [...messageParts, ...entryParts].map((p) => p.name) };
+    return [...messageParts, ...entryParts].map((p) => p.name);
   });
+}
+
+// Up to $2 entries logged before $1, with their messages and filtered-ledger rows: one statement, so that
+// the messages never outlive their entry. What is left of the entries' foreign-key cascade finds nothing.
+const DELETE_OLDER = `
+  WITH batch AS (
+    SELECT timestamp, id FROM log_entries WHERE timestamp < $1 ORDER BY timestamp LIMIT $2
+  ), messages AS (
+    DELETE FROM log_messages m USING batch b WHERE m.entry_timestamp = b.timestamp AND m.entry_id = b.id
+  ), ledger AS (
+    DELETE FROM ledger_entries l USING batch b WHERE l.timestamp = b.timestamp AND l.entry_id = b.id
+  )
+  DELETE FROM log_entries e USING batch b WHERE e.timestamp = b.timestamp AND e.id = b.id`;
+
+/** One batch of {@link DELETE_OLDER}; returns the entries it deleted. */
+async function deleteOlderRows(pool: pg.Pool, before: number, batch: number): Promise<number> {
+  const result = await pool.query(DELETE_OLDER, [before, batch]);
+  return result.rowCount ?? 0;
 }
 
 /** The database's size in bytes. */

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -144,6 +146,43 @@ describe('wxlog query on PostgreSQL', () => {
     expect(bad.stderr).toMatch(/^wxlog query: relation "nowhere" does not exist\n$/);
     const count = await cli(url, ['query', '--format', 'csv', 'SELECT count(*) AS n FROM state']);
     expect(count.stdout).toBe('n\r\n0\r\n');
+  });
+
+  it("refuses what READ ONLY lets through: a superuser's COPY … TO PROGRAM, DO, LOAD or CALL never reaches the server", async () => {
+    // READ ONLY allows both: the first runs a shell command on the server, the second any PL/pgSQL.
+    const url = await freshDatabase();
+    const marker = join(tmpdir(), `wxlog-copy-${process.pid}-${Date.now()}`);
+    for (const [sql, keyword] of [
+      [`COPY (SELECT 1) TO PROGRAM 'touch ${marker}'`, 'COPY'],
+      [`  -- a comment\n/* and another */ copy (SELECT 1) TO PROGRAM 'touch ${marker}'`, 'COPY'],
+      // PostgreSQL nests block comments: this one ends after SELECT, and the statement is a COPY.
+      [`/* /* */ SELECT */ COPY (SELECT 1) TO PROGRAM 'touch ${marker}'`, 'COPY'],
+      [`DO $$ BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${marker}'''; END $$`, 'DO'],
+      ["LOAD 'auto_explain'", 'LOAD'],
+      ['CALL nothing()', 'CALL'],
+    ]) {
+      const r = await cli(url, ['query', sql!]);
+      expect(r.status, sql).toBe(2);
+      expect(r.stderr, sql).toBe(
+        `wxlog query: query runs statements that read (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) on PostgreSQL; ${keyword} is refused\n`,
+      );
+    }
+    expect(existsSync(marker)).toBe(false);
+    // Those that return rows, behind comments and parentheses too.
+    for (const [sql, out] of [
+      ['/* c /* nested */ */ (SELECT 1 AS x)', 'x\r\n1\r\n'],
+      [' -- c\nVALUES (2)', 'column1\r\n2\r\n'],
+      ['TABLE schema_migrations LIMIT 0', 'version,name,applied_at\r\n'],
+      ['SHOW client_encoding', 'client_encoding\r\nUTF8\r\n'],
+      ['WITH t AS (SELECT 3 AS y) SELECT y FROM t', 'y\r\n3\r\n'],
+    ]) {
+      const r = await cli(url, ['query', '--format', 'csv', sql!]);
+      expect(r.stderr, sql).toBe('');
+      expect(r.stdout, sql).toBe(out);
+    }
+    const explain = await cli(url, ['query', 'EXPLAIN SELECT 1']);
+    expect(explain.status).toBe(0);
+    expect(explain.stdout).toMatch(/Result/);
   });
 });
 

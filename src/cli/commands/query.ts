@@ -81,7 +81,8 @@ change the file (INSERT, UPDATE, DELETE, DROP, CREATE, VACUUM, writing PRAGMAs, 
 is more than one statement. Tables and views: log_entries, log_messages, log_lines (one row per message,
 with CST times and level names), log_entries_cst, log_messages_fts, scenes, windows, runs, apps.
 On PostgreSQL (WXLOG_DB=postgres://…) the statement runs in a READ ONLY transaction, in PostgreSQL's
-SQL (no log_messages_fts: use text ILIKE '%…%'); json columns print as their stored text.
+SQL (no log_messages_fts: use text ILIKE '%…%'); COPY, DO and the other statements that do not read
+are refused; json columns print as their stored text.
 
 Options:
 ${optionsHelp([

@@ -51,6 +51,47 @@ const types: pg.CustomTypesConfig = {
 const READ_ONLY_TRANSACTION = '25006';
 const SYNTAX_ERROR = '42601';
 
+// What `wxlog query` sends PostgreSQL: the statements that read, and those READ ONLY itself refuses (with its
+// own message, as SQLite's refusals have theirs). READ ONLY stops writes to the database, not what else a
+// privileged role can make the server do: `COPY (SELECT 1) TO PROGRAM '…'` runs a shell command on the
+// server inside a read-only transaction, `DO` any PL/pgSQL, `LOAD` a library. Every other statement is
+// refused before it is sent.
+const READS = ['SELECT', 'WITH', 'VALUES', 'TABLE', 'SHOW', 'EXPLAIN'];
+const SENT = new Set([
+  ...READS,
+  // Rolled back with the transaction: nothing to fear, and accepted before this list.
+  'SET',
+  ...['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'GRANT', 'REVOKE', 'COMMENT'],
+]);
+
+/**
+ * The first keyword of `sql` as PostgreSQL's lexer reads it: after whitespace, `--` comments, `/* … *\/`
+ * comments (nested, as PostgreSQL nests them) and opening parentheses. Undefined when there is none.
+ */
+export function leadingKeyword(sql: string): string | undefined {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && ' \t\n\r\f\v'.includes(sql[i]!)) i++;
+    if (sql.startsWith('--', i)) {
+      while (i < sql.length && sql[i] !== '\n' && sql[i] !== '\r') i++;
+    } else if (sql.startsWith('/*', i)) {
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      } while (depth > 0 && i < sql.length);
+      if (depth > 0) return undefined;
+    } else if (sql[i] === '(') i++;
+    else break;
+  }
+  return /^[A-Za-z_][A-Za-z0-9_$]*/.exec(sql.slice(i))?.[0].toUpperCase();
+}
+
 /** Rows fetched from the server at a time: what `wxlog query` holds of a result (the table format aside). */
 export const QUERY_BATCH_ROWS = 1000;
 
@@ -85,6 +126,12 @@ export async function pgReadOnlyQuery(
   redact: (text: string) => string,
   batchRows = QUERY_BATCH_ROWS,
 ): Promise<PgQuery> {
+  const keyword = leadingKeyword(sql);
+  if (keyword === undefined || !SENT.has(keyword)) {
+    throw new QueryRefusedError(
+      `query runs statements that read (${READS.join(', ')}) on PostgreSQL; ${keyword ?? 'this statement'} is refused`,
+    );
+  }
   // The connection the store opened to check the schema, when it is idle: no second connection to make.
   const client = await pool.connect();
   // A connection the server cuts while it is out of the pool errors here, not in the pool: ended below.

@@ -276,6 +276,19 @@ describe('wxlog query', () => {
     expect(storedEntries()).toHaveLength(fixture.entries.length);
   });
 
+  it('reports an ATTACH of a file that is not there in one line with exit 2, and creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxlog-attach-'));
+    try {
+      const missing = join(dir, 'other.db');
+      const r = await query(`ATTACH '${missing}' AS other`);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`wxlog query: unable to open database: ${missing}\n`);
+      expect(existsSync(missing)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports SQL errors, unknown options and bad formats in one line with exit 2', async () => {
     const [syntax, table, option, format, none] = await Promise.all([
       query('SELEC 1'),

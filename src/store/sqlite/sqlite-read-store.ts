@@ -56,13 +56,15 @@ export class SqliteReadStore implements ReadStore {
 
   query(sql: string): Promise<QueryRows> {
     let query;
+    let rows;
     try {
       query = prepareReadOnlyQuery(this.db, sql);
+      // A statement without rows (ATTACH, BEGIN) runs here, and can fail here: an ATTACH of no such file.
+      rows = query.rows();
     } catch (e: unknown) {
       throw asSqlError(e);
     }
     // The rows are read as they are printed; SQLite's complaints while stepping are the SQL's too.
-    const rows = query.rows();
     return Promise.resolve({
       columns: query.columns,
       rows: lazily({

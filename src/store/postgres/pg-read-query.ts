@@ -68,7 +68,7 @@ const SENT = new Set([
  * The first keyword of `sql` as PostgreSQL's lexer reads it: after whitespace, `--` comments, `/* … *\/`
  * comments (nested, as PostgreSQL nests them) and opening parentheses. Undefined when there is none.
  */
-export function leadingKeyword(sql: string): string | undefined {
+function leadingKeyword(sql: string): string | undefined {
   let i = 0;
   for (;;) {
     while (i < sql.length && ' \t\n\r\f\v'.includes(sql[i]!)) i++;

@@ -1,4 +1,6 @@
+import { ConfigError } from '../config/config-error.js';
 import { configSecrets } from '../config/config-secrets.js';
+import { listedApps } from '../config/load-apps.js';
 import { loadConfig, type LoadPurpose } from '../config/load-config.js';
 import { unknownEnvWarnings } from '../config/unknown-env.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -46,6 +48,21 @@ export function commandConfig(
     { env, cwd: ctx.cwd, ...(values.config === undefined ? {} : { configFile: values.config }) },
     purpose,
   );
+}
+
+/**
+ * For a command that only reads the database (`status`, `prune`): every app the settings and the apps file list,
+ * with its own lookback and filters. An apps file that cannot be read is said once on stderr, and only the
+ * settings' own apps are returned: the command still reads the database.
+ */
+export function listedAppsForReading(ctx: CommandContext, config: Config, command: string): AppConfig[] {
+  try {
+    return listedApps(config);
+  } catch (e: unknown) {
+    if (!(e instanceof ConfigError)) throw e;
+    ctx.stderr.write(`wxlog ${command}: warning: ${e.message}; its apps are taken to have the top-level settings\n`);
+    return config.apps;
+  }
 }
 
 /** The process's logger: JSON lines on a pipe, readable lines on a terminal, secrets masked. */

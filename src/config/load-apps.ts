@@ -25,6 +25,21 @@ export function loadApps(config: Config, readFile: ReadFile = readUtf8): AppConf
 }
 
 /**
+ * The apps of the settings (`config.apps`) and every app of the apps file (`config.appsFile`), disabled ones
+ * included, each resolved over the top-level settings without asking for a credential: where the commands that only read the database
+ * (`status`, `prune`) find an app's own `lookbackDays` and `filters`. Throws a one-line ConfigError for an
+ * apps file that cannot be read or parsed.
+ */
+export function listedApps(config: Config, readFile: ReadFile = readUtf8): AppConfig[] {
+  if (config.appsFile === undefined) return [...config.apps];
+  const listed = new Set(config.apps.map((app) => app.appid));
+  const fromFile = readAppsFile(config.appsFile, readFile)
+    .filter((app) => !listed.has(app.entry.appid))
+    .map((app) => resolveApp(app, config, false));
+  return [...config.apps, ...fromFile];
+}
+
+/**
  * A `tokenUrl` without `{appid}` answers the same token whoever asks: serving two apps, it would give one
  * app's token to the other (WeChat refuses it, or worse, the export reads the wrong app). Refused, naming
  * the apps but never the URL, which may carry a key.

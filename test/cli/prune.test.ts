@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -165,6 +165,36 @@ describe('wxlog prune', () => {
     const shorter = await runCli(['prune', '--older-than', '2'], { WXLOG_DB: fixture.path, WXLOG_LOOKBACK_DAYS: '2' });
     expect(shorter.status).toBe(0);
     expect(shorter.stderr).toBe('');
+  });
+
+  it("warns over an app's own lookbackDays when it reaches further back than WXLOG_LOOKBACK_DAYS", async () => {
+    const fixture = prepare();
+    const days = (back: number) => cstDate(fixture.now - back * DAY);
+    const appsFile = join(tempDir(), 'apps.json');
+    writeFileSync(
+      appsFile,
+      JSON.stringify([
+        { appid: 'wx1111111111111111', lookbackDays: 20 },
+        { appid: 'wx2222222222222222', lookbackDays: 3 },
+      ]),
+    );
+    const env = { WXLOG_DB: fixture.path, WXLOG_APPS_FILE: appsFile };
+    const dry = await runCli(['prune', '--older-than', '10', '--dry-run'], env);
+    expect(dry.status).toBe(0);
+    expect(dry.stderr).toBe(
+      `wxlog prune: warning: ${days(19)} to ${days(11)} would be pruned but are inside the lookback (the lookbackDays of ` +
+        'wx1111111111111111, 20): the next run downloads them again while WeChat still serves them; use --older-than 20 or ' +
+        'more to keep them\n',
+    );
+    expect((await runCli(['prune', '--older-than', '20', '--dry-run'], env)).stderr).toBe('');
+    // An apps file that cannot be read: said, and the top-level lookback is the one warned of.
+    const missing = join(tempDir(), 'none.json');
+    const unread = await runCli(['prune', '--older-than', '3', '--dry-run'], { ...env, WXLOG_APPS_FILE: missing });
+    expect(unread.status).toBe(0);
+    expect(unread.stderr.split('\n')[0]).toMatch(
+      /^wxlog prune: warning: .*none\.json.*; its apps are taken to have the top-level settings$/,
+    );
+    expect(unread.stderr.split('\n')[1]).toContain('inside the lookback (WXLOG_LOOKBACK_DAYS, now 7)');
   });
 
   it('refuses DAYS that is not a whole number of at least 1, changing nothing', async () => {

@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { filterKey } from '../../src/config/filter-key.js';
 import { Store } from '../../src/store/store.js';
 import { cstDayBounds, recentCstDays } from '../../src/wechat/cst-day.js';
 import type { LogEntry } from '../../src/wechat/types.js';
@@ -288,4 +290,108 @@ describe('wxlog status of a database of many apps (subprocess)', () => {
     // Start-up (~200 ms) included; one query per app per day would take seconds.
     expect(tookMs).toBeLessThan(3_000);
   }, 60_000);
+});
+
+describe("wxlog status over each app's own lookback and filters (subprocess)", () => {
+  const LONG = OK;
+  const ERRORS_ONLY = FAILING;
+  const PLAIN = INCOMPLETE;
+  const LEVEL_8 = filterKey({ level: 8 });
+
+  /** Three apps, each complete over its own lookback and ledger: 4 days; 2 days filtered to errors; 2 days. */
+  function ownScopes(): { path: string; appsFile: string } {
+    const dir = tempDir();
+    const path = join(dir, 'wxlog.db');
+    const now = Math.floor(Date.now() / 1000);
+    const store = Store.open(path);
+    const complete = (appid: string, key: string, lookback: number) => {
+      for (const date of recentCstDays(now, lookback)) {
+        const { begin, end } = cstDayBounds(date);
+        const at = Math.min(begin + 60, now - 1);
+        savePage(store, appid, key, [{ ...entry(at), level: 8 }], now);
+        const root = store.windows.dayRoot(appid, key, date, begin, end);
+        store.windows.recordCheck(root.id, { status: 'complete', serverTotal: 1, storedCount: 1, at: now - 30 });
+      }
+      const id = store.runs.start('run', appid, 1, now - 100, 'w:1');
+      store.runs.finishRun(id, now - 90, runRecord(0, null));
+      store.apps.finished(appid, now - 100, 0, null);
+    };
+    complete(LONG, '', 4);
+    complete(ERRORS_ONLY, LEVEL_8, 2);
+    complete(PLAIN, '', 2);
+    store.close();
+    const appsFile = join(dir, 'apps.json');
+    writeFileSync(
+      appsFile,
+      JSON.stringify([
+        { appid: LONG, lookbackDays: 4 },
+        { appid: ERRORS_ONLY, filters: { level: 8 } },
+      ]),
+    );
+    return { path, appsFile };
+  }
+
+  it('reads an app the apps file lists over its own lookbackDays and filters, any other over the top-level ones', async () => {
+    const { path, appsFile } = ownScopes();
+    const env = { WXLOG_DB: path, WXLOG_LOOKBACK_DAYS: '2' };
+    const [own, top] = await Promise.all([
+      runCli(['status'], { ...env, WXLOG_APPS_FILE: appsFile }),
+      runCli(['status'], env),
+    ]);
+    expect(own.stderr).toBe('');
+    expect(own.stdout.split('\n')[0]).toBe(
+      `3 apps in ${path}, each over its own filters, trouble first; days complete of each app's lookback:`,
+    );
+    expect(tableRows(own.stdout).map((r) => r.slice(0, 4))).toEqual([
+      [LONG, 'ok', '4/4', '4'],
+      [ERRORS_ONLY, 'ok', '2/2', '2'],
+      [PLAIN, 'ok', '2/2', '2'],
+    ]);
+    // Over the top-level settings: the last 2 days of the long one; the other's entries, but no unfiltered ledger.
+    expect(top.stdout.split('\n')[0]).toBe(`3 apps in ${path}, trouble first; days complete of the last 2 CST days:`);
+    expect(tableRows(top.stdout).map((r) => r.slice(0, 4))).toEqual([
+      [ERRORS_ONLY, 'incomplete', '0/2', '2'],
+      [LONG, 'ok', '2/2', '2'],
+      [PLAIN, 'ok', '2/2', '2'],
+    ]);
+  });
+
+  it("prints one app's day table over its own lookback and ledger, with --app or in --json", async () => {
+    const { path, appsFile } = ownScopes();
+    const env = { WXLOG_DB: path, WXLOG_LOOKBACK_DAYS: '2', WXLOG_APPS_FILE: appsFile };
+    const [long, errors, json] = await Promise.all([
+      runCli(['status', '--app', LONG], env),
+      runCli(['status', '--app', ERRORS_ONLY], env),
+      runCli(['status', '--json'], env),
+    ]);
+    const dayStates = (stdout: string) =>
+      stdout
+        .split('\n')
+        .filter((l) => /^\d{4}-\d{2}-\d{2} +\|/.test(l))
+        .map((l) => l.split('|')[1]?.trim());
+    expect(dayStates(long.stdout)).toEqual(['complete', 'complete', 'complete', 'complete']);
+    expect(errors.stdout.split('\n')[0]).toBe(
+      `Coverage of ${ERRORS_ONLY}, filtered export ${LEVEL_8} (${path}), CST days newest first:`,
+    );
+    expect(dayStates(errors.stdout)).toEqual(['complete', 'complete']);
+    const apps = (JSON.parse(json.stdout) as { apps: { appid: string; state: string; days: unknown[] }[] }).apps;
+    expect(apps.map((a) => [a.appid, a.state, a.days.length])).toEqual([
+      [LONG, 'ok', 4],
+      [ERRORS_ONLY, 'ok', 2],
+      [PLAIN, 'ok', 2],
+    ]);
+  });
+
+  it('says on stderr that an apps file it cannot read leaves every app over the top-level settings', async () => {
+    const { path } = ownScopes();
+    const missing = join(tempDir(), 'no-such-apps.json');
+    const result = await runCli(['status'], { WXLOG_DB: path, WXLOG_LOOKBACK_DAYS: '2', WXLOG_APPS_FILE: missing });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^wxlog status: warning: .*${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*; its apps are taken to have the top-level settings\n$`,
+      ),
+    );
+    expect(tableRows(result.stdout).map((r) => r[2])).toEqual(['0/2', '2/2', '2/2']);
+  });
 });

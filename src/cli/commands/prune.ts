@@ -1,7 +1,9 @@
+import type { AppConfig } from '../../config/app-config.js';
+import type { Config } from '../../config/config-schema.js';
 import type { PruneCounts } from '../../store/prune.js';
 import { DatabaseUnavailableError } from '../../store/read-store.js';
 import { addCstDays, cstDayBounds, cstDayOf, dashedCstDay, formatCst } from '../../wechat/cst-day.js';
-import { configHelp, commandConfig, configOptions } from '../cli-config.js';
+import { configHelp, commandConfig, configOptions, listedAppsForReading } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openCommandStore } from '../command-store.js';
@@ -34,16 +36,32 @@ function describe(counts: PruneCounts): string {
   );
 }
 
+/** The lookback that reaches furthest back: the top-level one, or a listed app's own, named then. */
+interface Lookback {
+  days: number;
+  /** Where it is set: `WXLOG_LOOKBACK_DAYS, now 7`, `the lookbackDays of wx…, 30`. */
+  source: string;
+}
+
+function longestLookback(config: Config, apps: readonly AppConfig[]): Lookback {
+  let longest: Lookback = { days: config.lookbackDays, source: `WXLOG_LOOKBACK_DAYS, now ${config.lookbackDays}` };
+  for (const app of apps) {
+    if (app.lookbackDays > longest.days)
+      longest = { days: app.lookbackDays, source: `the lookbackDays of ${app.appid}, ${app.lookbackDays}` };
+  }
+  return longest;
+}
+
 // Days the lookback still covers are exported again by the next run if WeChat still serves them: pruning
 // them costs search calls and gains no space for long. Undefined when DAYS reaches past the lookback.
-function lookbackWarning(today: string, firstKept: string, lookbackDays: number, dryRun: boolean): string | undefined {
-  const oldestExported = addCstDays(today, -(lookbackDays - 1));
+function lookbackWarning(today: string, firstKept: string, lookback: Lookback, dryRun: boolean): string | undefined {
+  const oldestExported = addCstDays(today, -(lookback.days - 1));
   if (firstKept <= oldestExported) return undefined;
   const days = `${dashedCstDay(oldestExported)} to ${dashedCstDay(addCstDays(firstKept, -1))}`;
   return (
     `wxlog prune: warning: ${days} ${dryRun ? 'would be pruned but are' : 'are'} inside the lookback ` +
-    `(WXLOG_LOOKBACK_DAYS, now ${lookbackDays}): the next run downloads them again while WeChat still serves them; ` +
-    `use --older-than ${lookbackDays} or more to keep them\n`
+    `(${lookback.source}): the next run downloads them again while WeChat still serves them; ` +
+    `use --older-than ${lookback.days} or more to keep them\n`
   );
 }
 
@@ -57,12 +75,13 @@ DAYS days before today, with their messages, their full-text index rows and the 
 those days; then gives the space back (VACUUM and a WAL checkpoint). \`--older-than 90\` on 2026-11-22
 keeps 2026-08-24 and later. Reports what it removed and the file's size before and after.
 
-Days still inside the lookback (WXLOG_LOOKBACK_DAYS, default 7: the days every run exports) that you
-prune are downloaded again by the next run while WeChat serves them: prune warns of it on stderr.
+Days still inside the lookback (WXLOG_LOOKBACK_DAYS, default 7: the days every run exports; or an app's
+own lookbackDays, when longer) that you prune are downloaded again by the next run while WeChat serves
+them: prune warns of it on stderr.
 Like an export, prune takes the database's lock: while another run holds it, prune exits 4.
 On PostgreSQL (WXLOG_DB=postgres://…) each CST month partition older than the cut is dropped whole
-(log_messages_pYYYYMM, log_entries_pYYYYMM) and the older rows of the month the cut falls in are
-deleted, in one transaction; no lock is taken beyond PostgreSQL's own.
+(log_messages_pYYYYMM, log_entries_pYYYYMM) in one short transaction, and the older rows of the month
+the cut falls in are deleted 5,000 entries at a time; no lock is taken beyond PostgreSQL's own.
 
 Options:
 ${optionsHelp([
@@ -82,7 +101,8 @@ ${optionsHelp([
 
     const store = await openCommandStore(config.db, { writable: values['dry-run'] !== true });
     try {
-      const warning = lookbackWarning(today, firstKept, config.lookbackDays, values['dry-run'] === true);
+      const lookback = longestLookback(config, listedAppsForReading(ctx, config, 'prune'));
+      const warning = lookbackWarning(today, firstKept, lookback, values['dry-run'] === true);
       if (values['dry-run']) {
         if (warning) ctx.stderr.write(warning);
         ctx.stdout.write(

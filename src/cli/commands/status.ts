@@ -1,10 +1,12 @@
+import type { AppConfig } from '../../config/app-config.js';
+import type { Config } from '../../config/config-schema.js';
 import { filterKey } from '../../config/filter-key.js';
-import { APP_STATES, type AppStatus } from '../../store/app-status.js';
+import { APP_STATES, troubleFirst, type AppStatus } from '../../store/app-status.js';
 import type { CoverageScope, DayCoverage } from '../../store/coverage-report.js';
-import type { RunWithState } from '../../store/read-store.js';
+import type { ReadStore, RunWithState } from '../../store/read-store.js';
 import { notStoredMessage } from '../../store/stored-apps.js';
 import { cstDayBounds, dashedCstDay, formatCst, recentCstDays } from '../../wechat/cst-day.js';
-import { configHelp, commandConfig, configOptions } from '../cli-config.js';
+import { configHelp, commandConfig, configOptions, listedAppsForReading } from '../cli-config.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 import { parseCommandArgs } from '../command-args.js';
 import { openCommandStore } from '../command-store.js';
@@ -112,13 +114,49 @@ function stateCounts(apps: readonly AppStatus[]): string {
     .join(', ');
 }
 
+/** What an app's status is read against: the CST days of its lookback, newest first, and its filters' key. */
+interface AppScope {
+  lookbackDays: number;
+  filterKey: string;
+}
+
+/** Each listed app's own scope (its `lookbackDays` and `filters`), the top-level one for an app not listed. */
+function appScopes(config: Config, apps: readonly AppConfig[]): (appid: string) => AppScope {
+  const top: AppScope = { lookbackDays: config.lookbackDays, filterKey: filterKey(config.filters) };
+  const scopes = new Map(apps.map((a) => [a.appid, { lookbackDays: a.lookbackDays, filterKey: filterKey(a.filters) }]));
+  return (appid) => scopes.get(appid) ?? top;
+}
+
+/** The statuses of `appids`, each over its own scope: one read per distinct scope, trouble first. */
+async function appStatuses(
+  store: ReadStore,
+  appids: readonly string[],
+  scopeOf: (appid: string) => AppScope,
+  nowSeconds: number,
+): Promise<AppStatus[]> {
+  const groups = new Map<string, AppScope & { appids: string[] }>();
+  for (const appid of appids) {
+    const scope = scopeOf(appid);
+    const key = `${scope.lookbackDays} ${scope.filterKey}`;
+    const group = groups.get(key) ?? { ...scope, appids: [] };
+    group.appids.push(appid);
+    groups.set(key, group);
+  }
+  const statuses: AppStatus[] = [];
+  for (const group of groups.values()) {
+    const days = recentCstDays(nowSeconds, group.lookbackDays).reverse();
+    statuses.push(...(await store.appStatuses({ appids: group.appids, filterKey: group.filterKey, days, nowSeconds })));
+  }
+  return statuses.sort(troubleFirst);
+}
+
 export const statusCommand: Command = {
   name: 'status',
   summary: 'coverage per CST day (windows, stored vs server total) and the last runs',
   help: `wxlog status [options]
 
 A database of several apps: one line per app, trouble first (then the most recent run first): its
-AppID, state, days complete of the lookback (6/7), entries stored over the lookback, when its last run
+AppID, state, days complete of its lookback (6/7), entries stored over the lookback, when its last run
 started (CST) and its last error, cut short. The states, in that order:
   failing      its latest run ended with exit 2, 3 or 5 (credentials, permission, a bug): act on it
   interrupted  its latest run never finished and its process no longer holds the database's lock
@@ -132,9 +170,9 @@ process is dead (checked by pid on the same host, by a heartbeat older than 2 mi
 PostgreSQL a run is "running" while its worker holds the app's lease, "interrupted" once it does not.
 
 A database of one app, or --app APPID (or WXLOG_APPID set): that app's day table. For each China
-Standard Time day of the lookback (WXLOG_LOOKBACK_DAYS, newest first): whether it is complete, its
-coverage windows complete and incomplete, the entries stored, the total the server last reported, and
-when it was last checked. Then the last runs: when they started, how long they took (or "running",
+Standard Time day of the app's lookback (its own lookbackDays in the settings or the apps file, else
+WXLOG_LOOKBACK_DAYS; newest first): whether it is complete, its coverage windows complete and
+incomplete, the entries stored, the total the server last reported, and when it was last checked. Then the last runs: when they started, how long they took (or "running",
 "interrupted"), their exit code, search calls, new entries, errors and message.
 
 A day is "complete" when every window of it holds as many entries as the server reports, "incomplete"
@@ -142,7 +180,7 @@ while some window does not (the next run continues it), "not-read" before its fi
 "unavailable" when WeChat will not serve the day (outside its retention: recorded, not asked again, and
 not counted as incomplete) and "expired" when a day read before has left the lookback or the retention.
 An app the file does not hold (--app, WXLOG_APPID) is an error (exit 2) that names those it holds. With
-server-side filters (WXLOG_LEVEL, …) set, the ledger of that filtered export.
+server-side filters set (WXLOG_LEVEL, …, or the app's own filters), the ledger of that filtered export.
 
 Options:
 ${optionsHelp([
@@ -166,19 +204,29 @@ ${optionsHelp([
       if (missing !== null) {
         throw new UsageError(`${values.app === undefined ? 'WXLOG_APPID' : '--app'}: ${missing}`);
       }
-      const scope: CoverageScope = { appid: target ?? '', filterKey: filterKey(config.filters) };
+      const scopeOf = appScopes(config, listedAppsForReading(ctx, config, 'status'));
+      // One app's table is read over that app's own scope; the sum over several apps, over the top-level one.
+      const one = target ?? (held.length === 1 ? held[0] : undefined);
+      const { lookbackDays, filterKey: key } =
+        one === undefined ? { lookbackDays: config.lookbackDays, filterKey: filterKey(config.filters) } : scopeOf(one);
+      const scope: CoverageScope = { appid: target ?? '', filterKey: key };
       const nowSeconds = Math.floor(ctx.now() / 1000);
-      const days = recentCstDays(nowSeconds, config.lookbackDays).reverse();
+      const days = recentCstDays(nowSeconds, lookbackDays).reverse();
       const maxWidth = ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined;
       const width = { nullText: '-', ...(maxWidth === undefined ? {} : { maxWidth }) };
       const reported = target === undefined ? held : [target];
 
       if (!values.json && target === undefined && held.length > 1) {
-        const apps = await store.appStatuses({ appids: held, filterKey: scope.filterKey, days, nowSeconds });
-        const filtered = scope.filterKey === '' ? '' : `, filtered export ${scope.filterKey}`;
+        const apps = await appStatuses(store, held, scopeOf, nowSeconds);
+        const keys = new Set(held.map((appid) => scopeOf(appid).filterKey));
+        const lookbacks = new Set(apps.map((app) => app.days.length));
+        const only = keys.size === 1 ? [...keys][0]! : undefined;
+        const filtered =
+          only === undefined ? ', each over its own filters' : only === '' ? '' : `, filtered export ${only}`;
+        const over = lookbacks.size === 1 ? `the last ${[...lookbacks][0]!} CST days` : "each app's lookback";
         ctx.stdout.write(
           [
-            `${held.length} apps in ${store.label}${filtered}, trouble first; days complete of the last ${days.length} CST days:`,
+            `${held.length} apps in ${store.label}${filtered}, trouble first; days complete of ${over}:`,
             formatTable(['appid', 'state', 'days', 'stored', 'last run', 'last error'], apps.map(appRow), width),
             `${stateCounts(apps)}. An app's days and runs: wxlog status --app APPID\n`,
           ].join('\n'),
@@ -195,7 +243,7 @@ ${optionsHelp([
       const runs = await store.recentRuns(runLimit, target, nowSeconds);
 
       if (values.json) {
-        const apps = await store.appStatuses({ appids: reported, filterKey: scope.filterKey, days, nowSeconds });
+        const apps = await appStatuses(store, reported, scopeOf, nowSeconds);
         ctx.stdout.write(
           `${JSON.stringify({ appid: scope.appid, filterKey: scope.filterKey, days: coverage.map(dayJson), runs: runs.map(runJson), older, apps: apps.map(appJson) })}\n`,
         );

@@ -26,9 +26,9 @@ export function loadApps(config: Config, readFile: ReadFile = readUtf8): AppConf
 
 /**
  * The apps of the settings (`config.apps`) and every app of the apps file (`config.appsFile`), disabled ones
- * included, each resolved over the top-level settings without asking for a credential: where the commands that only read the database
- * (`status`, `prune`) find an app's own `lookbackDays` and `filters`. Throws a one-line ConfigError for an
- * apps file that cannot be read or parsed.
+ * included, each resolved over the top-level settings without asking for a credential: where the commands
+ * that only read the database (`status`, `prune`) find an app's own `lookbackDays` and `filters`. Throws a
+ * one-line ConfigError for an apps file that cannot be read or parsed, or an entry that contradicts itself.
  */
 export function listedApps(config: Config, readFile: ReadFile = readUtf8): AppConfig[] {
   if (config.appsFile === undefined) return [...config.apps];

@@ -172,8 +172,9 @@ PostgreSQL a run is "running" while its worker holds the app's lease, "interrupt
 A database of one app, or --app APPID (or WXLOG_APPID set): that app's day table. For each China
 Standard Time day of the app's lookback (its own lookbackDays in the settings or the apps file, else
 WXLOG_LOOKBACK_DAYS; newest first): whether it is complete, its coverage windows complete and
-incomplete, the entries stored, the total the server last reported, and when it was last checked. Then the last runs: when they started, how long they took (or "running",
-"interrupted"), their exit code, search calls, new entries, errors and message.
+incomplete, the entries stored, the total the server last reported, and when it was last checked.
+Then the last runs: when they started, how long they took (or "running", "interrupted"), their exit
+code, search calls, new entries, errors and message.
 
 A day is "complete" when every window of it holds as many entries as the server reports, "incomplete"
 while some window does not (the next run continues it), "not-read" before its first run,

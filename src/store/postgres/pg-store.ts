@@ -142,7 +142,8 @@ export class PgStore implements AsyncStore {
       return inFencedTransaction(this.pool, this.fence, async (db) => {
         const result = await saveEntries(db, appid, entries, seenAt, window, filterKey);
         const p = place?.progress;
-        if (place && p) await recordProgressOn(db, place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt);
+        if (place && p)
+          await recordProgressOn(db, appid, place.window.id, p.nextStart, p.readTotal, p.serverTotal, seenAt);
         return result;
       });
     };

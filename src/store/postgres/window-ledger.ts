@@ -17,19 +17,21 @@ const insert = (held: string): string => `
 
 const INSERT = insert('true');
 
-const progress = (held: string): string => `
+// `own` is the condition that the window is the fenced app's (PgWindowLedger's `own`), '' where it is not fenced.
+const progress = (held: string, own = ''): string => `
   UPDATE windows SET next_start = $1, read_total = $2, server_total = $3, checked_at = $4,
     status = CASE WHEN status = 'complete' THEN 'incomplete' ELSE status END
-  WHERE id = $5 AND ${held}`;
+  WHERE id = $5${own} AND ${held}`;
 
-const PROGRESS = progress('true');
+const PROGRESS_OF_APP = progress('true', ' AND appid = $6');
 
 /**
  * Records how far a read got, on `db`: what savePage does in the page's transaction (fenced already when
- * the store is).
+ * the store is). Only in a window of `appid`, the page's app: another app's window is left as it is.
  */
 export async function recordProgressOn(
   db: Queryable,
+  appid: string,
   id: number,
   nextStart: number,
   readTotal: number,
@@ -37,9 +39,9 @@ export async function recordProgressOn(
   at: number,
 ): Promise<void> {
   await db.query({
-    name: 'wxlog_window_progress',
-    text: PROGRESS,
-    values: [nextStart, readTotal, serverTotal, at, id],
+    name: 'wxlog_window_progress_of_app',
+    text: PROGRESS_OF_APP,
+    values: [nextStart, readTotal, serverTotal, at, id, appid],
   });
 }
 
@@ -48,13 +50,24 @@ export async function recordProgressOn(
  * statements. Multi-statement changes (split, markUnavailable) run in one transaction each. With `fence`
  * (a store from PgStore.fencedBy), every write is fenced by the app's lease: a single statement carries the
  * fence in itself (writeFenced), a transaction checks it first (inFencedTransaction); either throws
- * LeaseLostError and writes nothing once the lease moved. Reads are never fenced.
+ * LeaseLostError and writes nothing once the lease moved. The writes addressed by a window's id change only a
+ * window of the fenced app: another app's is left as it is, and `split` of one throws. Reads are never fenced.
  */
 export class PgWindowLedger {
   constructor(
     private readonly pool: pg.Pool,
     private readonly fence?: AppFence,
   ) {}
+
+  /**
+   * The condition of a write addressed by a window's id that the window is the fenced app's, its parameter
+   * added to `values`; '' when the ledger is not fenced.
+   */
+  private own(values: unknown[]): string {
+    if (!this.fence) return '';
+    values.push(this.fence.appid);
+    return ` AND appid = $${values.length}`;
+  }
 
   async get(id: number): Promise<WindowRow> {
     return getWindow(this.pool, id);
@@ -146,16 +159,14 @@ export class PgWindowLedger {
     serverTotal: number,
     at: number,
   ): Promise<void> {
-    await writeFenced(
-      this.pool,
-      this.fence,
-      progress,
-      [nextStart, readTotal, serverTotal, at, id],
-      'wxlog_window_progress',
-    );
+    const values: unknown[] = [nextStart, readTotal, serverTotal, at, id];
+    const own = this.own(values);
+    await writeFenced(this.pool, this.fence, (held) => progress(held, own), values, 'wxlog_window_progress');
   }
 
   async recordCheck(id: number, check: WindowCheck): Promise<void> {
+    const values: unknown[] = [id, check.status, check.serverTotal, check.storedCount, check.at, check.note ?? null];
+    const own = this.own(values);
     await writeFenced(
       this.pool,
       this.fence,
@@ -165,19 +176,22 @@ export class PgWindowLedger {
            next_start = CASE WHEN $2 = 'complete' THEN 0 ELSE next_start END,
            read_total = CASE WHEN $2 = 'complete' THEN NULL ELSE read_total END,
            note = $6
-         WHERE id = $1 AND ${held}`,
-      [id, check.status, check.serverTotal, check.storedCount, check.at, check.note ?? null],
+         WHERE id = $1${own} AND ${held}`,
+      values,
       'wxlog_window_check',
     );
   }
 
   /** Records the server's total for a window that is split (its children carry the status). */
   async recordSplitCheck(id: number, serverTotal: number, storedCount: number | null, at: number): Promise<void> {
+    const values: unknown[] = [serverTotal, storedCount, at, id];
+    const own = this.own(values);
     await writeFenced(
       this.pool,
       this.fence,
-      (held) => `UPDATE windows SET server_total = $1, stored_count = $2, checked_at = $3 WHERE id = $4 AND ${held}`,
-      [serverTotal, storedCount, at, id],
+      (held) =>
+        `UPDATE windows SET server_total = $1, stored_count = $2, checked_at = $3 WHERE id = $4${own} AND ${held}`,
+      values,
     );
   }
 
@@ -194,6 +208,11 @@ export class PgWindowLedger {
   ): Promise<WindowRow[]> {
     return inFencedTransaction(this.pool, this.fence, async (db) => {
       const parent = await getWindow(db, id);
+      if (this.fence && parent.appid !== this.fence.appid) {
+        throw new RangeError(
+          `window ${id} is ${parent.appid}'s: a store fenced by the lease of ${this.fence.appid} splits no other app's windows`,
+        );
+      }
       const children: WindowRow[] = [];
       let begin = parent.begintime;
       for (const cut of [...cuts, parent.endtime]) {

@@ -212,6 +212,34 @@ describe('postgres leases', () => {
     expect(after.entries.map((e) => e.traceid)).toEqual(['while held', 'new holder']);
   });
 
+  it("writes no other app's window through a store fenced by one app's lease, addressed by the window's id", async () => {
+    const store = await open();
+    const [appid, other] = [freshAppid(), freshAppid()];
+    const [mine] = await store.leases.tryLease('host-a:1', [appid], 150);
+    const fenced = store.fencedBy(appid, { worker: mine!.worker, epoch: mine!.epoch });
+    const theirs = await store.windows.dayRoot(other, '', '20251121', begin, end);
+    const before = await snapshot(store, other);
+    await fenced.windows.recordCheck(theirs.id, { status: 'complete', serverTotal: 5, storedCount: 5, at: 9 });
+    await fenced.windows.recordSplitCheck(theirs.id, 6, 6, 9);
+    await fenced.windows.recordProgress(theirs.id, 3, 3, 6, 9);
+    await expect(fenced.windows.split(theirs.id, [begin + 3600], 5, 9, 'x')).rejects.toThrow(
+      `window ${theirs.id} is ${other}'s: a store fenced by the lease of ${appid} splits no other app's windows`,
+    );
+    // A page of the fenced app whose progress names the other app's window: the page is stored, the window untouched.
+    expect(
+      await fenced.savePage(appid, '', page('mine'), 9, {
+        window: theirs,
+        progress: { nextStart: 1, readTotal: 1, serverTotal: 1 },
+      }),
+    ).toEqual({ inserted: 1, seen: 1 });
+    expect(await snapshot(store, other)).toEqual(before);
+    // The same writes on the fenced app's own window go through.
+    const own = await fenced.windows.dayRoot(appid, '', '20251121', begin, end);
+    await fenced.windows.recordCheck(own.id, { status: 'incomplete', serverTotal: 5, storedCount: 1, at: 9 });
+    await fenced.windows.recordProgress(own.id, 3, 3, 6, 10);
+    expect(await fenced.windows.get(own.id)).toMatchObject({ status: 'incomplete', serverTotal: 6, checkedAt: 10 });
+  });
+
   it('a fenced one-statement write waits for a taker in progress, and then writes nothing', async () => {
     const [a, b] = [await open(), await open()];
     const appid = freshAppid();

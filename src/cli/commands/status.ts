@@ -120,11 +120,14 @@ interface AppScope {
   filterKey: string;
 }
 
-/** Each listed app's own scope (its `lookbackDays` and `filters`), the top-level one for an app not listed. */
-function appScopes(config: Config, apps: readonly AppConfig[]): (appid: string) => AppScope {
+/**
+ * Each listed app's own scope (its `lookbackDays` and `filters`); the top-level one for an app not listed, and for
+ * no app (the sum over several).
+ */
+function appScopes(config: Config, apps: readonly AppConfig[]): (appid: string | undefined) => AppScope {
   const top: AppScope = { lookbackDays: config.lookbackDays, filterKey: filterKey(config.filters) };
   const scopes = new Map(apps.map((a) => [a.appid, { lookbackDays: a.lookbackDays, filterKey: filterKey(a.filters) }]));
-  return (appid) => scopes.get(appid) ?? top;
+  return (appid) => (appid === undefined ? undefined : scopes.get(appid)) ?? top;
 }
 
 /** The statuses of `appids`, each over its own scope: one read per distinct scope, trouble first. */
@@ -207,9 +210,7 @@ ${optionsHelp([
       }
       const scopeOf = appScopes(config, listedAppsForReading(ctx, config, 'status'));
       // One app's table is read over that app's own scope; the sum over several apps, over the top-level one.
-      const one = target ?? (held.length === 1 ? held[0] : undefined);
-      const { lookbackDays, filterKey: key } =
-        one === undefined ? { lookbackDays: config.lookbackDays, filterKey: filterKey(config.filters) } : scopeOf(one);
+      const { lookbackDays, filterKey: key } = scopeOf(target ?? (held.length === 1 ? held[0] : undefined));
       const scope: CoverageScope = { appid: target ?? '', filterKey: key };
       const nowSeconds = Math.floor(ctx.now() / 1000);
       const days = recentCstDays(nowSeconds, lookbackDays).reverse();
@@ -220,7 +221,7 @@ ${optionsHelp([
       if (!values.json && target === undefined && held.length > 1) {
         const apps = await appStatuses(store, held, scopeOf, nowSeconds);
         const keys = new Set(held.map((appid) => scopeOf(appid).filterKey));
-        const lookbacks = new Set(apps.map((app) => app.days.length));
+        const lookbacks = new Set(held.map((appid) => scopeOf(appid).lookbackDays));
         const only = keys.size === 1 ? [...keys][0]! : undefined;
         const filtered =
           only === undefined ? ', each over its own filters' : only === '' ? '' : `, filtered export ${only}`;

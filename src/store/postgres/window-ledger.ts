@@ -17,7 +17,7 @@ const insert = (held: string): string => `
 
 const INSERT = insert('true');
 
-// `own` is the condition that the window is the fenced app's (PgWindowLedger's `own`), '' where it is not fenced.
+// `own` limits the write to one app's window (PgWindowLedger's `own`, or the page's app below); '' to any window.
 const progress = (held: string, own = ''): string => `
   UPDATE windows SET next_start = $1, read_total = $2, server_total = $3, checked_at = $4,
     status = CASE WHEN status = 'complete' THEN 'incomplete' ELSE status END
